@@ -1,0 +1,11 @@
+/* cx/cx.h — the whole core: errors, try, with, scopes.
+ * Python's `with` statement and exception model for C. */
+#ifndef CX_CX_H
+#define CX_CX_H
+
+#include "error.h"
+#include "frame.h"
+#include "try.h"
+#include "with.h"
+
+#endif

@@ -1,0 +1,161 @@
+/* cx/error.h — errors in Python's shape: typed, chained, reference counted.
+ *
+ * An error type is a static cx_type naming its base, so `cx_error_is` is
+ * Python's isinstance.  Raising never returns: control goes to the nearest
+ * enclosing cx_try, cx_with or cx_protect on the calling thread (or
+ * coroutine), running every exit handler, deferred call and finally clause on
+ * the way.  Nothing is lost: an error raised while another is being handled
+ * keeps that one as its context. */
+#ifndef CX_ERROR_H
+#define CX_ERROR_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(CX_BUILDING)
+#define CX_API __attribute__((visibility("default")))
+#else
+#define CX_API
+#endif
+
+#define CX__PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+
+/* An error type: a name and a base (NULL only for cx_BaseException). */
+typedef struct cx_type {
+    const char *name;
+    const struct cx_type *base;
+} cx_type;
+
+CX_API extern const cx_type cx_BaseException, cx_Exception, cx_ValueError,
+    cx_TypeError, cx_KeyError, cx_IndexError, cx_RuntimeError,
+    cx_NotImplementedError, cx_AssertionError, cx_MemoryError, cx_OSError,
+    cx_FileNotFoundError, cx_FileExistsError, cx_PermissionError,
+    cx_IsADirectoryError, cx_NotADirectoryError, cx_InterruptedError,
+    cx_TimeoutError, cx_GeneratorExit, cx_CancelledError;
+/* Beyond the contract's list, so errno maps as in Python and the hierarchy
+ * is complete (KeyError and IndexError derive from LookupError). */
+CX_API extern const cx_type cx_LookupError, cx_BlockingIOError,
+    cx_ChildProcessError, cx_ProcessLookupError, cx_ConnectionError,
+    cx_BrokenPipeError, cx_ConnectionAbortedError, cx_ConnectionRefusedError,
+    cx_ConnectionResetError;
+
+/* Defines a user error type: CX_DEFINE_ERROR(ConfigError, cx_ValueError);
+ * gives `const cx_type ConfigError`, named "ConfigError", subclass of the base. */
+#define CX_DEFINE_ERROR(name, base) const cx_type name = {#name, &(base)}
+/* Declares a user error type in a header. */
+#define CX_DECLARE_ERROR(name) extern const cx_type name
+
+/* An error: type, message, raise site, context and cause.  Opaque and
+ * reference counted; the library hands out borrowed pointers unless a
+ * function says the caller owns a reference. */
+typedef struct cx_error cx_error;
+
+/* Raises a new error of type `t` with a printf-formatted message; records the
+ * file, line and function of the call.  Never returns.  If an error is being
+ * handled, it becomes the new error's context. */
+#define cx_raise(t, ...) cx__raise(__FILE__, __LINE__, __func__, (t), __VA_ARGS__)
+
+/* Raises the OSError subclass Python picks for `errnum` (ENOENT gives
+ * FileNotFoundError, EACCES PermissionError, ...) with the message
+ * "<fmt>: <strerror(errnum)>"; cx_error_errno() gives errnum back. */
+#define cx_raise_errno(errnum, ...) \
+    cx__raise_errno(__FILE__, __LINE__, __func__, (errnum), __VA_ARGS__)
+
+/* Python's `raise T(...) from cause`: `cause` (borrowed; a reference is
+ * taken) becomes the explicit cause and the context is not shown.
+ * cause NULL is `from None`. */
+#define cx_raise_from(t, cause, ...) \
+    cx__raise_from(__FILE__, __LINE__, __func__, (t), (cause), __VA_ARGS__)
+
+/* Python's `raise e`: raises an existing error (takes a new reference; the
+ * caller keeps its own).  The error being handled becomes e's context,
+ * breaking any cycle. */
+CX_API _Noreturn void cx_throw(cx_error *e);
+
+/* Python's bare `raise` inside a handler: raises the handled error unchanged.
+ * Outside any handler it raises cx_RuntimeError "no active exception to
+ * reraise" at the call site. */
+#define cx_reraise() cx__reraise(__FILE__, __LINE__, __func__)
+
+/* Accessors.  Pointers returned are borrowed from `e`. */
+CX_API const cx_type *cx_error_type(const cx_error *e);
+CX_API const char *cx_error_message(const cx_error *e);
+/* errno of an OSError raised by cx_raise_errno; 0 for anything else. */
+CX_API int cx_error_errno(const cx_error *e);
+/* isinstance(e, t): true when e's type is t or derives from it. */
+CX_API bool cx_error_is(const cx_error *e, const cx_type *t);
+/* True when type `t` is `base` or derives from it (issubclass). */
+CX_API bool cx_type_is(const cx_type *t, const cx_type *base);
+/* __context__: the error being handled when e was raised, or NULL. */
+CX_API cx_error *cx_error_context(const cx_error *e);
+/* __cause__: the error named by cx_raise_from, or NULL. */
+CX_API cx_error *cx_error_cause(const cx_error *e);
+/* The raise site. */
+CX_API const char *cx_error_file(const cx_error *e);
+CX_API int cx_error_line(const cx_error *e);
+CX_API const char *cx_error_function(const cx_error *e);
+
+/* Takes a reference; returns e.  NULL is allowed and returned. */
+CX_API cx_error *cx_error_ref(cx_error *e);
+/* Drops a reference; the last one frees e and its chain.  NULL is allowed. */
+CX_API void cx_error_unref(cx_error *e);
+
+/* Prints e the way Python prints a traceback: the chain first (oldest first,
+ * with Python's separator sentences), each as its raise site and
+ * "Type: message". */
+CX_API void cx_error_print(const cx_error *e, FILE *out);
+
+/* A boundary: runs fn(arg); returns NULL if it finished, or the error that
+ * escaped it (the caller owns a reference).  Frames inside fn are unwound
+ * (exits, defers, finally clauses run) before it returns. */
+CX_API cx_error *cx_protect(void (*fn)(void *arg), void *arg);
+
+/* What happens to an error that reaches the bottom of a thread's frame
+ * stack.  The default prints it with cx_error_print to stderr, then exits the
+ * process with status 1 (main thread) or ends the thread (pthread_exit).
+ * A hook that returns falls back to that default. */
+typedef void cx_unhandled_hook(cx_error *e);
+/* Installs a process-wide hook (NULL restores the default); returns the old one. */
+CX_API cx_unhandled_hook *cx_set_unhandled_hook(cx_unhandled_hook *hook);
+
+/* Allocates n bytes with the current allocator; raises cx_MemoryError
+ * instead of returning NULL.  Free with cx_free. */
+CX_API void *cx_malloc(size_t n);
+/* Resizes like realloc; raises cx_MemoryError instead of returning NULL. */
+CX_API void *cx_realloc(void *p, size_t n);
+/* Frees memory from cx_malloc / cx_realloc. */
+CX_API void cx_free(void *p);
+/* Replaces the allocator every cx allocation goes through (NULL arguments
+ * restore the libc one).  Set it before any cx call, or with nothing of cx's
+ * allocated: memory must be freed by the allocator that made it. */
+CX_API void cx_set_allocator(void *(*malloc_fn)(size_t),
+                             void *(*realloc_fn)(void *, size_t),
+                             void (*free_fn)(void *));
+
+/* Machinery behind the macros above. */
+CX_API _Noreturn void cx__raise(const char *file, int line, const char *func,
+                                const cx_type *t, const char *fmt, ...)
+    CX__PRINTF(5, 6);
+CX_API _Noreturn void cx__raise_errno(const char *file, int line, const char *func,
+                                      int errnum, const char *fmt, ...)
+    CX__PRINTF(5, 6);
+CX_API _Noreturn void cx__raise_from(const char *file, int line, const char *func,
+                                     const cx_type *t, cx_error *cause,
+                                     const char *fmt, ...) CX__PRINTF(6, 7);
+CX_API _Noreturn void cx__reraise(const char *file, int line, const char *func);
+/* Builds an error without raising it (caller owns it); never fails: falls
+ * back to the preallocated MemoryError. */
+CX_API cx_error *cx__error_new(const char *file, int line, const char *func,
+                               const cx_type *t, const char *fmt, va_list ap)
+    CX__PRINTF(5, 0);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,68 @@
+/* cx/frame.h — the frame chain behind the statement macros.
+ *
+ * Not an API: these types are public only because cx_try, cx_with and
+ * cx_scope declare them on the caller's stack.  Every thread (and every
+ * coroutine) has one chain of frames; a raise walks it from the top, running
+ * scopes' deferred calls in place and jumping to the first frame that holds a
+ * jump buffer (a try, a with or a protect).  Lua's ldo.c keeps the same shape:
+ * one chain of jump buffers, one throw path. */
+#ifndef CX_FRAME_H
+#define CX_FRAME_H
+
+#include <setjmp.h>
+
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* _setjmp: the signal mask is not ours to restore, and saving it is a syscall. */
+#define CX__SETJMP(buf) _setjmp(buf)
+
+/* An error being handled (inside an except clause, an exit handler given an
+ * error, a finally clause running because of one).  Nodes live inside the
+ * constructs on the C stack and each owns a reference; a raise that abandons a
+ * construct releases its node. */
+typedef struct cx__handled {
+    cx_error *err;
+    struct cx__handled *prev;
+} cx__handled;
+
+enum { CX__FRAME_JUMP, CX__FRAME_SCOPE };
+
+typedef struct cx__frame {
+    struct cx__frame *prev;
+    cx__handled *handling; /* what was being handled when the frame was pushed */
+    int kind;
+} cx__frame;
+
+/* A frame a raise can land in. */
+typedef struct cx__jump {
+    cx__frame f;
+    jmp_buf jb;
+} cx__jump;
+
+/* Per thread, and per coroutine (switched with it). */
+typedef struct cx__state {
+    cx__frame *top;
+    cx__handled *handling;
+    cx_error *thrown; /* in flight from a raise to the frame it lands in */
+} cx__state;
+
+CX_API cx__state *cx__state_get(void);
+CX_API void cx__jump_push(cx__jump *j);
+CX_API void cx__jump_pop(cx__jump *j);
+/* Takes the landed error (owned) after a raise jumped into a frame. */
+CX_API cx_error *cx__landed(void);
+/* Propagates `e` (owned) unchanged: no new context. */
+CX_API _Noreturn void cx__propagate(cx_error *e);
+/* Marks `e` (owned by the node) as being handled. */
+CX_API void cx__handling_push(cx__handled *n, cx_error *e);
+/* Ends the handling started by cx__handling_push; returns the error it held. */
+CX_API cx_error *cx__handling_pop(cx__handled *n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,93 @@
+/* cx/try.h — try / except / else / finally, with no closing macro.
+ *
+ *   cx_try {
+ *       parse(config);
+ *   } cx_except (&cx_ValueError, e) {      // cx_error *e, borrowed, valid in the clause
+ *       fprintf(stderr, "bad config: %s\n", cx_error_message(e));
+ *   } cx_except_any (e) {                  // a bare `except:`
+ *       cx_reraise();
+ *   } cx_else {                            // the body raised nothing
+ *       ...
+ *   } cx_finally {                         // always; an unhandled error is re-raised after it
+ *       ...
+ *   }
+ *
+ * Clauses are tried in order; the first cx_except whose type matches (by
+ * isinstance) handles the error.  An error raised in a handler or in the else
+ * clause has the handled error as its context; finally still runs.
+ *
+ * Control flow: `break` (and `continue`) in the body leave the cx_try: the else
+ * clause is skipped, finally runs, execution continues after the statement —
+ * they never reach an enclosing loop.  Leaving a cx_try by `return` or `goto`
+ * cannot run inline finally code: cx restores its frame chain and raises
+ * cx_RuntimeError naming the cx_try's file and line.  Cleanups that must survive
+ * `return` belong in cx_with or cx_defer.
+ *
+ * Locals assigned inside the body and read after a raise must be `volatile`
+ * (setjmp rules); build with -Wclobbered to be told. */
+#ifndef CX_TRY_H
+#define CX_TRY_H
+
+#include "frame.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+    CX__TRY_SETUP,
+    CX__TRY_READY,
+    CX__TRY_BODY,
+    CX__TRY_BODY_END,
+    CX__TRY_CAUGHT,
+    CX__TRY_HANDLE,
+    CX__TRY_ELSE,
+    CX__TRY_FAILED,
+    CX__TRY_FINALLY,
+    CX__TRY_DONE
+};
+
+typedef struct cx__try {
+    cx__jump j;
+    int phase;
+    int line;
+    const char *file;
+    cx_error *pending;  /* unhandled, re-raised after finally */
+    cx__handled node;   /* the error being handled or finalised */
+    int matched;
+} cx__try;
+
+CX_API cx__try *cx__try_init(cx__try *t, const char *file, int line);
+CX_API void cx__try_push(cx__try *t);
+CX_API void cx__try_landed(cx__try *t);
+CX_API int cx__try_step(cx__try *t);
+CX_API int cx__try_match(cx__try *t, const cx_type *type);
+CX_API void cx__try_cleanup(cx__try *t);
+
+#define cx_try                                                                 \
+    for (cx__try cx__t __attribute__((cleanup(cx__try_cleanup))),             \
+         *cx__tp __attribute__((unused)) =                                     \
+             cx__try_init(&cx__t, __FILE__, __LINE__);                         \
+         cx__try_step(&cx__t);)                                                \
+        if (cx__t.phase == CX__TRY_SETUP) {                                    \
+            if (CX__SETJMP(cx__t.j.jb))                                        \
+                cx__try_landed(&cx__t);                                        \
+            else                                                               \
+                cx__try_push(&cx__t);                                          \
+        } else if (cx__t.phase == CX__TRY_BODY)                                \
+            for (; cx__t.phase == CX__TRY_BODY; cx__t.phase = CX__TRY_BODY_END)
+
+#define cx_except(type, e)                                                     \
+    else if (cx__try_match(&cx__t, (type)))                                    \
+        for (cx_error *e = cx__t.node.err; e; e = NULL)
+
+#define cx_except_any(e) cx_except(NULL, e)
+
+#define cx_else else if (cx__t.phase == CX__TRY_ELSE)
+
+#define cx_finally else if (cx__t.phase == CX__TRY_FINALLY)
+
+#ifdef __cplusplus
+}
+#endif
+#endif

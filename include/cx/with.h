@@ -1,0 +1,151 @@
+/* cx/with.h — the with statement, managers, and scopes with deferred calls.
+ *
+ *   cx_with (FILE *f, cx_open("data.txt", "r")) { ... }   // binds the enter value
+ *   cx_with (cx_lock(&mutex)) { ... }                     // or not
+ *   cx_with (FILE *in, cx_open(a, "r"))                   // stacked: Python's `with a, b:`
+ *   cx_with (FILE *out, cx_open(b, "w")) { ... }
+ *
+ * PEP 343, with C's control flow added:
+ * - exit runs exactly once for every enter that returned: when the body ends,
+ *   raises, or is left by return, goto, break or continue (exit then gets NULL);
+ * - if enter raises, neither the body nor exit runs;
+ * - if exit returns true for an error, the error is suppressed and execution
+ *   continues after the with statement;
+ * - if exit raises, that error replaces the one in flight, which becomes its
+ *   context.
+ * `break` and `continue` inside a cx_with body leave the with block (exit runs,
+ * execution continues after it); they never reach an enclosing loop.
+ * The bound variable must be a pointer type (the enter value is a void *). */
+#ifndef CX_WITH_H
+#define CX_WITH_H
+
+#include <stdint.h>
+
+#include "frame.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A manager's behaviour: Python's __enter__ / __exit__. */
+typedef struct cx_manager_type {
+    const char *name;
+    /* Returns the value bound by the with (may be NULL); may raise. */
+    void *(*enter)(void *state);
+    /* err is NULL on success, else the error in flight (borrowed); returning
+     * true suppresses it.  May raise. */
+    bool (*exit)(void *state, cx_error *err);
+} cx_manager_type;
+
+/* Bytes of state a manager carries inline (no allocation). */
+#define CX_MANAGER_STATE_SIZE 64
+
+/* A manager: a type and its state, held by value. */
+typedef struct cx_manager {
+    const cx_manager_type *type;
+    union {
+        unsigned char bytes[CX_MANAGER_STATE_SIZE];
+        void *align_ptr;
+        long double align_ld;
+        int64_t align_i64;
+    } state;
+} cx_manager;
+
+/* Makes a manager of `type` whose state is a copy of the `size` bytes at
+ * `state` (NULL: zeroed).  enter and exit receive a pointer to that copy.
+ * Raises cx_ValueError if size exceeds CX_MANAGER_STATE_SIZE. */
+CX_API cx_manager cx_manager_make(const cx_manager_type *type, const void *state,
+                                  size_t size);
+
+/* Runs a manager outside any statement form: enter returns its value. */
+CX_API void *cx_manager_enter(cx_manager *m);
+/* Calls exit with err (borrowed, may be NULL); returns whether it suppressed. */
+CX_API bool cx_manager_exit(cx_manager *m, cx_error *err);
+
+enum {
+    CX__WITH_SETUP,
+    CX__WITH_READY,
+    CX__WITH_BODY,
+    CX__WITH_BODY_END,
+    CX__WITH_CAUGHT,
+    CX__WITH_DONE
+};
+
+typedef struct cx__with {
+    cx__jump j;
+    int phase;
+    void *value;
+    cx_manager m;
+} cx__with;
+
+CX_API cx__with *cx__with_init(cx__with *w, cx_manager m);
+CX_API void cx__with_enter(cx__with *w);
+CX_API void cx__with_landed(cx__with *w);
+CX_API int cx__with_step(cx__with *w);
+CX_API void cx__with_cleanup(cx__with *w);
+
+#define CX__CAT2(a, b) a##b
+#define CX__CAT(a, b) CX__CAT2(a, b)
+#define CX__PICK3(a, b, c, ...) c
+
+#define cx_with(...)                                                           \
+    CX__PICK3(__VA_ARGS__, CX__WITH_BIND, CX__WITH_PLAIN, _)                   \
+    (__COUNTER__, __VA_ARGS__)
+
+#define CX__WITH_PLAIN(n, mgr)                                                 \
+    CX__WITH_BIND(n, void *CX__CAT(cx__v, n) __attribute__((unused)), mgr)
+
+#define CX__WITH_BIND(n, decl, mgr) CX__WITH(CX__CAT(cx__w, n), CX__CAT(cx__wp, n), decl, mgr)
+
+#define CX__WITH(w, wp, decl, mgr)                                             \
+    for (cx__with w __attribute__((cleanup(cx__with_cleanup))),                \
+         *wp __attribute__((unused)) = cx__with_init(&w, (mgr));               \
+         cx__with_step(&w);)                                                   \
+        if (w.phase == CX__WITH_SETUP) {                                       \
+            if (CX__SETJMP(w.j.jb))                                            \
+                cx__with_landed(&w);                                           \
+            else                                                               \
+                cx__with_enter(&w);                                            \
+        } else                                                                 \
+            for (decl = w.value; w.phase == CX__WITH_BODY;                     \
+                 w.phase = CX__WITH_BODY_END)
+
+/* Deferred calls: void (*)(void *) and an argument. */
+typedef struct cx__defer {
+    void (*fn)(void *);
+    void *arg;
+} cx__defer;
+
+#define CX__SCOPE_INLINE 4
+
+typedef struct cx__scope {
+    cx__frame f;
+    unsigned n, cap;
+    cx__defer *heap;
+    cx__handled node;
+    cx__defer inline_[CX__SCOPE_INLINE];
+} cx__scope;
+
+CX_API cx__scope *cx__scope_begin(cx__scope *s);
+CX_API void cx__scope_end(cx__scope *s);
+CX_API void cx__scope_defer(cx__scope *s, void (*fn)(void *), void *arg);
+
+/* A block whose deferred calls run when it ends, on every path (normal end,
+ * break, return, goto, a raise), last deferred first.  A deferred call that
+ * raises does not stop the others: they run with that error in flight, and
+ * errors chain as in an ExitStack. */
+#define cx_scope                                                               \
+    for (cx__scope cx__scope_here __attribute__((cleanup(cx__scope_end))),     \
+         *cx__sp = cx__scope_begin(&cx__scope_here);                           \
+         cx__sp; cx__sp = NULL)
+
+/* Defers fn(arg) to the end of the innermost enclosing cx_scope.  Outside a
+ * cx_scope it does not compile ('cx__scope_here' undeclared).  If recording the
+ * call needs memory that cannot be had, fn(arg) runs at once and
+ * cx_MemoryError is raised: the resource is never leaked. */
+#define cx_defer(fn, arg) cx__scope_defer(&cx__scope_here, (fn), (arg))
+
+#ifdef __cplusplus
+}
+#endif
+#endif

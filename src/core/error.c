@@ -1,0 +1,143 @@
+/* Error objects: creation without malloc on the hot path, reference counts,
+ * accessors. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Raising MemoryError must never need memory: this one is static and
+ * immortal, so it carries no context or site of its own. */
+static cx_error out_of_memory = {
+    .type = &cx_MemoryError, .refs = -1, .line = 0, .file = "",
+    .func = "", .msg = (char *)"out of memory",
+};
+
+/* A small per-thread cache of freed errors keeps raise/catch off malloc. */
+#define CACHE_MAX 16
+static __thread cx_error *cache[CACHE_MAX];
+static __thread int cached;
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+/* A thread's cache dies with the thread, or leak checkers would (rightly) complain. */
+static void cache_drain(void *unused)
+{
+    (void)unused;
+    while (cached)
+        cx__dealloc(cache[--cached]);
+}
+
+static void cache_key_make(void) { pthread_key_create(&cache_key, cache_drain); }
+
+static void cache_put(cx_error *e)
+{
+    if (cached == 0) {
+        pthread_once(&cache_once, cache_key_make);
+        pthread_setspecific(cache_key, cache);
+    }
+    cache[cached++] = e;
+}
+
+cx_error *cx__error_alloc(void)
+{
+    cx_error *e = cached ? cache[--cached] : cx__alloc(sizeof *e);
+    return e ? e : &out_of_memory;
+}
+
+static void error_free(cx_error *e)
+{
+    if (e->msg != e->inline_msg)
+        cx__dealloc(e->msg);
+    if (cached < CACHE_MAX)
+        cache_put(e);
+    else
+        cx__dealloc(e);
+}
+
+/* Formats into the inline buffer; a longer message gets a heap copy, or is
+ * truncated when none can be had (losing a tail beats losing the error). */
+static void error_format(cx_error *e, const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(e->inline_msg, sizeof e->inline_msg, fmt, ap);
+    e->msg = e->inline_msg;
+    if (n >= (int)sizeof e->inline_msg) {
+        char *heap = cx__alloc((size_t)n + 1);
+        if (heap) {
+            vsnprintf(heap, (size_t)n + 1, fmt, again);
+            e->msg = heap;
+        }
+    } else if (n < 0) {
+        e->inline_msg[0] = '\0';
+    }
+    va_end(again);
+}
+
+cx_error *cx__error_new(const char *file, int line, const char *func,
+                        const cx_type *t, const char *fmt, va_list ap)
+{
+    cx_error *e = cx__error_alloc();
+    if (e == &out_of_memory)
+        return e;
+    e->type = t;
+    e->refs = 1;
+    e->errnum = 0;
+    e->line = line;
+    e->suppress_context = 0;
+    e->file = file;
+    e->func = func;
+    e->context = NULL;
+    e->cause = NULL;
+    error_format(e, fmt ? fmt : "", ap);
+    return e;
+}
+
+cx_error *cx_error_ref(cx_error *e)
+{
+    if (e && e->refs > 0)
+        __atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
+    return e;
+}
+
+/* Iterative along the chain, so a long context chain cannot overflow the stack. */
+void cx_error_unref(cx_error *e)
+{
+    while (e && e->refs > 0 && __atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        cx_error_unref(e->cause);
+        cx_error *next = e->context;
+        error_free(e);
+        e = next;
+    }
+}
+
+/* Python's rule for `raise`: the handled error becomes the context, unless
+ * that would make a cycle, which is cut where it closes. */
+void cx__error_set_context(cx_error *e, cx_error *context)
+{
+    if (e->refs < 0 || context == e)
+        return;
+    for (cx_error *c = context; c; c = c->context) {
+        if (c->context == e) {
+            if (c->refs < 0)
+                break;
+            c->context = NULL;
+            cx_error_unref(e);
+            break;
+        }
+    }
+    cx_error *old = e->context;
+    e->context = cx_error_ref(context);
+    cx_error_unref(old);
+}
+
+const cx_type *cx_error_type(const cx_error *e) { return e->type; }
+const char *cx_error_message(const cx_error *e) { return e->msg; }
+int cx_error_errno(const cx_error *e) { return e->errnum; }
+bool cx_error_is(const cx_error *e, const cx_type *t) { return e && cx_type_is(e->type, t); }
+cx_error *cx_error_context(const cx_error *e) { return e->context; }
+cx_error *cx_error_cause(const cx_error *e) { return e->cause; }
+const char *cx_error_file(const cx_error *e) { return e->file; }
+int cx_error_line(const cx_error *e) { return e->line; }
+const char *cx_error_function(const cx_error *e) { return e->func; }

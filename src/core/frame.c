@@ -1,0 +1,108 @@
+/* The frame chain and the one throw path. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+__thread cx__state cx__ts __attribute__((tls_model("initial-exec")));
+
+cx__state *cx__state_get(void) { return &cx__ts; }
+
+void cx__jump_push(cx__jump *j)
+{
+    j->f.prev = cx__ts.top;
+    j->f.handling = cx__ts.handling;
+    j->f.kind = CX__FRAME_JUMP;
+    cx__ts.top = &j->f;
+}
+
+void cx__jump_pop(cx__jump *j) { cx__ts.top = j->f.prev; }
+
+cx_error *cx__landed(void)
+{
+    cx_error *e = cx__ts.thrown;
+    cx__ts.thrown = NULL;
+    return e;
+}
+
+void cx__handling_push(cx__handled *n, cx_error *e)
+{
+    n->err = e;
+    n->prev = cx__ts.handling;
+    cx__ts.handling = n;
+}
+
+cx_error *cx__handling_pop(cx__handled *n)
+{
+    cx__ts.handling = n->prev;
+    return n->err;
+}
+
+/* The constructs above `keep` are being abandoned by a raise: drop the
+ * references their handled errors held. */
+void cx__handling_release_to(cx__state *s, cx__handled *keep)
+{
+    while (s->handling && s->handling != keep) {
+        cx__handled *n = s->handling;
+        s->handling = n->prev;
+        cx_error_unref(n->err);
+    }
+}
+
+_Noreturn void cx__propagate(cx_error *e)
+{
+    cx__state *s = &cx__ts;
+    for (;;) {
+        cx__frame *f = s->top;
+        if (!f) {
+            cx__handling_release_to(s, NULL);
+            cx__unhandled(e);
+        }
+        cx__handling_release_to(s, f->handling);
+        if (f->kind == CX__FRAME_JUMP) {
+            s->top = f->prev;
+            s->thrown = e;
+            _longjmp(((cx__jump *)f)->jb, 1);
+        }
+        e = cx__scope_unwind((cx__scope *)f, e);
+    }
+}
+
+/* ---- the bottom of the stack ---- */
+
+static cx_unhandled_hook *unhandled_hook;
+
+cx_unhandled_hook *cx_set_unhandled_hook(cx_unhandled_hook *hook)
+{
+    return __atomic_exchange_n(&unhandled_hook, hook, __ATOMIC_ACQ_REL);
+}
+
+static bool on_main_thread(void) { return syscall(SYS_gettid) == getpid(); }
+
+_Noreturn void cx__unhandled(cx_error *e)
+{
+    cx_unhandled_hook *hook = __atomic_load_n(&unhandled_hook, __ATOMIC_ACQUIRE);
+    if (hook)
+        hook(e);
+    fflush(stdout);
+    cx_error_print(e, stderr);
+    cx_error_unref(e);
+    if (on_main_thread())
+        exit(1);
+    pthread_exit(NULL);
+}
+
+/* ---- the boundary ---- */
+
+cx_error *cx_protect(void (*fn)(void *arg), void *arg)
+{
+    cx__jump j;
+    if (CX__SETJMP(j.jb))
+        return cx__landed();
+    cx__jump_push(&j);
+    fn(arg);
+    cx__jump_pop(&j);
+    return NULL;
+}

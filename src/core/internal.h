@@ -1,0 +1,41 @@
+/* Internal declarations shared by the core's files. */
+#ifndef CX_CORE_INTERNAL_H
+#define CX_CORE_INTERNAL_H
+
+#include <cx/cx.h>
+
+#define CX__INLINE_MSG 120
+
+struct cx_error {
+    const cx_type *type;
+    int refs;            /* atomic; < 0 for the static MemoryError */
+    int errnum;
+    int line;
+    int suppress_context;
+    const char *file;
+    const char *func;
+    cx_error *context;
+    cx_error *cause;
+    char *msg;           /* inline_msg, or a heap copy when longer */
+    char inline_msg[CX__INLINE_MSG];
+};
+
+/* The state of the running thread or coroutine. */
+extern __thread cx__state cx__ts __attribute__((tls_model("initial-exec")));
+
+/* Error objects. */
+cx_error *cx__error_alloc(void);
+void cx__error_set_context(cx_error *e, cx_error *context);
+cx_error *cx__handled_error(void);
+_Noreturn void cx__raise_error(cx_error *e);
+_Noreturn void cx__unhandled(cx_error *e);
+const cx_type *cx__errno_type(int errnum);
+cx_error *cx__scope_unwind(cx__scope *s, cx_error *e);
+void cx__handling_release_to(cx__state *s, cx__handled *keep);
+
+/* Allocation through the user's allocator; NULL on failure (no raise). */
+void *cx__alloc(size_t n);
+void *cx__realloc(void *p, size_t n);
+void cx__dealloc(void *p);
+
+#endif

@@ -1,0 +1,83 @@
+/* The raise family: build or take an error, chain it to the one being
+ * handled, and hand it to the unwinder. */
+#include <string.h>
+
+#include "internal.h"
+
+cx_error *cx__handled_error(void)
+{
+    return cx__ts.handling ? cx__ts.handling->err : NULL;
+}
+
+_Noreturn void cx__raise_error(cx_error *e)
+{
+    cx__error_set_context(e, cx__handled_error());
+    cx__propagate(e);
+}
+
+static cx_error *error_make(const char *file, int line, const char *func,
+                            const cx_type *t, const char *fmt, ...) CX__PRINTF(5, 6);
+
+static cx_error *error_make(const char *file, int line, const char *func,
+                            const cx_type *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cx_error *e = cx__error_new(file, line, func, t, fmt, ap);
+    va_end(ap);
+    return e;
+}
+
+void cx__raise(const char *file, int line, const char *func, const cx_type *t,
+               const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cx_error *e = cx__error_new(file, line, func, t, fmt, ap);
+    va_end(ap);
+    cx__raise_error(e);
+}
+
+void cx__raise_errno(const char *file, int line, const char *func, int errnum,
+                     const char *fmt, ...)
+{
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    char buf[128];
+    const char *reason = strerror_r(errnum, buf, sizeof buf);
+    cx_error *e = error_make(file, line, func, cx__errno_type(errnum), "%s: %s",
+                             what, reason);
+    if (cx_error_is(e, &cx_OSError))
+        e->errnum = errnum;
+    cx__raise_error(e);
+}
+
+void cx__raise_from(const char *file, int line, const char *func,
+                    const cx_type *t, cx_error *cause, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cx_error *e = cx__error_new(file, line, func, t, fmt, ap);
+    va_end(ap);
+    if (e->refs > 0) {
+        e->cause = cx_error_ref(cause);
+        e->suppress_context = 1;
+    }
+    cx__raise_error(e);
+}
+
+void cx_throw(cx_error *e)
+{
+    cx__raise_error(cx_error_ref(e));
+}
+
+void cx__reraise(const char *file, int line, const char *func)
+{
+    cx_error *e = cx__handled_error();
+    if (!e)
+        cx__raise(file, line, func, &cx_RuntimeError, "no active exception to reraise");
+    cx__propagate(cx_error_ref(e));
+}

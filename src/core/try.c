@@ -1,0 +1,122 @@
+/* The state machine behind cx_try: body, handler, else, finally. */
+#include "internal.h"
+
+cx__try *cx__try_init(cx__try *t, const char *file, int line)
+{
+    t->phase = CX__TRY_SETUP;
+    t->file = file;
+    t->line = line;
+    t->pending = NULL;
+    t->node.err = NULL;
+    t->matched = 0;
+    return t;
+}
+
+void cx__try_push(cx__try *t)
+{
+    cx__jump_push(&t->j);
+    t->phase = CX__TRY_READY;
+}
+
+/* A raise from the body is caught for the handlers; one from a handler or
+ * the else clause only waits for finally. */
+void cx__try_landed(cx__try *t)
+{
+    cx_error *e = cx__landed();
+    if (t->phase == CX__TRY_BODY) {
+        t->node.err = e;
+        t->phase = CX__TRY_CAUGHT;
+    } else {
+        t->pending = e;
+        t->phase = CX__TRY_FAILED;
+    }
+}
+
+int cx__try_match(cx__try *t, const cx_type *type)
+{
+    if (t->phase != CX__TRY_HANDLE || t->matched)
+        return 0;
+    if (type && !cx_error_is(t->node.err, type))
+        return 0;
+    t->matched = 1;
+    return 1;
+}
+
+static void enter_finally(cx__try *t)
+{
+    t->phase = CX__TRY_FINALLY;
+    if (t->pending)
+        cx__handling_push(&t->node, t->pending);
+}
+
+/* Leaves the handler: a matched error is done with, an unmatched one goes on
+ * to finally and is re-raised after it. */
+static void end_handler(cx__try *t)
+{
+    cx__jump_pop(&t->j);
+    cx_error *e = cx__handling_pop(&t->node);
+    if (t->matched)
+        cx_error_unref(e);
+    else
+        t->pending = e;
+    enter_finally(t);
+}
+
+int cx__try_step(cx__try *t)
+{
+    switch (t->phase) {
+    case CX__TRY_SETUP:
+        return 1;
+    case CX__TRY_READY:
+        t->phase = CX__TRY_BODY;
+        return 1;
+    case CX__TRY_BODY: /* left by break */
+        cx__jump_pop(&t->j);
+        enter_finally(t);
+        return 1;
+    case CX__TRY_BODY_END:
+        t->phase = CX__TRY_ELSE;
+        return 1;
+    case CX__TRY_CAUGHT:
+        /* Handlers run inside the frame again, so finally survives their raises;
+         * the frame's own handling excludes this node, so such a raise drops it. */
+        cx__jump_push(&t->j);
+        cx__handling_push(&t->node, t->node.err);
+        t->phase = CX__TRY_HANDLE;
+        return 1;
+    case CX__TRY_HANDLE:
+        end_handler(t);
+        return 1;
+    case CX__TRY_ELSE:
+        cx__jump_pop(&t->j);
+        enter_finally(t);
+        return 1;
+    case CX__TRY_FAILED:
+        enter_finally(t);
+        return 1;
+    case CX__TRY_FINALLY:
+        t->phase = CX__TRY_DONE;
+        if (t->pending) {
+            cx__handling_pop(&t->node);
+            cx__propagate(t->pending);
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* Runs only when the statement is left by return or goto (a raise skips it).
+ * The error being handled, if any, stays the context of the report. */
+void cx__try_cleanup(cx__try *t)
+{
+    if (t->phase == CX__TRY_DONE || t->phase == CX__TRY_SETUP)
+        return;
+    if (t->phase != CX__TRY_FINALLY)
+        cx__jump_pop(&t->j);
+    t->phase = CX__TRY_DONE;
+    cx__raise(t->file, t->line, "cx_try", &cx_RuntimeError,
+              "cx_try at %s:%d left by return or goto: its finally clause "
+              "cannot run (use cx_with or cx_defer for cleanups that must "
+              "survive return)", t->file, t->line);
+}

@@ -1,0 +1,461 @@
+/* The error model: types, messages, chains, printing. */
+#include <errno.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+CX_DEFINE_ERROR(ConfigError, cx_ValueError);
+
+static cx_error *caught(void (*fn)(void *), void *arg)
+{
+    cx_error *e = cx_protect(fn, arg);
+    CHECK(e != NULL);
+    return e;
+}
+
+static void raise_value_error(void *arg) { cx_raise(&cx_ValueError, "bad value %d", *(int *)arg); }
+
+TEST(raise_sets_type_and_formatted_message)
+{
+    int n = 42;
+    cx_error *e = caught(raise_value_error, &n);
+    CHECK(cx_error_type(e) == &cx_ValueError);
+    CHECK_STR(cx_error_message(e), "bad value 42");
+    cx_error_unref(e);
+}
+
+TEST(raise_records_file_line_and_function)
+{
+    int n = 1;
+    cx_error *e = caught(raise_value_error, &n);
+    CHECK(strstr(cx_error_file(e), "test_errors.c") != NULL);
+    CHECK(cx_error_line(e) > 0);
+    CHECK_STR(cx_error_function(e), "raise_value_error");
+    cx_error_unref(e);
+}
+
+TEST(error_is_matches_the_type_and_its_bases)
+{
+    int n = 1;
+    cx_error *e = caught(raise_value_error, &n);
+    CHECK(cx_error_is(e, &cx_ValueError));
+    CHECK(cx_error_is(e, &cx_Exception));
+    CHECK(cx_error_is(e, &cx_BaseException));
+    CHECK(!cx_error_is(e, &cx_TypeError));
+    cx_error_unref(e);
+}
+
+TEST(hierarchy_follows_python)
+{
+    CHECK(cx_type_is(&cx_KeyError, &cx_LookupError));
+    CHECK(cx_type_is(&cx_IndexError, &cx_LookupError));
+    CHECK(cx_type_is(&cx_NotImplementedError, &cx_RuntimeError));
+    CHECK(cx_type_is(&cx_FileNotFoundError, &cx_OSError));
+    CHECK(cx_type_is(&cx_TimeoutError, &cx_OSError));
+    CHECK(cx_type_is(&cx_BrokenPipeError, &cx_ConnectionError));
+    CHECK(cx_type_is(&cx_MemoryError, &cx_Exception));
+    CHECK(cx_BaseException.base == NULL);
+}
+
+TEST(generator_exit_and_cancelled_are_not_exceptions)
+{
+    CHECK(!cx_type_is(&cx_GeneratorExit, &cx_Exception));
+    CHECK(!cx_type_is(&cx_CancelledError, &cx_Exception));
+    CHECK(cx_type_is(&cx_GeneratorExit, &cx_BaseException));
+    CHECK(cx_type_is(&cx_CancelledError, &cx_BaseException));
+}
+
+static void raise_config_error(void *arg) { (void)arg; cx_raise(&ConfigError, "missing key"); }
+
+TEST(user_defined_error_type_has_its_name_and_base)
+{
+    cx_error *e = caught(raise_config_error, NULL);
+    CHECK_STR(cx_error_type(e)->name, "ConfigError");
+    CHECK(cx_error_is(e, &cx_ValueError));
+    cx_error_unref(e);
+}
+
+static void raise_errno(void *arg) { cx_raise_errno(*(int *)arg, "open %s", "data.txt"); }
+
+static const cx_type *errno_type(int errnum)
+{
+    cx_error *e = caught(raise_errno, &errnum);
+    const cx_type *t = cx_error_type(e);
+    CHECK_EQ(cx_error_errno(e), errnum);
+    cx_error_unref(e);
+    return t;
+}
+
+TEST(raise_errno_maps_enoent_to_file_not_found)
+{
+    CHECK(errno_type(ENOENT) == &cx_FileNotFoundError);
+}
+
+TEST(raise_errno_maps_like_python)
+{
+    CHECK(errno_type(EEXIST) == &cx_FileExistsError);
+    CHECK(errno_type(EACCES) == &cx_PermissionError);
+    CHECK(errno_type(EPERM) == &cx_PermissionError);
+    CHECK(errno_type(EISDIR) == &cx_IsADirectoryError);
+    CHECK(errno_type(ENOTDIR) == &cx_NotADirectoryError);
+    CHECK(errno_type(EINTR) == &cx_InterruptedError);
+    CHECK(errno_type(ETIMEDOUT) == &cx_TimeoutError);
+    CHECK(errno_type(EPIPE) == &cx_BrokenPipeError);
+    CHECK(errno_type(ECONNREFUSED) == &cx_ConnectionRefusedError);
+    CHECK(errno_type(EAGAIN) == &cx_BlockingIOError);
+    CHECK(errno_type(ENOSPC) == &cx_OSError);
+}
+
+TEST(raise_errno_message_names_object_and_reason)
+{
+    int errnum = ENOENT;
+    cx_error *e = caught(raise_errno, &errnum);
+    CHECK_STR(cx_error_message(e), "open data.txt: No such file or directory");
+    cx_error_unref(e);
+}
+
+TEST(errno_is_zero_for_non_os_errors)
+{
+    int n = 1;
+    cx_error *e = caught(raise_value_error, &n);
+    CHECK_EQ(cx_error_errno(e), 0);
+    cx_error_unref(e);
+}
+
+static void raise_long(void *arg)
+{
+    (void)arg;
+    char big[1000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    cx_raise(&cx_ValueError, "%s!", big);
+}
+
+TEST(long_messages_are_kept_whole)
+{
+    cx_error *e = caught(raise_long, NULL);
+    CHECK_EQ(strlen(cx_error_message(e)), 1000);
+    CHECK_EQ(cx_error_message(e)[999], '!');
+    cx_error_unref(e);
+}
+
+static void raise_in_handler(void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_raise(&cx_KeyError, "first");
+    } cx_except (&cx_KeyError, e) {
+        cx_raise(&cx_ValueError, "second");
+    }
+}
+
+TEST(raise_in_handler_sets_context)
+{
+    cx_error *e = caught(raise_in_handler, NULL);
+    CHECK(cx_error_type(e) == &cx_ValueError);
+    CHECK(cx_error_context(e) != NULL);
+    CHECK(cx_error_type(cx_error_context(e)) == &cx_KeyError);
+    CHECK_STR(cx_error_message(cx_error_context(e)), "first");
+    CHECK(cx_error_cause(e) == NULL);
+    cx_error_unref(e);
+}
+
+static void raise_from(void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_raise(&cx_KeyError, "low");
+    } cx_except (&cx_KeyError, e) {
+        cx_raise_from(&cx_RuntimeError, e, "high");
+    }
+}
+
+TEST(raise_from_sets_cause)
+{
+    cx_error *e = caught(raise_from, NULL);
+    CHECK(cx_error_type(e) == &cx_RuntimeError);
+    CHECK(cx_error_cause(e) != NULL);
+    CHECK_STR(cx_error_message(cx_error_cause(e)), "low");
+    cx_error_unref(e);
+}
+
+static void raise_from_none(void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_raise(&cx_KeyError, "hidden");
+    } cx_except (&cx_KeyError, e) {
+        cx_raise_from(&cx_RuntimeError, NULL, "shown");
+    }
+}
+
+TEST(raise_from_none_hides_context_when_printed)
+{
+    cx_error *e = caught(raise_from_none, NULL);
+    CHECK(cx_error_cause(e) == NULL);
+    char *text = th_printed(e);
+    CHECK(strstr(text, "hidden") == NULL);
+    CHECK(strstr(text, "RuntimeError: shown") != NULL);
+    free(text);
+    cx_error_unref(e);
+}
+
+#define printed th_printed
+
+TEST(print_shows_python_traceback_shape)
+{
+    int n = 7;
+    cx_error *e = caught(raise_value_error, &n);
+    char *text = printed(e);
+    CHECK(strncmp(text, "Traceback (most recent call last):\n  File \"", 43) == 0);
+    CHECK(strstr(text, "test_errors.c\", line ") != NULL);
+    CHECK(strstr(text, ", in raise_value_error\n") != NULL);
+    CHECK(strstr(text, "\nValueError: bad value 7\n") != NULL);
+    free(text);
+    cx_error_unref(e);
+}
+
+TEST(print_shows_context_chain_oldest_first)
+{
+    cx_error *e = caught(raise_in_handler, NULL);
+    char *text = printed(e);
+    char *first = strstr(text, "KeyError: first");
+    char *sep = strstr(text, "During handling of the above exception, another exception occurred:");
+    char *second = strstr(text, "ValueError: second");
+    CHECK(first && sep && second);
+    CHECK(first < sep && sep < second);
+    free(text);
+    cx_error_unref(e);
+}
+
+TEST(print_shows_cause_with_direct_cause_sentence)
+{
+    cx_error *e = caught(raise_from, NULL);
+    char *text = printed(e);
+    CHECK(strstr(text, "The above exception was the direct cause of the following exception:") != NULL);
+    CHECK(strstr(text, "KeyError: low") < strstr(text, "RuntimeError: high"));
+    free(text);
+    cx_error_unref(e);
+}
+
+static void raise_empty(void *arg) { (void)arg; cx_raise(&cx_KeyError, "%s", ""); }
+
+TEST(print_of_empty_message_shows_type_alone)
+{
+    cx_error *e = caught(raise_empty, NULL);
+    char *text = printed(e);
+    CHECK(strstr(text, "\nKeyError\n") != NULL);
+    free(text);
+    cx_error_unref(e);
+}
+
+static cx_error *kept;
+
+static void throw_kept(void *arg) { (void)arg; cx_throw(kept); }
+
+TEST(throw_raises_an_existing_error_and_caller_keeps_its_reference)
+{
+    int n = 3;
+    kept = caught(raise_value_error, &n);
+    cx_error *e = caught(throw_kept, NULL);
+    CHECK(e == kept);
+    cx_error_unref(e);
+    CHECK_STR(cx_error_message(kept), "bad value 3");
+    cx_error_unref(kept);
+}
+
+static void throw_in_handler(void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_raise(&cx_KeyError, "now");
+    } cx_except (&cx_KeyError, e) {
+        cx_throw(kept);
+    }
+}
+
+TEST(throw_in_handler_sets_context_like_raise_e)
+{
+    int n = 5;
+    kept = caught(raise_value_error, &n);
+    cx_error *e = caught(throw_in_handler, NULL);
+    CHECK(e == kept);
+    CHECK(cx_error_context(e) && cx_error_is(cx_error_context(e), &cx_KeyError));
+    cx_error_unref(e);
+    cx_error_unref(kept);
+}
+
+static void throw_handled_error(void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_raise(&cx_KeyError, "self");
+    } cx_except (&cx_KeyError, e) {
+        cx_throw(e);
+    }
+}
+
+TEST(throw_of_the_handled_error_does_not_chain_it_to_itself)
+{
+    cx_error *e = caught(throw_handled_error, NULL);
+    CHECK(cx_error_is(e, &cx_KeyError));
+    CHECK(cx_error_context(e) == NULL);
+    cx_error_unref(e);
+}
+
+static void reraise_in_handler(void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_raise(&cx_IndexError, "again");
+    } cx_except_any (e) {
+        cx_reraise();
+    }
+}
+
+TEST(reraise_propagates_the_handled_error_unchanged)
+{
+    cx_error *e = caught(reraise_in_handler, NULL);
+    CHECK(cx_error_is(e, &cx_IndexError));
+    CHECK_STR(cx_error_message(e), "again");
+    CHECK(cx_error_context(e) == NULL);
+    cx_error_unref(e);
+}
+
+static void reraise_outside(void *arg) { (void)arg; cx_reraise(); }
+
+TEST(reraise_outside_a_handler_is_a_runtime_error_naming_the_site)
+{
+    cx_error *e = caught(reraise_outside, NULL);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    CHECK_STR(cx_error_message(e), "no active exception to reraise");
+    CHECK(strstr(cx_error_file(e), "test_errors.c") != NULL);
+    cx_error_unref(e);
+}
+
+TEST(ref_and_unref_keep_an_error_alive)
+{
+    int n = 9;
+    cx_error *e = caught(raise_value_error, &n);
+    cx_error_ref(e);
+    cx_error_unref(e);
+    CHECK_STR(cx_error_message(e), "bad value 9");
+    cx_error_unref(e);
+    cx_error_unref(NULL);
+}
+
+static void nothing(void *arg) { ++*(int *)arg; }
+
+TEST(protect_runs_the_function_and_returns_null)
+{
+    int n = 0;
+    CHECK(cx_protect(nothing, &n) == NULL);
+    CHECK_EQ(n, 1);
+}
+
+static void huge_malloc(void *arg) { (void)arg; cx_malloc((size_t)-1 / 2); }
+
+TEST(cx_malloc_raises_memory_error_instead_of_null)
+{
+    cx_error *e = caught(huge_malloc, NULL);
+    CHECK(cx_error_is(e, &cx_MemoryError));
+    cx_error_unref(e);
+}
+
+static size_t live_allocs;
+static int fail_all;
+static void *counting_malloc(size_t n) { if (fail_all) return NULL; live_allocs++; return malloc(n); }
+static void *counting_realloc(void *p, size_t n) { if (fail_all) return NULL; if (!p) live_allocs++; return realloc(p, n); }
+static void counting_free(void *p) { if (p) live_allocs--; free(p); }
+
+static void malloc_some(void *arg) { *(void **)arg = cx_malloc(16); }
+
+TEST(set_allocator_routes_cx_malloc_through_the_hook)
+{
+    cx_set_allocator(counting_malloc, counting_realloc, counting_free);
+    void *p = NULL;
+    size_t before = live_allocs;
+    CHECK(cx_protect(malloc_some, &p) == NULL);
+    CHECK_EQ(live_allocs, before + 1);
+    cx_free(p);
+    CHECK_EQ(live_allocs, before);
+    cx_set_allocator(NULL, NULL, NULL);
+}
+
+TEST(memory_error_is_raised_even_when_nothing_can_be_allocated)
+{
+    cx_set_allocator(counting_malloc, counting_realloc, counting_free);
+    fail_all = 1;
+    char buf[2000];
+    memset(buf, 'y', sizeof buf - 1);
+    buf[sizeof buf - 1] = 0;
+    cx_error *e = cx_protect(huge_malloc, NULL);
+    fail_all = 0;
+    cx_set_allocator(NULL, NULL, NULL);
+    CHECK(e != NULL);
+    CHECK(cx_error_is(e, &cx_MemoryError));
+    cx_error_unref(e);
+}
+
+static void unhandled_in_child(void *arg)
+{
+    (void)arg;
+    cx_raise(&cx_KeyError, "nobody caught me");
+}
+
+TEST(unhandled_error_prints_traceback_and_exits_1)
+{
+    char *err = NULL;
+    int status = th_run_child(unhandled_in_child, NULL, &err);
+    CHECK(WIFEXITED(status));
+    CHECK_EQ(WEXITSTATUS(status), 1);
+    CHECK(strstr(err, "Traceback (most recent call last):") != NULL);
+    CHECK(strstr(err, "KeyError: nobody caught me") != NULL);
+    free(err);
+}
+
+static void say(void *text) { fprintf(stderr, "%s\n", (const char *)text); }
+
+static void unhandled_after_cleanups(void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_scope {
+            cx_defer(say, (void *)"defer ran");
+            cx_raise(&cx_ValueError, "boom");
+        }
+    } cx_finally {
+        fputs("finally ran\n", stderr);
+    }
+}
+
+TEST(unhandled_error_runs_every_finally_and_defer_before_exiting)
+{
+    char *err = NULL;
+    int status = th_run_child(unhandled_after_cleanups, NULL, &err);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    CHECK(strstr(err, "defer ran") != NULL);
+    CHECK(strstr(err, "defer ran") < strstr(err, "finally ran"));
+    CHECK(strstr(err, "finally ran") < strstr(err, "ValueError: boom"));
+    free(err);
+}
+
+static cx_error *hooked;
+static void keep_hook(cx_error *e) { hooked = cx_error_ref(e); fputs("hook saw it\n", stderr); }
+
+static void unhandled_with_hook(void *arg)
+{
+    (void)arg;
+    cx_set_unhandled_hook(keep_hook);
+    cx_raise(&cx_ValueError, "to the hook");
+}
+
+TEST(unhandled_hook_sees_the_error_first)
+{
+    char *err = NULL;
+    int status = th_run_child(unhandled_with_hook, NULL, &err);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    CHECK(strstr(err, "hook saw it") != NULL);
+    free(err);
+}

@@ -1,0 +1,152 @@
+/* The test runner behind harness.h. */
+#include "harness.h"
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_TESTS 1024
+
+static struct {
+    const char *name;
+    void (*fn)(void);
+} tests[MAX_TESTS];
+static int ntests;
+
+char th_trace[4096];
+
+void th_register(const char *name, void (*fn)(void))
+{
+    if (ntests == MAX_TESTS) {
+        fputs("too many tests\n", stderr);
+        exit(2);
+    }
+    tests[ntests].name = name;
+    tests[ntests].fn = fn;
+    ntests++;
+}
+
+void th_fail(const char *file, int line, const char *what)
+{
+    fprintf(stderr, "%s:%d: %s\n", file, line, what);
+    exit(1);
+}
+
+void th_log(const char *fmt, ...)
+{
+    size_t n = strlen(th_trace);
+    if (n && n < sizeof th_trace - 1)
+        th_trace[n++] = ' ';
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(th_trace + n, sizeof th_trace - n, fmt, ap);
+    va_end(ap);
+}
+
+char *th_printed(const cx_error *e)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    cx_error_print(e, out);
+    fclose(out);
+    return text;
+}
+
+static int count_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+int th_run_child(void (*fn)(void *), void *arg, char **err_text)
+{
+    int pipefd[2];
+    if (pipe(pipefd) != 0)
+        th_fail(__FILE__, __LINE__, "pipe");
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(pipefd[0]);
+        dup2(pipefd[1], 2);
+        close(pipefd[1]);
+        /* The child starts at the bottom of its frame stack, as a program's
+         * main does: the runner's cx_protect is not its to land in. */
+        cx__state_get()->top = NULL;
+        cx__state_get()->handling = NULL;
+        fn(arg);
+        fflush(NULL);
+        _exit(0);
+    }
+    close(pipefd[1]);
+    size_t len = 0, cap = 4096;
+    char *buf = malloc(cap);
+    ssize_t got;
+    while ((got = read(pipefd[0], buf + len, cap - len - 1)) > 0) {
+        len += (size_t)got;
+        if (cap - len < 2)
+            buf = realloc(buf, cap *= 2);
+    }
+    buf[len] = '\0';
+    close(pipefd[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    if (err_text)
+        *err_text = buf;
+    else
+        free(buf);
+    return status;
+}
+
+static void run_body(void *fn) { ((void (*)(void))fn)(); }
+
+static int run_one(int i)
+{
+    th_trace[0] = '\0';
+    int fds = count_fds();
+    cx_error *e = cx_protect(run_body, (void *)tests[i].fn);
+    if (e) {
+        fprintf(stderr, "%s: an error escaped the test:\n", tests[i].name);
+        cx_error_print(e, stderr);
+        cx_error_unref(e);
+        return 1;
+    }
+    if (count_fds() != fds) {
+        fprintf(stderr, "%s: leaked %d descriptor(s)\n", tests[i].name, count_fds() - fds);
+        return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--list") == 0) {
+        for (int i = 0; i < ntests; i++)
+            puts(tests[i].name);
+        return 0;
+    }
+    int failed = 0, ran = 0;
+    for (int i = 0; i < ntests; i++) {
+        if (argc > 1 && strcmp(argv[1], tests[i].name) != 0)
+            continue;
+        ran++;
+        if (run_one(i)) {
+            failed++;
+            fprintf(stderr, "FAIL %s\n", tests[i].name);
+        }
+    }
+    if (ran == 0) {
+        fprintf(stderr, "no test named %s\n", argc > 1 ? argv[1] : "(any)");
+        return 2;
+    }
+    if (argc <= 1)
+        printf("%d passed, %d failed\n", ran - failed, failed);
+    return failed != 0;
+}

@@ -1,0 +1,67 @@
+/* A small test harness: TEST(name) registers a test; the runner runs one by
+ * name (as CTest does, one process per test) or all of them.  Every test runs
+ * inside cx_protect, so an error escaping it fails the test with its traceback,
+ * and descriptors it leaves open fail it too. */
+#ifndef CX_TEST_HARNESS_H
+#define CX_TEST_HARNESS_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cx/cx.h>
+
+void th_register(const char *name, void (*fn)(void));
+_Noreturn void th_fail(const char *file, int line, const char *what);
+
+#define TEST(name)                                                             \
+    static void test_##name(void);                                             \
+    __attribute__((constructor)) static void register_##name(void)             \
+    {                                                                          \
+        th_register(#name, test_##name);                                       \
+    }                                                                          \
+    static void test_##name(void)
+
+#define CHECK(cond)                                                            \
+    do {                                                                       \
+        if (!(cond))                                                           \
+            th_fail(__FILE__, __LINE__, "CHECK(" #cond ") failed");            \
+    } while (0)
+
+#define CHECK_EQ(a, b)                                                         \
+    do {                                                                       \
+        long long a_ = (long long)(a), b_ = (long long)(b);                    \
+        if (a_ != b_) {                                                        \
+            char m_[256];                                                      \
+            snprintf(m_, sizeof m_, "%s == %s failed: %lld != %lld", #a, #b,   \
+                     a_, b_);                                                  \
+            th_fail(__FILE__, __LINE__, m_);                                   \
+        }                                                                      \
+    } while (0)
+
+#define CHECK_STR(a, b)                                                        \
+    do {                                                                       \
+        const char *a_ = (a), *b_ = (b);                                       \
+        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                               \
+            char m_[1024];                                                     \
+            snprintf(m_, sizeof m_, "%s == %s failed: \"%s\" != \"%s\"", #a,   \
+                     #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");              \
+            th_fail(__FILE__, __LINE__, m_);                                   \
+        }                                                                      \
+    } while (0)
+
+/* Runs fn(arg) and returns the error that escaped (caller owns it), or NULL. */
+#define TRY_CAPTURE(fn, arg) cx_protect((fn), (arg))
+
+/* Runs fn in a child process; returns its wait status and captures its stderr
+ * (malloc'd, NUL-terminated) into *err_text when err_text is not NULL. */
+int th_run_child(void (*fn)(void *), void *arg, char **err_text);
+
+/* What cx_error_print prints for e (malloc'd). */
+char *th_printed(const cx_error *e);
+
+/* A trace buffer tests append event names to, and compare at the end. */
+extern char th_trace[4096];
+void th_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
