@@ -33,6 +33,16 @@ void th_fail(const char *file, int line, const char *what)
     exit(1);
 }
 
+void th_check_str(const char *file, int line, const char *as, const char *bs,
+                  const char *a, const char *b)
+{
+    if (a && b && strcmp(a, b) == 0)
+        return;
+    fprintf(stderr, "%s:%d: %s == %s failed:\n  \"%s\"\n  \"%s\"\n", file, line,
+            as, bs, a ? a : "(null)", b ? b : "(null)");
+    exit(1);
+}
+
 void th_log(const char *fmt, ...)
 {
     size_t n = strlen(th_trace);

@@ -39,16 +39,9 @@ _Noreturn void th_fail(const char *file, int line, const char *what);
         }                                                                      \
     } while (0)
 
-#define CHECK_STR(a, b)                                                        \
-    do {                                                                       \
-        const char *a_ = (a), *b_ = (b);                                       \
-        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                               \
-            char m_[1024];                                                     \
-            snprintf(m_, sizeof m_, "%s == %s failed: \"%s\" != \"%s\"", #a,   \
-                     #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");              \
-            th_fail(__FILE__, __LINE__, m_);                                   \
-        }                                                                      \
-    } while (0)
+#define CHECK_STR(a, b) th_check_str(__FILE__, __LINE__, #a, #b, (a), (b))
+void th_check_str(const char *file, int line, const char *as, const char *bs,
+                  const char *a, const char *b);
 
 /* Runs fn(arg) and returns the error that escaped (caller owns it), or NULL. */
 #define TRY_CAPTURE(fn, arg) cx_protect((fn), (arg))

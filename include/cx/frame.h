@@ -17,8 +17,29 @@
 extern "C" {
 #endif
 
-/* _setjmp: the signal mask is not ours to restore, and saving it is a syscall. */
+/* The jump primitive.  GCC's and Clang's __builtin_setjmp saves three words
+ * and makes the compiler reload locals at the landing point, so no local
+ * needs `volatile`; where it is missing (Clang on aarch64), or under TSan,
+ * which follows only libc's longjmp, _setjmp is used: the signal mask is not
+ * ours to restore, and saving it is a syscall.  Define CX_USE_LIBC_SETJMP the
+ * same way for cx and its users to force the fallback. */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CX__TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define CX__TSAN 1
+#endif
+#if !defined(CX_USE_LIBC_SETJMP) && !defined(CX__TSAN) && \
+    (defined(__x86_64__) || (defined(__aarch64__) && !defined(__clang__)))
+#define CX__BUILTIN_JUMP 1
+typedef void *cx__jmp_buf[5];
+#define CX__SETJMP(buf) __builtin_setjmp(buf)
+#else
+typedef jmp_buf cx__jmp_buf;
 #define CX__SETJMP(buf) _setjmp(buf)
+#endif
 
 /* An error being handled (inside an except clause, an exit handler given an
  * error, a finally clause running because of one).  Nodes live inside the
@@ -40,7 +61,7 @@ typedef struct cx__frame {
 /* A frame a raise can land in. */
 typedef struct cx__jump {
     cx__frame f;
-    jmp_buf jb;
+    cx__jmp_buf jb;
 } cx__jump;
 
 /* Per thread, and per coroutine (switched with it). */

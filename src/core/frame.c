@@ -51,6 +51,15 @@ void cx__handling_release_to(cx__state *s, cx__handled *keep)
     }
 }
 
+static _Noreturn void jump_to(cx__jump *j)
+{
+#ifdef CX__BUILTIN_JUMP
+    __builtin_longjmp(j->jb, 1);
+#else
+    _longjmp(j->jb, 1);
+#endif
+}
+
 _Noreturn void cx__propagate(cx_error *e)
 {
     cx__state *s = &cx__ts;
@@ -64,7 +73,7 @@ _Noreturn void cx__propagate(cx_error *e)
         if (f->kind == CX__FRAME_JUMP) {
             s->top = f->prev;
             s->thrown = e;
-            _longjmp(((cx__jump *)f)->jb, 1);
+            jump_to((cx__jump *)f);
         }
         e = cx__scope_unwind((cx__scope *)f, e);
     }

@@ -1,0 +1,66 @@
+# A thin front for CMake + CTest.  `make tour` and `make check` set up a fresh
+# Debian machine themselves (scripts/deps.sh).
+#
+#   make                 build (build/)
+#   make check           build and run every test (CC=clang: with clang, in build-clang/)
+#   make tour            run the seed tour
+#   make sanitize        the whole suite under ASan + UBSan (build-asan/)
+#   make tsan            the threaded tests under TSan (build-tsan/)
+#   make valgrind        the whole suite under Valgrind memcheck (build-valgrind/)
+#   make install PREFIX=/usr/local
+
+PREFIX ?= /usr/local
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+ifeq ($(origin CC),default)
+  BUILD ?= build
+  CMAKE_CC :=
+else
+  BUILD ?= build-$(notdir $(CC))
+  CMAKE_CC := -DCMAKE_C_COMPILER=$(CC)
+endif
+
+BASE_DEPS := cmake=cmake make=make gcc=gcc pkg-config=pkg-config
+CHECK_DEPS := $(BASE_DEPS) python3=python3 g++=g++ $(if $(CMAKE_CC),$(notdir $(CC))=$(notdir $(CC)))
+CTEST := ctest --output-on-failure -j $(JOBS)
+
+.PHONY: all build check tour sanitize tsan valgrind install deps clean
+
+all: build
+
+deps:
+	@scripts/deps.sh $(CHECK_DEPS)
+
+# configure DIR, extra cmake flags
+define configure
+	@test -f $(1)/CMakeCache.txt || cmake -S . -B $(1) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_CC) $(2) >/dev/null
+	@cmake --build $(1) -j $(JOBS)
+endef
+
+build: deps
+	$(call configure,$(BUILD),)
+
+check: build
+	cd $(BUILD) && $(CTEST)
+
+tour: build
+	$(BUILD)/examples/cx-tour
+
+sanitize: deps
+	$(call configure,build-asan,-DCX_SANITIZE=ON)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 $(CTEST)
+
+tsan: deps
+	$(call configure,build-tsan,-DCX_TSAN=ON)
+	cd build-tsan && $(CTEST) -L threads
+
+valgrind: deps
+	@scripts/deps.sh valgrind=valgrind
+	$(call configure,build-valgrind,-DCX_VALGRIND=ON -DCMAKE_BUILD_TYPE=Debug)
+	cd build-valgrind && $(CTEST) -LE no-valgrind
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+clean:
+	rm -rf build build-*
