@@ -1,0 +1,119 @@
+/* Misuse is reported clearly, naming file and line, and leaves the frame
+ * chain consistent. */
+#include "probe.h"
+
+static int return_from_try_body(void)
+{
+    cx_try {
+        return 1;
+    } cx_finally {
+        th_log("finally");
+    }
+    return 0;
+}
+
+static void call_return_from_try(void *arg) { (void)arg; return_from_try_body(); }
+
+TEST(try_left_by_return_raises_runtime_error_naming_file_and_line)
+{
+    cx_error *e = cx_protect(call_return_from_try, NULL);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    CHECK(strstr(cx_error_message(e), "test_misuse.c:") != NULL);
+    CHECK(strstr(cx_error_message(e), "left by return or goto") != NULL);
+    CHECK_EQ(cx_error_line(e), 7);
+    cx_error_unref(e);
+}
+
+TEST(try_left_by_return_keeps_the_frame_chain_consistent)
+{
+    cx__frame *top = cx__state_get()->top;
+    cx_error *e = cx_protect(call_return_from_try, NULL);
+    cx_error_unref(e);
+    CHECK(cx__state_get()->top == top);
+    CHECK(cx__state_get()->handling == NULL);
+    /* and the chain still works */
+    cx_try {
+        cx_raise(&cx_KeyError, "after");
+    } cx_except (&cx_KeyError, e2) {
+        th_log("caught");
+    }
+    CHECK_STR(th_trace, "caught");
+}
+
+static void goto_out_of_try(void *arg)
+{
+    (void)arg;
+    cx_try {
+        goto out;
+    } cx_finally {
+        th_log("finally");
+    }
+out:
+    th_log("not reached");
+}
+
+TEST(try_left_by_goto_raises_runtime_error)
+{
+    cx_error *e = cx_protect(goto_out_of_try, NULL);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    CHECK(strstr(th_trace, "not reached") == NULL);
+    cx_error_unref(e);
+}
+
+static int return_from_handler(void)
+{
+    cx_try {
+        cx_raise(&cx_ValueError, "handled");
+    } cx_except (&cx_ValueError, e) {
+        return 2;
+    }
+    return 0;
+}
+
+static void call_return_from_handler(void *arg) { (void)arg; return_from_handler(); }
+
+TEST(try_left_by_return_from_a_handler_chains_the_handled_error)
+{
+    cx_error *e = cx_protect(call_return_from_handler, NULL);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    CHECK(cx_error_is(cx_error_context(e), &cx_ValueError));
+    cx_error_unref(e);
+}
+
+static int return_from_with_inside_try(void)
+{
+    cx_try {
+        cx_with (PROBE(.name = "w"))
+            return 3;
+    } cx_except (&cx_KeyError, e) {
+    }
+    return 0;
+}
+
+static void call_with_inside_try(void *arg) { (void)arg; return_from_with_inside_try(); }
+
+TEST(try_left_by_return_still_runs_inner_with_exits_first)
+{
+    cx_error *e = cx_protect(call_with_inside_try, NULL);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    CHECK_STR(th_trace, "enter:w exit:w:ok");
+    cx_error_unref(e);
+}
+
+static void reraise_after_handler_ended(void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_raise(&cx_ValueError, "gone");
+    } cx_except_any (e) {
+    }
+    cx_reraise();
+}
+
+TEST(reraise_after_the_handler_ended_is_an_error_not_the_old_error)
+{
+    cx_error *e = cx_protect(reraise_after_handler_ended, NULL);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    CHECK_STR(cx_error_message(e), "no active exception to reraise");
+    cx_error_unref(e);
+}
