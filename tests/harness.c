@@ -14,7 +14,7 @@ static struct {
 } tests[MAX_TESTS];
 static int ntests;
 
-char th_trace[4096];
+__thread char th_trace[4096];
 
 void th_register(const char *name, void (*fn)(void))
 {

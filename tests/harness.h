@@ -54,7 +54,7 @@ int th_run_child(void (*fn)(void *), void *arg, char **err_text);
 char *th_printed(const cx_error *e);
 
 /* A trace buffer tests append event names to, and compare at the end. */
-extern char th_trace[4096];
+extern __thread char th_trace[4096]; /* per thread: threads may log concurrently */
 void th_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif
