@@ -7,5 +7,6 @@
 #include "frame.h"
 #include "try.h"
 #include "with.h"
+#include "contextlib.h"
 
 #endif

@@ -1,6 +1,5 @@
 /* Error objects: creation without malloc on the hot path, reference counts,
  * accessors. */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,25 +16,22 @@ static cx_error out_of_memory = {
 #define CACHE_MAX 16
 static __thread cx_error *cache[CACHE_MAX];
 static __thread int cached;
-static pthread_key_t cache_key;
-static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
-/* A thread's cache dies with the thread, or leak checkers would (rightly) complain. */
-static void cache_drain(void *unused)
+static void cache_drain(void)
 {
-    (void)unused;
     while (cached)
         cx__dealloc(cache[--cached]);
 }
 
-static void cache_key_make(void) { pthread_key_create(&cache_key, cache_drain); }
+__attribute__((constructor)) static void cache_register(void)
+{
+    cx__thread_drain_register(cache_drain);
+}
 
 static void cache_put(cx_error *e)
 {
-    if (cached == 0) {
-        pthread_once(&cache_once, cache_key_make);
-        pthread_setspecific(cache_key, cache);
-    }
+    if (cached == 0)
+        cx__thread_cache_used();
     cache[cached++] = e;
 }
 

@@ -33,6 +33,11 @@ const cx_type *cx__errno_type(int errnum);
 cx_error *cx__scope_unwind(cx__scope *s, cx_error *e);
 void cx__handling_release_to(cx__state *s, cx__handled *keep);
 
+/* A per-thread cache registers its drain once (from a constructor) and says
+ * when the thread first puts something in it; the drain runs at thread end. */
+void cx__thread_drain_register(void (*drain)(void));
+void cx__thread_cache_used(void);
+
 /* Allocation through the user's allocator; NULL on failure (no raise). */
 void *cx__alloc(size_t n);
 void *cx__realloc(void *p, size_t n);

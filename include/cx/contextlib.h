@@ -1,0 +1,95 @@
+/* cx/contextlib.h — Python's contextlib for C: ExitStack, suppress,
+ * nullcontext, closing, redirect_stdout/stderr, chdir. */
+#ifndef CX_CONTEXTLIB_H
+#define CX_CONTEXTLIB_H
+
+#include <stdio.h>
+
+#include "with.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* An ExitStack: exits and callbacks run LIFO when it closes, with
+ * CPython's chaining rules (see docs/contextlib.md). */
+typedef struct cx_exitstack cx_exitstack;
+
+/* ExitStack as a with-form; binds a cx_exitstack *.  Exit runs every entry,
+ * LIFO.  An entry that suppresses makes the entries below it see no error;
+ * an entry that raises replaces the error, which becomes its context.  Up to
+ * 8 entries use no allocation once the thread has used a stack before.
+ * Single-use. */
+CX_API cx_manager cx_exitstack_new(void);
+
+/* enter_context: enters m and pushes its exit; returns m's enter value.
+ * If enter raises, nothing is pushed.  May raise cx_MemoryError past 8
+ * entries (then m's exit runs at once with no error). */
+CX_API void *cx_exitstack_enter(cx_exitstack *s, cx_manager m);
+
+/* push: an exit function, called as exit(arg, err) with the error in flight
+ * (NULL if none); returning true suppresses it. */
+CX_API void cx_exitstack_push(cx_exitstack *s, bool (*exit)(void *arg, cx_error *err),
+                              void *arg);
+
+/* callback: fn(arg) runs at close; it never suppresses. */
+CX_API void cx_exitstack_callback(cx_exitstack *s, void (*fn)(void *arg), void *arg);
+
+/* pop_all: moves every entry to a new stack, which the caller closes with
+ * cx_exitstack_close (that also frees it).  This stack is left empty.
+ * Raises cx_MemoryError if the new stack cannot be allocated. */
+CX_API cx_exitstack *cx_exitstack_pop_all(cx_exitstack *s);
+
+/* close: runs the entries now, LIFO, as an exit with no error would; an
+ * error an entry raises propagates after the rest ran.  Frees a stack that
+ * came from cx_exitstack_pop_all; a with-bound stack stays usable. */
+CX_API void cx_exitstack_close(cx_exitstack *s);
+
+/* How many entries are waiting. */
+CX_API size_t cx_exitstack_size(const cx_exitstack *s);
+
+/* suppress(*types): swallows an error that is an instance of one of the
+ * types (subclasses match).  Up to 7 types.  Reentrant and reusable.
+ * cx_suppress(&cx_KeyError, &cx_OSError). */
+#define cx_suppress(...) \
+    cx__suppress((const cx_type *const[]){__VA_ARGS__, NULL})
+CX_API cx_manager cx__suppress(const cx_type *const *types);
+
+/* nullcontext(value): enter returns value, exit does nothing.  Reusable. */
+CX_API cx_manager cx_nullcontext(void *value);
+
+/* closing(obj): enter returns obj; exit calls close(obj) whatever happened.
+ * Also closes generators: cx_closing(g, (void (*)(void *))cx_gen_close). */
+CX_API cx_manager cx_closing(void *obj, void (*close)(void *obj));
+
+/* redirect_stdout / redirect_stderr: descriptor 1 (2) points at `to`'s
+ * descriptor for the block, so output from printf and from write(1, ...)
+ * both land there.  Both streams are flushed at entry and exit; the original
+ * is restored on every path.  Inside the block stdio buffers as anywhere:
+ * fflush(stdout) before mixing printf with write(1, ...) if order matters.
+ * Process-wide: every thread's output moves.
+ * Enter raises OSError if the descriptor cannot be duplicated. */
+CX_API cx_manager cx_redirect_stdout(FILE *to);
+CX_API cx_manager cx_redirect_stderr(FILE *to);
+/* The same, to a descriptor (not closed by the manager). */
+CX_API cx_manager cx_redirect_stdout_fd(int fd);
+CX_API cx_manager cx_redirect_stderr_fd(int fd);
+
+/* capture_stdout / capture_stderr: like redirect, into a private temporary
+ * file; at exit *text receives everything written, NUL-terminated,
+ * allocated with cx_malloc (free it with cx_free or, with the default
+ * allocator, free). */
+CX_API cx_manager cx_capture_stdout(char **text);
+CX_API cx_manager cx_capture_stderr(char **text);
+
+/* chdir(path): changes the working directory for the block and returns to
+ * the previous one on exit, held by descriptor, so a renamed previous
+ * directory is still found.  Enter raises an OSError subclass; exit raises
+ * OSError if the previous directory cannot be re-entered (e.g. removed).
+ * Process-wide.  Reusable, not reentrant. */
+CX_API cx_manager cx_chdir(const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

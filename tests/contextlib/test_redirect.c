@@ -1,0 +1,197 @@
+/* redirect_stdout / redirect_stderr / capture, at the descriptor level. */
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "probe.h"
+
+static char *read_all(FILE *f)
+{
+    fflush(f);
+    rewind(f);
+    static char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    return buf;
+}
+
+TEST(redirect_stdout_catches_printf_and_write)
+{
+    FILE *to = tmpfile();
+    cx_with (cx_redirect_stdout(to)) {
+        printf("from printf\n");
+        fflush(stdout); /* stdio buffers inside the block as anywhere */
+        CHECK_EQ(write(1, "from write\n", 11), 11);
+    }
+    CHECK_STR(read_all(to), "from printf\nfrom write\n");
+    fclose(to);
+}
+
+TEST(redirect_stdout_flushes_pending_output_at_entry)
+{
+    char *text = NULL;
+    FILE *to = tmpfile();
+    cx_with (cx_capture_stdout(&text)) {
+        printf("before ");  /* buffered in stdout, not yet written */
+        cx_with (cx_redirect_stdout(to))
+            printf("inside");
+    }
+    CHECK_STR(text, "before ");
+    CHECK_STR(read_all(to), "inside");
+    free(text);
+    fclose(to);
+}
+
+TEST(redirect_stdout_restores_the_original_descriptor)
+{
+    char *text = NULL;
+    FILE *to = tmpfile();
+    cx_with (cx_capture_stdout(&text)) {
+        cx_with (cx_redirect_stdout(to))
+            printf("redirected");
+        printf("back");
+    }
+    CHECK_STR(text, "back");
+    free(text);
+    fclose(to);
+}
+
+static void redirect_raises(void *to)
+{
+    cx_with (cx_redirect_stdout(to)) {
+        printf("partial");
+        cx_raise(&cx_ValueError, "mid-output");
+    }
+}
+
+TEST(redirect_stdout_restores_when_the_body_raises)
+{
+    char *text = NULL;
+    FILE *to = tmpfile();
+    cx_with (cx_capture_stdout(&text)) {
+        cx_error *e = cx_protect(redirect_raises, to);
+        CHECK(cx_error_is(e, &cx_ValueError));
+        cx_error_unref(e);
+        printf("restored");
+    }
+    CHECK_STR(text, "restored");
+    CHECK_STR(read_all(to), "partial");
+    free(text);
+    fclose(to);
+}
+
+TEST(redirect_stdout_nests_and_unwinds_in_order)
+{
+    FILE *a = tmpfile(), *b = tmpfile();
+    cx_with (cx_redirect_stdout(a)) {
+        printf("a1 ");
+        cx_with (cx_redirect_stdout(b))
+            printf("b ");
+        printf("a2");
+    }
+    CHECK_STR(read_all(a), "a1 a2");
+    CHECK_STR(read_all(b), "b ");
+    fclose(a);
+    fclose(b);
+}
+
+TEST(redirect_stderr_catches_fprintf_stderr)
+{
+    FILE *to = tmpfile();
+    cx_with (cx_redirect_stderr(to))
+        fprintf(stderr, "to stderr");
+    CHECK_STR(read_all(to), "to stderr");
+    fclose(to);
+}
+
+TEST(redirect_stdout_fd_sends_output_to_a_descriptor)
+{
+    int p[2];
+    CHECK(pipe(p) == 0);
+    cx_with (cx_redirect_stdout_fd(p[1]))
+        printf("piped");
+    close(p[1]);
+    char buf[32] = {0};
+    CHECK_EQ(read(p[0], buf, sizeof buf - 1), 5);
+    CHECK_STR(buf, "piped");
+    close(p[0]);
+}
+
+TEST(redirect_stderr_fd_sends_output_to_a_descriptor)
+{
+    int p[2];
+    CHECK(pipe(p) == 0);
+    cx_with (cx_redirect_stderr_fd(p[1]))
+        fputs("err", stderr);
+    close(p[1]);
+    char buf[32] = {0};
+    CHECK_EQ(read(p[0], buf, sizeof buf - 1), 3);
+    close(p[0]);
+}
+
+TEST(capture_stdout_returns_everything_written)
+{
+    char *text = NULL;
+    cx_with (cx_capture_stdout(&text)) {
+        for (int i = 0; i < 1000; i++)
+            printf("line %d\n", i);
+    }
+    CHECK(text != NULL);
+    CHECK(strncmp(text, "line 0\nline 1\n", 14) == 0);
+    CHECK(strstr(text, "line 999\n") != NULL);
+    free(text);
+}
+
+TEST(capture_stderr_returns_what_went_to_stderr)
+{
+    char *text = NULL;
+    cx_with (cx_capture_stderr(&text))
+        fputs("warning: x\n", stderr);
+    CHECK_STR(text, "warning: x\n");
+    free(text);
+}
+
+TEST(capture_of_nothing_is_an_empty_string)
+{
+    char *text = NULL;
+    cx_with (cx_capture_stdout(&text)) {}
+    CHECK_STR(text, "");
+    free(text);
+}
+
+static void capture_raises(void *out)
+{
+    cx_with (cx_capture_stdout(out)) {
+        printf("kept");
+        cx_raise(&cx_KeyError, "k");
+    }
+}
+
+TEST(capture_keeps_output_written_before_a_raise)
+{
+    char *text = NULL;
+    cx_error *e = cx_protect(capture_raises, &text);
+    CHECK(cx_error_is(e, &cx_KeyError));
+    CHECK_STR(text, "kept");
+    free(text);
+    cx_error_unref(e);
+}
+
+static void redirect_to_closed(void *arg)
+{
+    (void)arg;
+    cx_with (cx_redirect_stdout_fd(1000))
+        printf("never");
+}
+
+TEST(redirect_to_an_invalid_descriptor_raises_oserror_and_leaves_stdout)
+{
+    cx_error *e = cx_protect(redirect_to_closed, NULL);
+    CHECK(cx_error_is(e, &cx_OSError));
+    CHECK_EQ(cx_error_errno(e), 9 /* EBADF */);
+    cx_error_unref(e);
+    char *text = NULL;
+    cx_with (cx_capture_stdout(&text))
+        printf("still works");
+    CHECK_STR(text, "still works");
+    free(text);
+}
