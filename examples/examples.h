@@ -14,5 +14,6 @@ void example_error_handler(void);
 void example_nested(void);
 void example_performance(void);
 void example_protocol(void);
+void example_contextlib(void);
 
 #endif

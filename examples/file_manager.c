@@ -93,3 +93,22 @@ static bool devnull_exit(void *state, cx_error *err)
 static const cx_manager_type devnull_type = {"devnull", devnull_enter, devnull_exit};
 
 cx_manager devnull_manager(void) { return cx_manager_make(&devnull_type, NULL, sizeof(FILE *)); }
+
+static void *mutex_enter(void *state)
+{
+    int rc = pthread_mutex_lock(*(pthread_mutex_t **)state);
+    if (rc != 0)
+        cx_raise_errno(rc, "lock");
+    return NULL;
+}
+
+static bool mutex_exit(void *state, cx_error *err)
+{
+    (void)err;
+    pthread_mutex_unlock(*(pthread_mutex_t **)state);
+    return false;
+}
+
+static const cx_manager_type mutex_type = {"mutex", mutex_enter, mutex_exit};
+
+cx_manager mutex_manager(pthread_mutex_t *m) { return cx_manager_make(&mutex_type, &m, sizeof m); }

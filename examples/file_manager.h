@@ -3,6 +3,7 @@
 #ifndef CX_EXAMPLE_FILE_MANAGER_H
 #define CX_EXAMPLE_FILE_MANAGER_H
 
+#include <pthread.h>
 #include <stdio.h>
 
 #include <cx/cx.h>
@@ -13,6 +14,9 @@ cx_manager file_manager(const char *path, const char *mode);
 
 /* /dev/null opened for writing, closed on exit, silently. */
 cx_manager devnull_manager(void);
+
+/* Holds a pthread mutex for the block. */
+cx_manager mutex_manager(pthread_mutex_t *m);
 
 /* The tour's scratch directory (created on first use, removed at exit). */
 const char *tour_dir(void);
