@@ -8,5 +8,7 @@
 #include "try.h"
 #include "with.h"
 #include "contextlib.h"
+#include "io.h"
+#include "fs.h"
 
 #endif

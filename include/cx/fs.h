@@ -1,0 +1,46 @@
+/* cx/fs.h — temporary files and directories, atomic and backed-up writes. */
+#ifndef CX_FS_H
+#define CX_FS_H
+
+#include "with.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A new directory (mode 0700) under $TMPDIR or /tmp; binds its path
+ * (const char *, valid inside the block).  Exit removes it with everything
+ * inside, descending with openat/unlinkat and never following a symbolic
+ * link: a link inside is removed, what it points to is untouched.  Enter
+ * raises OSError; exit raises OSError if something cannot be removed.
+ * Single-use per with. */
+CX_API cx_manager cx_tempdir(void);
+
+/* A new anonymous file (mode 0600, no name in the file system) opened "w+";
+ * binds the FILE *.  It is gone when the block ends.  Raises like cx_open.
+ * Single-use per with. */
+CX_API cx_manager cx_tempfile(void);
+
+/* Atomic replacement of `path`: binds a FILE * (opened with fopen `mode`,
+ * "w" or "wb") on a new temporary file in path's directory.  When the body
+ * succeeds: flush, fsync, rename over path, fsync of the directory — readers
+ * see the old file or the new one, never a mix, even if the process is
+ * killed at any moment.  When the body raises, the temporary file is removed
+ * and path is untouched.  The new file keeps the old one's permission bits
+ * (0666 & ~umask for a new file).  Temporary files are named
+ * .<name>.cx-tmp-<pid>-XXXXXX; a successful write removes those left by dead
+ * processes (a writer killed mid-write).  Raises OSError from any step; a
+ * failure before the rename leaves path untouched.  Single-use per with. */
+CX_API cx_manager cx_atomic_write(const char *path, const char *mode);
+
+/* The guide's backup_on_write: copies `path` (if it exists) to a backup
+ * beside it, runs the body, and if the body raises puts the backup back (or
+ * removes a file the body created where none existed); on success the
+ * backup is removed.  No backup file is left either way.  Binds path.
+ * Enter raises OSError if the copy cannot be made.  Single-use per with. */
+CX_API cx_manager cx_backup_on_write(const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

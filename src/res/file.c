@@ -1,0 +1,120 @@
+/* cx_open, cx_open_fd, cx_tempfile. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cx/fs.h>
+#include <cx/io.h>
+
+/* ---- FILE * ---- */
+
+typedef struct {
+    const char *path, *mode;
+    FILE *f;
+} file_state;
+
+static void *file_enter(void *state)
+{
+    file_state *s = state;
+    s->f = fopen(s->path, s->mode);
+    if (!s->f)
+        cx_raise_errno(errno, "open %s", s->path);
+    return s->f;
+}
+
+static bool file_exit(void *state, cx_error *err)
+{
+    file_state *s = state;
+    (void)err;
+    if (fclose(s->f) != 0)
+        cx_raise_errno(errno, "close %s", s->path);
+    return false;
+}
+
+static const cx_manager_type file_type = {"open", file_enter, file_exit};
+
+cx_manager cx_open(const char *path, const char *mode)
+{
+    file_state s = {path, mode, NULL};
+    return cx_manager_make(&file_type, &s, sizeof s);
+}
+
+/* ---- descriptors ---- */
+
+typedef struct {
+    const char *path;
+    int flags;
+    mode_t mode;
+    int fd;
+} fd_state;
+
+static void *fd_enter(void *state)
+{
+    fd_state *s = state;
+    s->fd = open(s->path, s->flags | O_CLOEXEC, s->mode);
+    if (s->fd < 0)
+        cx_raise_errno(errno, "open %s", s->path);
+    return &s->fd;
+}
+
+/* Linux closes the descriptor even when close reports EINTR: never retry. */
+static bool fd_exit(void *state, cx_error *err)
+{
+    fd_state *s = state;
+    (void)err;
+    if (close(s->fd) != 0)
+        cx_raise_errno(errno, "close %s", s->path);
+    return false;
+}
+
+static const cx_manager_type fd_type = {"open_fd", fd_enter, fd_exit};
+
+cx_manager cx_open_fd(const char *path, int flags, mode_t mode)
+{
+    fd_state s = {path, flags, mode, -1};
+    return cx_manager_make(&fd_type, &s, sizeof s);
+}
+
+/* ---- anonymous temporary file ---- */
+
+static const char *temp_root(void)
+{
+    const char *dir = getenv("TMPDIR");
+    return dir && *dir ? dir : "/tmp";
+}
+
+static void *tempfile_enter(void *state)
+{
+    FILE **f = state;
+    const char *dir = temp_root();
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/cx-tmp-XXXXXX", dir);
+        fd = mkostemp(path, O_CLOEXEC);
+        if (fd >= 0)
+            unlink(path);
+    }
+    if (fd < 0)
+        cx_raise_errno(errno, "tempfile in %s", dir);
+    *f = fdopen(fd, "w+");
+    if (!*f) {
+        int why = errno;
+        close(fd);
+        cx_raise_errno(why, "tempfile in %s", dir);
+    }
+    return *f;
+}
+
+static bool tempfile_exit(void *state, cx_error *err)
+{
+    (void)err;
+    if (fclose(*(FILE **)state) != 0)
+        cx_raise_errno(errno, "close tempfile");
+    return false;
+}
+
+static const cx_manager_type tempfile_type = {"tempfile", tempfile_enter, tempfile_exit};
+
+cx_manager cx_tempfile(void) { return cx_manager_make(&tempfile_type, NULL, sizeof(FILE *)); }

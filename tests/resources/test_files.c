@@ -1,0 +1,491 @@
+/* Files, descriptors, temporary files and directories, atomic and backed-up
+ * writes — with real faults. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "probe.h"
+
+static char dir[64];
+
+static const char *in_dir(const char *name)
+{
+    static char paths[4][256];
+    static int next;
+    char *p = paths[next++ % 4];
+    if (!dir[0]) {
+        strcpy(dir, "/tmp/cx-files-XXXXXX");
+        CHECK(mkdtemp(dir) != NULL);
+    }
+    snprintf(p, sizeof paths[0], "%s/%s", dir, name);
+    return p;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    fputs(text, f);
+    CHECK(fclose(f) == 0);
+}
+
+static char *read_file(const char *path)
+{
+    static char buf[8192];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static int count_entries(const char *path)
+{
+    int n = 0;
+    DIR *d = opendir(path);
+    CHECK(d != NULL);
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += e->d_name[0] != '.' || (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."));
+    closedir(d);
+    return n;
+}
+
+/* ---- cx_open ---- */
+
+TEST(open_binds_a_file_and_closes_it)
+{
+    FILE *seen = NULL;
+    cx_with (FILE *f, cx_open(in_dir("a.txt"), "w")) {
+        seen = f;
+        fputs("Python Context Managers Rock!", f);
+    }
+    CHECK(seen != NULL);
+    CHECK_STR(read_file(in_dir("a.txt")), "Python Context Managers Rock!");
+}
+
+TEST(open_reads_what_was_written)
+{
+    write_file(in_dir("r.txt"), "content");
+    char buf[32] = {0};
+    cx_with (FILE *f, cx_open(in_dir("r.txt"), "r"))
+        CHECK(fgets(buf, sizeof buf, f) != NULL);
+    CHECK_STR(buf, "content");
+}
+
+static void open_missing(void *arg) { (void)arg; cx_with (FILE *f, cx_open("/nonexistent/x.txt", "r")) (void)f; }
+
+TEST(open_missing_file_raises_file_not_found_naming_the_path)
+{
+    cx_error *e = cx_protect(open_missing, NULL);
+    CHECK(cx_error_is(e, &cx_FileNotFoundError));
+    CHECK_STR(cx_error_message(e), "open /nonexistent/x.txt: No such file or directory");
+    CHECK_EQ(cx_error_errno(e), ENOENT);
+    cx_error_unref(e);
+}
+
+static void write_dev_full(void *arg)
+{
+    (void)arg;
+    cx_with (FILE *f, cx_open("/dev/full", "w"))
+        fputs("this cannot be stored", f);
+}
+
+TEST(open_close_failure_on_dev_full_raises_enospc_at_exit)
+{
+    cx_error *e = cx_protect(write_dev_full, NULL);
+    CHECK(cx_error_is(e, &cx_OSError));
+    CHECK_EQ(cx_error_errno(e), ENOSPC);
+    CHECK(strstr(cx_error_message(e), "close /dev/full") != NULL);
+    cx_error_unref(e);
+}
+
+static void dev_full_after_body_error(void *arg)
+{
+    (void)arg;
+    cx_with (FILE *f, cx_open("/dev/full", "w")) {
+        fputs("lost", f);
+        cx_raise(&cx_ValueError, "body failed first");
+    }
+}
+
+TEST(open_close_failure_after_body_error_chains_the_body_error)
+{
+    cx_error *e = cx_protect(dev_full_after_body_error, NULL);
+    CHECK_EQ(cx_error_errno(e), ENOSPC);
+    CHECK(cx_error_is(cx_error_context(e), &cx_ValueError));
+    cx_error_unref(e);
+}
+
+static void open_directory_for_writing(void *arg) { (void)arg; cx_with (FILE *f, cx_open("/tmp", "w")) (void)f; }
+
+TEST(open_directory_for_writing_raises_is_a_directory)
+{
+    cx_error *e = cx_protect(open_directory_for_writing, NULL);
+    CHECK(cx_error_is(e, &cx_IsADirectoryError));
+    cx_error_unref(e);
+}
+
+TEST(open_fd_binds_the_descriptor_and_closes_it)
+{
+    int fd = -1;
+    cx_with (int *p, cx_open_fd(in_dir("fd.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0600)) {
+        fd = *p;
+        CHECK_EQ(write(*p, "abc", 3), 3);
+    }
+    CHECK(fcntl(fd, F_GETFD) == -1 && errno == EBADF);
+    CHECK_STR(read_file(in_dir("fd.txt")), "abc");
+}
+
+TEST(open_fd_sets_close_on_exec)
+{
+    cx_with (int *p, cx_open_fd(in_dir("cloexec.txt"), O_WRONLY | O_CREAT, 0600))
+        CHECK(fcntl(*p, F_GETFD) & FD_CLOEXEC);
+}
+
+static void open_fd_excl(void *arg)
+{
+    cx_with (int *p, cx_open_fd(arg, O_WRONLY | O_CREAT | O_EXCL, 0600)) (void)p;
+}
+
+TEST(open_fd_exclusive_on_existing_file_raises_file_exists)
+{
+    write_file(in_dir("exists.txt"), "x");
+    cx_error *e = cx_protect(open_fd_excl, (void *)in_dir("exists.txt"));
+    CHECK(cx_error_is(e, &cx_FileExistsError));
+    cx_error_unref(e);
+}
+
+static void close_twice(void *arg)
+{
+    (void)arg;
+    cx_with (int *p, cx_open_fd("/dev/null", O_RDONLY, 0))
+        close(*p); /* the manager's close then fails with EBADF */
+}
+
+TEST(open_fd_close_failure_raises_oserror)
+{
+    cx_error *e = cx_protect(close_twice, NULL);
+    CHECK(cx_error_is(e, &cx_OSError));
+    CHECK_EQ(cx_error_errno(e), EBADF);
+    cx_error_unref(e);
+}
+
+/* ---- temporary files and directories ---- */
+
+TEST(tempfile_is_readable_and_writable_and_has_no_name)
+{
+    cx_with (FILE *f, cx_tempfile()) {
+        fputs("scratch", f);
+        rewind(f);
+        char buf[16] = {0};
+        CHECK(fgets(buf, sizeof buf, f) != NULL);
+        CHECK_STR(buf, "scratch");
+        struct stat st;
+        CHECK(fstat(fileno(f), &st) == 0);
+        CHECK_EQ(st.st_nlink, 0);
+        CHECK_EQ(st.st_mode & 0777, 0600);
+    }
+}
+
+TEST(tempdir_is_created_private_and_removed_with_contents)
+{
+    char path[256] = "";
+    cx_with (const char *d, cx_tempdir()) {
+        snprintf(path, sizeof path, "%s", d);
+        struct stat st;
+        CHECK(stat(d, &st) == 0 && S_ISDIR(st.st_mode));
+        CHECK_EQ(st.st_mode & 0777, 0700);
+        char sub[300], file[320];
+        snprintf(sub, sizeof sub, "%s/sub", d);
+        CHECK(mkdir(sub, 0700) == 0);
+        snprintf(file, sizeof file, "%s/sub/deep.txt", d);
+        write_file(file, "deep");
+    }
+    CHECK(access(path, F_OK) != 0 && errno == ENOENT);
+}
+
+static void tempdir_raises(void *out)
+{
+    cx_with (const char *d, cx_tempdir()) {
+        snprintf(out, 256, "%s", d);
+        cx_raise(&cx_KeyError, "body");
+    }
+}
+
+TEST(tempdir_is_removed_when_the_body_raises)
+{
+    char path[256] = "";
+    cx_error *e = cx_protect(tempdir_raises, path);
+    CHECK(cx_error_is(e, &cx_KeyError));
+    CHECK(path[0] && access(path, F_OK) != 0);
+    cx_error_unref(e);
+}
+
+TEST(tempdir_removal_never_follows_a_symlink_out_of_the_tree)
+{
+    const char *outside = in_dir("outside");
+    char precious[300];
+    CHECK(mkdir(outside, 0700) == 0 || errno == EEXIST);
+    snprintf(precious, sizeof precious, "%s/precious.txt", outside);
+    write_file(precious, "keep me");
+    cx_with (const char *d, cx_tempdir()) {
+        char link[300], sub[300], link2[320];
+        snprintf(link, sizeof link, "%s/escape", d);
+        CHECK(symlink(outside, link) == 0);
+        snprintf(sub, sizeof sub, "%s/sub", d);
+        CHECK(mkdir(sub, 0700) == 0);
+        snprintf(link2, sizeof link2, "%s/sub/escape2", d);
+        CHECK(symlink(outside, link2) == 0);
+    }
+    CHECK_STR(read_file(precious), "keep me");
+}
+
+TEST(tempdir_honours_tmpdir)
+{
+    const char *root = in_dir("root");
+    CHECK(mkdir(root, 0700) == 0 || errno == EEXIST);
+    char *old = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+    setenv("TMPDIR", root, 1);
+    cx_with (const char *d, cx_tempdir())
+        CHECK(strncmp(d, root, strlen(root)) == 0);
+    if (old)
+        setenv("TMPDIR", old, 1);
+    else
+        unsetenv("TMPDIR");
+    free(old);
+}
+
+/* ---- atomic write ---- */
+
+TEST(atomic_write_replaces_the_file_on_success)
+{
+    const char *path = in_dir("atomic.txt");
+    write_file(path, "old");
+    cx_with (FILE *f, cx_atomic_write(path, "w")) {
+        fputs("new", f);
+        CHECK_STR(read_file(path), "old"); /* not visible until the block ends */
+    }
+    CHECK_STR(read_file(path), "new");
+}
+
+static void atomic_raises(void *path)
+{
+    cx_with (FILE *f, cx_atomic_write(path, "w")) {
+        fputs("half-written", f);
+        cx_raise(&cx_ValueError, "abandon");
+    }
+}
+
+TEST(atomic_write_leaves_the_file_untouched_and_no_temp_when_the_body_raises)
+{
+    char d[64];
+    strcpy(d, "/tmp/cx-atomic-XXXXXX");
+    CHECK(mkdtemp(d) != NULL);
+    char path[128];
+    snprintf(path, sizeof path, "%s/data.txt", d);
+    write_file(path, "original");
+    cx_error *e = cx_protect(atomic_raises, path);
+    CHECK(cx_error_is(e, &cx_ValueError));
+    CHECK_STR(read_file(path), "original");
+    CHECK_EQ(count_entries(d), 1);
+    cx_error_unref(e);
+    unlink(path);
+    rmdir(d);
+}
+
+TEST(atomic_write_creates_a_missing_file_with_umask_permissions)
+{
+    const char *path = in_dir("fresh.txt");
+    unlink(path);
+    mode_t old = umask(022);
+    cx_with (FILE *f, cx_atomic_write(path, "w"))
+        fputs("x", f);
+    umask(old);
+    struct stat st;
+    CHECK(stat(path, &st) == 0);
+    CHECK_EQ(st.st_mode & 0777, 0644);
+}
+
+TEST(atomic_write_keeps_the_old_permission_bits)
+{
+    const char *path = in_dir("perm.txt");
+    write_file(path, "x");
+    CHECK(chmod(path, 0640) == 0);
+    cx_with (FILE *f, cx_atomic_write(path, "w"))
+        fputs("y", f);
+    struct stat st;
+    CHECK(stat(path, &st) == 0);
+    CHECK_EQ(st.st_mode & 0777, 0640);
+}
+
+static void atomic_into_missing_dir(void *arg)
+{
+    (void)arg;
+    cx_with (FILE *f, cx_atomic_write("/nonexistent-dir/x.txt", "w")) (void)f;
+}
+
+TEST(atomic_write_into_a_missing_directory_raises_file_not_found)
+{
+    cx_error *e = cx_protect(atomic_into_missing_dir, NULL);
+    CHECK(cx_error_is(e, &cx_FileNotFoundError));
+    cx_error_unref(e);
+}
+
+#define VERSION_BYTES 65536
+
+/* Each version is VERSION_BYTES of one letter: a torn file mixes letters or
+ * has the wrong size. */
+static void rewrite_forever(const char *path, int ready)
+{
+    static char block[VERSION_BYTES];
+    for (unsigned round = 0;; round++) {
+        memset(block, 'a' + (int)(round % 26), sizeof block);
+        cx_with (FILE *f, cx_atomic_write(path, "w"))
+            fwrite(block, 1, sizeof block, f);
+        if (round == 0 && write(ready, "!", 1) != 1)
+            _exit(3);
+    }
+}
+
+static bool whole_version(const char *path)
+{
+    static char buf[VERSION_BYTES + 1];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    if (n != VERSION_BYTES)
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if (buf[i] != buf[0])
+            return false;
+    return true;
+}
+
+TEST(atomic_write_survives_kill_9_at_200_random_moments)
+{
+    char d[64];
+    strcpy(d, "/tmp/cx-kill-XXXXXX");
+    CHECK(mkdtemp(d) != NULL);
+    char path[128];
+    snprintf(path, sizeof path, "%s/data.bin", d);
+    static char first[VERSION_BYTES];
+    memset(first, 'z', sizeof first);
+    FILE *f = fopen(path, "w");
+    fwrite(first, 1, sizeof first, f);
+    fclose(f);
+    srand(12345);
+    int torn = 0, changed = 0;
+    char last = 'z';
+    for (int round = 0; round < 200; round++) {
+        int ready[2];
+        CHECK(pipe(ready) == 0);
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+            cx__state_get()->top = NULL;
+            rewrite_forever(path, ready[1]);
+        }
+        char byte;
+        CHECK_EQ(read(ready[0], &byte, 1), 1); /* the writer is in its loop */
+        close(ready[0]);
+        close(ready[1]);
+        struct timespec wait = {0, (rand() % 2000) * 1000L};
+        nanosleep(&wait, NULL);
+        kill(pid, SIGKILL);
+        int status;
+        waitpid(pid, &status, 0);
+        torn += !whole_version(path);
+        char now = read_file(path) ? read_file(path)[0] : 0;
+        changed += now != last;
+        last = now;
+    }
+    CHECK_EQ(torn, 0);
+    CHECK(changed > 100); /* the kills landed at different points of the loop */
+    /* The next successful write removes what the killed writers left. */
+    cx_with (FILE *g, cx_atomic_write(path, "w"))
+        fwrite(first, 1, sizeof first, g);
+    CHECK_EQ(count_entries(d), 1);
+    printf("200 kill -9 rounds: %d torn, %d distinct versions seen\n", torn, changed);
+    unlink(path);
+    rmdir(d);
+}
+
+/* ---- backup on write ---- */
+
+TEST(backup_on_write_keeps_the_new_content_on_success_and_leaves_no_backup)
+{
+    char d[64];
+    strcpy(d, "/tmp/cx-backup-XXXXXX");
+    CHECK(mkdtemp(d) != NULL);
+    char path[128];
+    snprintf(path, sizeof path, "%s/important_data.txt", d);
+    write_file(path, "old important data");
+    cx_with (const char *p, cx_backup_on_write(path))
+    cx_with (FILE *f, cx_open(p, "w"))
+        fputs("New important data!", f);
+    CHECK_STR(read_file(path), "New important data!");
+    CHECK_EQ(count_entries(d), 1);
+    unlink(path);
+    rmdir(d);
+}
+
+static void backup_then_fail(void *path)
+{
+    cx_with (const char *p, cx_backup_on_write(path)) {
+        cx_with (FILE *f, cx_open(p, "w"))
+            fputs("partial garbage", f);
+        cx_raise(&cx_RuntimeError, "write failed halfway");
+    }
+}
+
+TEST(backup_on_write_restores_the_file_when_the_body_raises)
+{
+    char d[64];
+    strcpy(d, "/tmp/cx-backup-XXXXXX");
+    CHECK(mkdtemp(d) != NULL);
+    char path[128];
+    snprintf(path, sizeof path, "%s/important_data.txt", d);
+    write_file(path, "old important data");
+    cx_error *e = cx_protect(backup_then_fail, path);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    CHECK_STR(read_file(path), "old important data");
+    CHECK_EQ(count_entries(d), 1);
+    cx_error_unref(e);
+    unlink(path);
+    rmdir(d);
+}
+
+TEST(backup_on_write_removes_a_file_the_failing_body_created)
+{
+    char d[64];
+    strcpy(d, "/tmp/cx-backup-XXXXXX");
+    CHECK(mkdtemp(d) != NULL);
+    char path[128];
+    snprintf(path, sizeof path, "%s/new.txt", d);
+    cx_error *e = cx_protect(backup_then_fail, path);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    CHECK(access(path, F_OK) != 0);
+    CHECK_EQ(count_entries(d), 0);
+    cx_error_unref(e);
+    rmdir(d);
+}
+
+__attribute__((destructor)) static void remove_test_dir(void)
+{
+    if (dir[0]) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", dir);
+    }
+}
