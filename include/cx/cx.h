@@ -10,5 +10,6 @@
 #include "contextlib.h"
 #include "io.h"
 #include "fs.h"
+#include "gen.h"
 
 #endif

@@ -50,7 +50,7 @@ typedef struct cx__handled {
     struct cx__handled *prev;
 } cx__handled;
 
-enum { CX__FRAME_JUMP, CX__FRAME_SCOPE };
+enum { CX__FRAME_JUMP, CX__FRAME_DEFER };
 
 typedef struct cx__frame {
     struct cx__frame *prev;

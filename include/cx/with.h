@@ -110,40 +110,51 @@ CX_API void cx__with_cleanup(cx__with *w);
             for (decl = w.value; w.phase == CX__WITH_BODY;                     \
                  w.phase = CX__WITH_BODY_END)
 
-/* Deferred calls: void (*)(void *) and an argument. */
+/* A deferred call is a frame of its own, living in the block that defers
+ * it: no allocation, no limit on how many. */
 typedef struct cx__defer {
+    cx__frame f;
     void (*fn)(void *);
     void *arg;
 } cx__defer;
 
-#define CX__SCOPE_INLINE 4
-
 typedef struct cx__scope {
-    cx__frame f;
-    unsigned n, cap;
-    cx__defer *heap;
-    cx__handled node;
-    cx__defer inline_[CX__SCOPE_INLINE];
+    char unused;
 } cx__scope;
 
-CX_API cx__scope *cx__scope_begin(cx__scope *s);
-CX_API void cx__scope_end(cx__scope *s);
-CX_API void cx__scope_defer(cx__scope *s, void (*fn)(void *), void *arg);
+CX_API cx__defer *cx__defer_push(cx__defer *d);
+CX_API void cx__defer_run(cx__defer *d);
 
-/* A block whose deferred calls run when it ends, on every path (normal end,
- * break, return, goto, a raise), last deferred first.  A deferred call that
- * raises does not stop the others: they run with that error in flight, and
- * errors chain as in an ExitStack. */
+/* A block for deferred calls:
+ *
+ *   cx_scope {
+ *       int fd = open(path, O_RDONLY);
+ *       cx_defer(close_fd, &fd);      // close_fd(&fd) when the block ends
+ *       ...
+ *   }
+ *
+ * `break` and `continue` inside it leave the block (they never reach an
+ * enclosing loop). */
 #define cx_scope                                                               \
-    for (cx__scope cx__scope_here __attribute__((cleanup(cx__scope_end))),     \
-         *cx__sp = cx__scope_begin(&cx__scope_here);                           \
+    for (cx__scope cx__scope_here __attribute__((unused)) = {0},               \
+         *cx__sp = &cx__scope_here;                                            \
          cx__sp; cx__sp = NULL)
 
-/* Defers fn(arg) to the end of the innermost enclosing cx_scope.  Outside a
- * cx_scope it does not compile ('cx__scope_here' undeclared).  If recording the
- * call needs memory that cannot be had, fn(arg) runs at once and
- * cx_MemoryError is raised: the resource is never leaked. */
-#define cx_defer(fn, arg) cx__scope_defer(&cx__scope_here, (fn), (arg))
+/* Defers fn(arg) (void (*)(void *)) to the end of the block it is written
+ * in — on every path out of it: its end, break, continue, return, goto, or
+ * a raise.  Several run last-deferred first; one that raises does not stop
+ * the others, which run with that error in flight (errors chain as in an
+ * ExitStack).  It is a declaration: write it as a statement of a block inside
+ * a cx_scope (outside one it does not compile: 'cx__scope_here' undeclared;
+ * as the lone body of an if or a loop it does not compile either — give it
+ * braces).  In a loop body it runs at the end of each round, when that
+ * round's locals end. */
+#define cx_defer(fn, arg) CX__DEFER(CX__CAT(cx__d, __COUNTER__), fn, arg)
+#define CX__DEFER(d, fn, arg)                                                  \
+    cx__defer d __attribute__((cleanup(cx__defer_run))) =                      \
+        {{NULL, NULL, CX__FRAME_DEFER + 0 * (int)sizeof cx__scope_here},     \
+         (fn), (arg)};                                                         \
+    cx__defer_push(&d)
 
 #ifdef __cplusplus
 }

@@ -75,7 +75,8 @@ _Noreturn void cx__propagate(cx_error *e)
             s->thrown = e;
             jump_to((cx__jump *)f);
         }
-        e = cx__scope_unwind((cx__scope *)f, e);
+        s->top = f->prev;
+        e = cx__defer_unwind((cx__defer *)f, e);
     }
 }
 

@@ -25,12 +25,15 @@ extern __thread cx__state cx__ts __attribute__((tls_model("initial-exec")));
 
 /* Error objects. */
 cx_error *cx__error_alloc(void);
+/* A new error, not raised (caller owns it); never fails. */
+cx_error *cx__error_make(const char *file, int line, const char *func,
+                         const cx_type *t, const char *fmt, ...) CX__PRINTF(5, 6);
 void cx__error_set_context(cx_error *e, cx_error *context);
 cx_error *cx__handled_error(void);
 _Noreturn void cx__raise_error(cx_error *e);
 _Noreturn void cx__unhandled(cx_error *e);
 const cx_type *cx__errno_type(int errnum);
-cx_error *cx__scope_unwind(cx__scope *s, cx_error *e);
+cx_error *cx__defer_unwind(cx__defer *d, cx_error *e);
 void cx__handling_release_to(cx__state *s, cx__handled *keep);
 
 /* A per-thread cache registers its drain once (from a constructor) and says

@@ -15,10 +15,7 @@ _Noreturn void cx__raise_error(cx_error *e)
     cx__propagate(e);
 }
 
-static cx_error *error_make(const char *file, int line, const char *func,
-                            const cx_type *t, const char *fmt, ...) CX__PRINTF(5, 6);
-
-static cx_error *error_make(const char *file, int line, const char *func,
+cx_error *cx__error_make(const char *file, int line, const char *func,
                             const cx_type *t, const char *fmt, ...)
 {
     va_list ap;
@@ -48,7 +45,7 @@ void cx__raise_errno(const char *file, int line, const char *func, int errnum,
     va_end(ap);
     char buf[128];
     const char *reason = strerror_r(errnum, buf, sizeof buf);
-    cx_error *e = error_make(file, line, func, cx__errno_type(errnum), "%s: %s",
+    cx_error *e = cx__error_make(file, line, func, cx__errno_type(errnum), "%s: %s",
                              what, reason);
     if (cx_error_is(e, &cx_OSError))
         e->errnum = errnum;

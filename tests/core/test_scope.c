@@ -76,13 +76,51 @@ TEST(scope_deferred_call_only_counts_from_where_it_was_deferred)
     CHECK_STR(th_trace, "before after cleanup");
 }
 
-TEST(scope_holds_many_deferred_calls)
+TEST(scope_deferred_call_in_a_loop_body_runs_at_the_end_of_each_round)
 {
     cx_scope {
-        for (int i = 0; i < 100; i++)
-            cx_defer(note, "x");
+        for (int i = 0; i < 3; i++) {
+            cx_defer(note, "end-of-round");
+            th_log("round");
+        }
+        th_log("after-loop");
     }
-    CHECK_EQ(strlen(th_trace), 100 * 2 - 1);
+    CHECK_STR(th_trace, "round end-of-round round end-of-round round end-of-round after-loop");
+}
+
+static void close_fd(void *fd) { th_log("closing %d", *(int *)fd); }
+
+TEST(scope_deferred_call_sees_a_local_of_its_block_still_alive)
+{
+    cx_scope {
+        int fd = 42;
+        cx_defer(close_fd, &fd);
+        fd = 43;
+    }
+    CHECK_STR(th_trace, "closing 43");
+}
+
+TEST(scope_holds_many_deferred_calls_without_allocating)
+{
+    cx_scope {
+        cx_defer(note, "1"); cx_defer(note, "2"); cx_defer(note, "3");
+        cx_defer(note, "4"); cx_defer(note, "5"); cx_defer(note, "6");
+        cx_defer(note, "7"); cx_defer(note, "8"); cx_defer(note, "9");
+    }
+    CHECK_STR(th_trace, "9 8 7 6 5 4 3 2 1");
+}
+
+TEST(scope_deferred_call_in_an_inner_block_runs_when_that_block_ends)
+{
+    cx_scope {
+        cx_defer(note, "outer");
+        {
+            cx_defer(note, "inner");
+            th_log("in-block");
+        }
+        th_log("after-block");
+    }
+    CHECK_STR(th_trace, "in-block inner after-block outer");
 }
 
 static void defers_raise(void *arg)

@@ -1,0 +1,85 @@
+/* cx/gen.h — generators on stackful coroutines, and generator-based
+ * managers (@contextmanager).
+ *
+ *   static void numbers(cx_gen *g, void *arg) {
+ *       for (long i = 0; i < 3; i++)
+ *           cx_yield(g, (void *)i);
+ *   }
+ *   cx_gen *g = cx_gen_new(numbers, NULL);
+ *   void *v;
+ *   while (cx_gen_next(g, &v)) printf("%ld\n", (long)v);
+ *   cx_gen_close(g);
+ *
+ * A generator runs on its own stack with its own frame chain, so cx_try,
+ * cx_with and cx_scope work inside it; an error it does not catch propagates
+ * to whoever resumed it. */
+#ifndef CX_GEN_H
+#define CX_GEN_H
+
+#include "with.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cx_gen cx_gen;
+/* A generator's body: runs on the generator's stack; yields with cx_yield. */
+typedef void cx_gen_fn(cx_gen *g, void *arg);
+
+/* A new generator that will run fn(g, arg) on first cx_gen_next.  Its stack
+ * is taken when it starts (see cx_gen_set_stack_size).  The caller owns it
+ * and ends it with cx_gen_close.  Raises cx_MemoryError. */
+CX_API cx_gen *cx_gen_new(cx_gen_fn *fn, void *arg);
+
+/* Suspends the generator, handing `value` to its resumer; returns NULL when
+ * resumed by cx_gen_next.  An error thrown in (cx_gen_close's GeneratorExit,
+ * a with body's error for a generator manager) is raised here.  Raises
+ * cx_RuntimeError when g is not the running generator. */
+CX_API void *cx_yield(cx_gen *g, void *value);
+
+/* Runs g to its next cx_yield; stores the yielded value in *out (out may be
+ * NULL) and returns true, or returns false when g finished.  Raises what the
+ * generator's body raised (the generator is then finished), and
+ * cx_ValueError "generator already executing" if g is running. */
+CX_API bool cx_gen_next(cx_gen *g, void **out);
+
+/* Python's generator.close(): throws cx_GeneratorExit in at the suspended
+ * cx_yield so the generator's with blocks, defers and finally clauses run,
+ * then frees g.  Raises cx_RuntimeError "generator ignored GeneratorExit" if
+ * it yields again (its remaining cleanups are then lost), or what else its
+ * body raised.  g is freed on every path.  NULL does nothing. */
+CX_API void cx_gen_close(cx_gen *g);
+
+/* True once g has finished (returned or raised). */
+CX_API bool cx_gen_finished(const cx_gen *g);
+
+/* Bytes of stack for generators started from now on (default 256 KiB;
+ * rounded up to whole pages).  Overflowing a generator's stack ends the
+ * process with a message naming this function. */
+CX_API void cx_gen_set_stack_size(size_t bytes);
+
+/* Python's @contextmanager: enter runs fn to its first cx_yield and binds the
+ * yielded value; exit resumes it.  An error in the with body is raised at
+ * that cx_yield: a generator that catches it suppresses it; one that
+ * re-raises it propagates it unchanged; one that raises something else
+ * propagates that, with the original as context.  cx_RuntimeError for
+ * "generator didn't yield", "generator didn't stop" and "generator didn't
+ * stop after throw()".  Single-use: a second enter raises cx_RuntimeError.
+ * The generator is made here and freed at exit; a manager that is never
+ * entered keeps a small allocation (enter it, or don't make it). */
+CX_API cx_manager cx_contextmanager(cx_gen_fn *fn, void *arg);
+
+/* Python's ContextDecorator: runs fn(arg) inside manager m (entered and
+ * exited around the call).  Raises what m or fn raises. */
+CX_API void cx_call_with(cx_manager m, void (*fn)(void *arg), void *arg);
+
+/* Defines `void name(void *arg)`, which runs fn(arg) inside a fresh manager
+ * made by the expression `make` at each call — a decorated function:
+ *   CX_DECORATED(tracked_work, track_entry_exit("work"), work)  */
+#define CX_DECORATED(name, make, fn) \
+    void name(void *arg) { cx_call_with((make), (fn), arg); }
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,372 @@
+/* Coroutine stacks (mmap'ed, guarded, pooled) and the switch around the
+ * assembly routine (or ucontext where there is none). */
+#include <errno.h>
+#include <stdlib.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../core/internal.h"
+#include "coro.h"
+
+#if !defined(CX_CORO_UCONTEXT)
+#if defined(__x86_64__) || defined(__aarch64__)
+#define CX_CORO_UCONTEXT 0
+#else
+#define CX_CORO_UCONTEXT 1
+#endif
+#endif
+
+#if CX_CORO_UCONTEXT
+#include <ucontext.h>
+#endif
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CX_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CX_ASAN 1
+#endif
+#endif
+#ifdef CX_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define CX_VALGRIND 1
+#endif
+#endif
+
+typedef struct ctx {
+    void *sp;
+    void *pc;
+} ctx;
+
+struct cx__coro {
+    ctx regs;
+#if CX_CORO_UCONTEXT
+    ucontext_t uc;
+#endif
+    char *map;          /* guard page + stack; NULL for a thread's context */
+    size_t map_size;
+    cx__coro_entry *entry;
+    void *arg;
+    cx__coro *next;     /* in the pool */
+    void *asan_fake;    /* ASan's fake stack while switched out */
+    const void *asan_bottom; /* a thread context's stack, learnt from ASan */
+    size_t asan_size;
+    unsigned valgrind_id;
+};
+
+void cx__ctx_switch(ctx *from, ctx *to);
+void cx__ctx_boot(void);
+_Noreturn void cx__coro_start(cx__coro *c);
+
+static size_t page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
+static char *stack_low(const cx__coro *c) { return c->map + page_size(); }
+static size_t stack_bytes(const cx__coro *c) { return c->map_size - page_size(); }
+size_t cx__coro_stack_size(const cx__coro *c) { return stack_bytes(c); }
+
+/* ---- overflow: a guard page below every stack, and a handler on an
+ * alternate signal stack that names the problem ---- */
+
+#define MAX_GUARDS 4096
+
+static uintptr_t guards[MAX_GUARDS]; /* guard page addresses, 0 = free slot */
+static struct sigaction previous_segv;
+static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
+
+static void guard_add(char *page)
+{
+    for (int i = 0; i < MAX_GUARDS; i++) {
+        uintptr_t none = 0;
+        if (__atomic_compare_exchange_n(&guards[i], &none, (uintptr_t)page, false,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+            return;
+    }
+}
+
+static size_t guarded_stack(uintptr_t addr)
+{
+    uintptr_t page = addr & ~(uintptr_t)(page_size() - 1);
+    for (int i = 0; i < MAX_GUARDS; i++)
+        if (__atomic_load_n(&guards[i], __ATOMIC_ACQUIRE) == page)
+            return 1;
+    return 0;
+}
+
+static void write_number(char *buf, size_t *n, size_t v)
+{
+    char digits[24];
+    int k = 0;
+    do digits[k++] = (char)('0' + v % 10); while ((v /= 10) && k < 24);
+    while (k)
+        buf[(*n)++] = digits[--k];
+}
+
+static size_t configured_stack(void);
+
+/* Async-signal-safe: write(2), sigaction(2), and the fault repeats with the
+ * default action so the process ends as any segfault would. */
+static void on_segv(int sig, siginfo_t *info, void *uc)
+{
+    if (guarded_stack((uintptr_t)info->si_addr)) {
+        char msg[160];
+        size_t n = 0;
+        const char *a = "cx: coroutine stack overflow, stack size ";
+        const char *b = ", raise it with cx_gen_set_stack_size()\n";
+        memcpy(msg, a, strlen(a));
+        n = strlen(a);
+        write_number(msg, &n, configured_stack());
+        memcpy(msg + n, b, strlen(b));
+        n += strlen(b);
+        if (write(2, msg, n) < 0)
+            _exit(134);
+        signal(SIGSEGV, SIG_DFL);
+        return;
+    }
+    if (previous_segv.sa_flags & SA_SIGINFO && previous_segv.sa_sigaction) {
+        previous_segv.sa_sigaction(sig, info, uc);
+        return;
+    }
+    sigaction(SIGSEGV, &previous_segv, NULL);
+}
+
+static void install_handler(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_segv;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &previous_segv);
+}
+
+/* ---- the thread's own context and its alternate signal stack ---- */
+
+static __thread cx__coro thread_ctx;
+static __thread void *altstack;
+
+static void altstack_drain(void)
+{
+    if (!altstack)
+        return;
+    stack_t off = {.ss_flags = SS_DISABLE};
+    sigaltstack(&off, NULL);
+    munmap(altstack, 64 * 1024);
+    altstack = NULL;
+}
+
+__attribute__((constructor)) static void altstack_register(void)
+{
+    cx__thread_drain_register(altstack_drain);
+}
+
+static void altstack_install(void)
+{
+    stack_t current;
+    if (sigaltstack(NULL, &current) == 0 && !(current.ss_flags & SS_DISABLE))
+        return; /* the program has its own */
+    altstack = mmap(NULL, 64 * 1024, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (altstack == MAP_FAILED) {
+        altstack = NULL;
+        return;
+    }
+    stack_t ss = {.ss_sp = altstack, .ss_size = 64 * 1024};
+    sigaltstack(&ss, NULL);
+    cx__thread_cache_used();
+}
+
+cx__coro *cx__coro_thread(void)
+{
+    cx__coro *c = &thread_ctx;
+    if (!c->entry) {
+        c->entry = (cx__coro_entry *)1; /* marks it set up */
+        altstack_install();
+    }
+    return c;
+}
+
+/* ---- the stack pool ---- */
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static cx__coro *pool;
+static size_t default_stack = CX__CORO_DEFAULT_STACK;
+static size_t mmaps;
+
+static size_t configured_stack(void) { return default_stack; }
+size_t cx__coro_mmap_count(void) { return __atomic_load_n(&mmaps, __ATOMIC_RELAXED); }
+
+static size_t round_pages(size_t n)
+{
+    size_t p = page_size();
+    return (n + p - 1) / p * p;
+}
+
+static cx__coro *pool_take(size_t map_size)
+{
+    pthread_mutex_lock(&pool_lock);
+    cx__coro **link = &pool;
+    while (*link && (*link)->map_size != map_size)
+        link = &(*link)->next;
+    cx__coro *c = *link;
+    if (c)
+        *link = c->next;
+    pthread_mutex_unlock(&pool_lock);
+    return c;
+}
+
+static cx__coro *stack_map(size_t map_size)
+{
+    char *map = mmap(NULL, map_size, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (map == MAP_FAILED)
+        return NULL;
+    if (mprotect(map, page_size(), PROT_NONE) != 0) {
+        munmap(map, map_size);
+        return NULL;
+    }
+    __atomic_add_fetch(&mmaps, 1, __ATOMIC_RELAXED);
+    /* The coroutine's bookkeeping lives at the top of its own mapping. */
+    cx__coro *c = (cx__coro *)(map + map_size - round_pages(sizeof(cx__coro)));
+    memset(c, 0, sizeof *c);
+    c->map = map;
+    c->map_size = map_size;
+    guard_add(map);
+#ifdef CX_VALGRIND
+    c->valgrind_id = VALGRIND_STACK_REGISTER(stack_low(c), (char *)c);
+#endif
+    return c;
+}
+
+static char *stack_top(cx__coro *c) { return (char *)c; }
+
+/* ---- switching ---- */
+
+/* Who switched last on this thread: the side that resumes learns from it
+ * where it came from (ASan needs the stack of a thread's own context). */
+#ifdef CX_ASAN
+static __thread cx__coro *switched_from;
+
+__attribute__((noinline)) static cx__coro *last_from(void) { return switched_from; }
+__attribute__((noinline)) static void set_last_from(cx__coro *c) { switched_from = c; }
+#else
+static void set_last_from(cx__coro *c) { (void)c; }
+#endif
+
+static void sanitizer_arrived(void *fake)
+{
+#ifdef CX_ASAN
+    const void *bottom;
+    size_t size;
+    __sanitizer_finish_switch_fiber(fake, &bottom, &size);
+    cx__coro *from = last_from();
+    if (from && !from->map) {
+        from->asan_bottom = bottom;
+        from->asan_size = size;
+    }
+#else
+    (void)fake;
+#endif
+}
+
+static void sanitizer_leaving(cx__coro *from, cx__coro *to)
+{
+#ifdef CX_ASAN
+    if (to->map)
+        __sanitizer_start_switch_fiber(&from->asan_fake, stack_low(to),
+                                       (size_t)(stack_top(to) - stack_low(to)));
+    else
+        __sanitizer_start_switch_fiber(&from->asan_fake, to->asan_bottom, to->asan_size);
+#else
+    (void)from, (void)to;
+#endif
+}
+
+_Noreturn void cx__coro_start(cx__coro *c)
+{
+    sanitizer_arrived(NULL);
+    c->entry(c->arg);
+    abort(); /* entries never return */
+}
+
+#if CX_CORO_UCONTEXT
+/* makecontext passes ints: the pointer travels in two halves. */
+static void boot_ucontext(unsigned hi, unsigned lo)
+{
+    cx__coro_start((cx__coro *)(((uintptr_t)hi << 16 << 16) | lo));
+}
+
+static void prepare(cx__coro *c)
+{
+    uintptr_t p = (uintptr_t)c;
+    getcontext(&c->uc);
+    c->uc.uc_stack.ss_sp = stack_low(c);
+    c->uc.uc_stack.ss_size = (size_t)(stack_top(c) - stack_low(c));
+    c->uc.uc_link = NULL;
+    makecontext(&c->uc, (void (*)(void))boot_ucontext, 2, (unsigned)(p >> 16 >> 16),
+                (unsigned)(p & 0xffffffffu));
+}
+
+static void raw_switch(cx__coro *from, cx__coro *to) { swapcontext(&from->uc, &to->uc); }
+#else
+static void prepare(cx__coro *c)
+{
+    uintptr_t top = (uintptr_t)stack_top(c) & ~(uintptr_t)15;
+    void **sp = (void **)(top - 16);
+    sp[0] = c;
+    c->regs.sp = sp;
+    c->regs.pc = (void *)cx__ctx_boot;
+}
+
+static void raw_switch(cx__coro *from, cx__coro *to) { cx__ctx_switch(&from->regs, &to->regs); }
+#endif
+
+void cx__coro_switch(cx__coro *from, cx__coro *to)
+{
+    sanitizer_leaving(from, to);
+    set_last_from(from);
+    raw_switch(from, to);
+    sanitizer_arrived(from->asan_fake);
+}
+
+cx__coro *cx__coro_new(size_t stack_size, cx__coro_entry *entry, void *arg)
+{
+    pthread_once(&handler_once, install_handler);
+    cx__coro_thread();
+    size_t size = round_pages(stack_size ? stack_size : default_stack);
+    size_t map_size = size + page_size() + round_pages(sizeof(cx__coro));
+    cx__coro *c = pool_take(map_size);
+    if (!c && !(c = stack_map(map_size)))
+        return NULL;
+    c->entry = entry;
+    c->arg = arg;
+    c->next = NULL;
+    c->asan_fake = NULL;
+#ifdef CX_ASAN
+    /* A pooled stack may have been given up mid-frame: forget its redzones. */
+    __asan_unpoison_memory_region(stack_low(c), (size_t)(stack_top(c) - stack_low(c)));
+#endif
+    prepare(c);
+    return c;
+}
+
+void cx__coro_free(cx__coro *c)
+{
+    pthread_mutex_lock(&pool_lock);
+    c->next = pool;
+    pool = c;
+    pthread_mutex_unlock(&pool_lock);
+}
+
+void cx__coro_set_default_stack(size_t bytes)
+{
+    default_stack = bytes ? bytes : CX__CORO_DEFAULT_STACK;
+}

@@ -1,0 +1,30 @@
+/* Stackful coroutines: the context switch and the stacks it runs on.
+ * Internal to cx (generators and tasks stand on it). */
+#ifndef CX_CORO_H
+#define CX_CORO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct cx__coro cx__coro;
+typedef void cx__coro_entry(void *arg);
+
+#define CX__CORO_DEFAULT_STACK (256 * 1024)
+
+/* The calling thread's own context, as a switch source or target. */
+cx__coro *cx__coro_thread(void);
+/* A coroutine with `stack_size` bytes of stack (0: the default) that runs
+ * entry(arg) when first switched to; entry must never return.  NULL if no
+ * stack could be mapped (errno set). */
+cx__coro *cx__coro_new(size_t stack_size, cx__coro_entry *entry, void *arg);
+/* Saves the running context into `from` and continues `to`. */
+void cx__coro_switch(cx__coro *from, cx__coro *to);
+/* Returns a coroutine that is not running to the pool. */
+void cx__coro_free(cx__coro *c);
+size_t cx__coro_stack_size(const cx__coro *c);
+/* The stack size used when cx__coro_new is given 0 (0 here: the default). */
+void cx__coro_set_default_stack(size_t bytes);
+/* How many stacks have been mapped (tests check that the pool works). */
+size_t cx__coro_mmap_count(void);
+
+#endif

@@ -1,0 +1,390 @@
+/* cx_contextmanager: contextlib._GeneratorContextManager, case by case. */
+#include "probe.h"
+
+static void simple(cx_gen *g, void *arg)
+{
+    th_log("setup");
+    cx_yield(g, arg);
+    th_log("teardown");
+}
+
+TEST(cm_binds_the_yielded_value)
+{
+    const char *seen = NULL;
+    cx_with (const char *v, cx_contextmanager(simple, "resource"))
+        seen = v;
+    CHECK_STR(seen, "resource");
+}
+
+TEST(cm_runs_setup_body_teardown_in_order)
+{
+    cx_with (cx_contextmanager(simple, NULL))
+        th_log("body");
+    CHECK_STR(th_trace, "setup body teardown");
+}
+
+static void no_yield(cx_gen *g, void *arg) { (void)g, (void)arg; }
+
+static void enter_no_yield(void *arg)
+{
+    (void)arg;
+    cx_with (cx_contextmanager(no_yield, NULL))
+        th_log("body");
+}
+
+TEST(cm_generator_that_does_not_yield_raises_runtime_error)
+{
+    cx_error *e = cx_protect(enter_no_yield, NULL);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    CHECK_STR(cx_error_message(e), "generator didn't yield");
+    CHECK_STR(th_trace, "");
+    cx_error_unref(e);
+}
+
+static void yields_twice(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_yield(g, NULL);
+    cx_yield(g, NULL);
+}
+
+static void enter_yields_twice(void *arg)
+{
+    (void)arg;
+    cx_with (cx_contextmanager(yields_twice, NULL))
+        th_log("body");
+}
+
+TEST(cm_generator_that_does_not_stop_raises_runtime_error)
+{
+    cx_error *e = cx_protect(enter_yields_twice, NULL);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    CHECK_STR(cx_error_message(e), "generator didn't stop");
+    cx_error_unref(e);
+}
+
+static void sees_error(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_yield(g, NULL);
+    } cx_except_any (e) {
+        th_log("at yield: %s", cx_error_type(e)->name);
+        cx_reraise();
+    }
+}
+
+static void body_raises(void *fn)
+{
+    cx_with (cx_contextmanager((cx_gen_fn *)fn, NULL))
+        cx_raise(&cx_KeyError, "from the body");
+}
+
+TEST(cm_body_error_is_raised_at_the_yield)
+{
+    cx_error *e = cx_protect(body_raises, (void *)sees_error);
+    CHECK_STR(th_trace, "at yield: KeyError");
+    cx_error_unref(e);
+}
+
+TEST(cm_generator_reraising_the_same_error_propagates_it_unchanged)
+{
+    cx_error *e = cx_protect(body_raises, (void *)sees_error);
+    CHECK(cx_error_is(e, &cx_KeyError));
+    CHECK_STR(cx_error_message(e), "from the body");
+    CHECK(cx_error_context(e) == NULL);
+    cx_error_unref(e);
+}
+
+static void catches(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_yield(g, NULL);
+    } cx_except (&cx_KeyError, e) {
+        th_log("handled");
+    }
+}
+
+TEST(cm_generator_catching_the_error_suppresses_it)
+{
+    cx_with (cx_contextmanager(catches, NULL)) {
+        cx_raise(&cx_KeyError, "swallowed");
+        th_log("not reached");
+    }
+    th_log("after");
+    CHECK_STR(th_trace, "handled after");
+}
+
+static void raises_other(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_yield(g, NULL);
+    } cx_except (&cx_KeyError, e) {
+        cx_raise(&cx_ValueError, "translated");
+    }
+}
+
+TEST(cm_generator_raising_another_error_chains_the_original_as_context)
+{
+    cx_error *e = cx_protect(body_raises, (void *)raises_other);
+    CHECK(cx_error_is(e, &cx_ValueError));
+    CHECK(cx_error_is(cx_error_context(e), &cx_KeyError));
+    cx_error_unref(e);
+}
+
+static void yields_after_throw(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_yield(g, NULL);
+    } cx_except_any (e) {
+        cx_yield(g, NULL);
+    }
+}
+
+TEST(cm_yielding_again_after_a_throw_is_didnt_stop_after_throw)
+{
+    cx_error *e = cx_protect(body_raises, (void *)yields_after_throw);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    CHECK_STR(cx_error_message(e), "generator didn't stop after throw()");
+    cx_error_unref(e);
+}
+
+static void enter_twice(void *arg)
+{
+    (void)arg;
+    cx_manager m = cx_contextmanager(simple, NULL);
+    cx_with (m) {}
+    cx_with (m) th_log("second body");
+}
+
+TEST(cm_is_single_use_second_enter_raises_runtime_error)
+{
+    cx_error *e = cx_protect(enter_twice, NULL);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    CHECK(strstr(th_trace, "second body") == NULL);
+    cx_error_unref(e);
+}
+
+static void with_finally(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_yield(g, NULL);
+    } cx_finally {
+        th_log("finally");
+    }
+}
+
+static int returns_inside(void)
+{
+    cx_with (cx_contextmanager(with_finally, NULL))
+        return 5;
+    return 0;
+}
+
+TEST(cm_body_left_by_return_resumes_the_generator_normally)
+{
+    CHECK_EQ(returns_inside(), 5);
+    CHECK_STR(th_trace, "finally");
+}
+
+TEST(cm_body_left_by_break_resumes_the_generator_normally)
+{
+    for (int i = 0; i < 2; i++)
+        cx_with (cx_contextmanager(simple, NULL)) {
+            th_log("body");
+            break;
+        }
+    CHECK_STR(th_trace, "setup body teardown setup body teardown");
+}
+
+TEST(cm_finally_in_the_generator_runs_when_the_body_raises)
+{
+    cx_error *e = cx_protect(body_raises, (void *)with_finally);
+    CHECK(cx_error_is(e, &cx_KeyError));
+    CHECK_STR(th_trace, "finally");
+    cx_error_unref(e);
+}
+
+static void setup_fails(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_raise(&cx_OSError, "cannot acquire");
+    cx_yield(g, NULL);
+}
+
+static void enter_setup_fails(void *arg)
+{
+    (void)arg;
+    cx_with (cx_contextmanager(setup_fails, NULL))
+        th_log("body");
+}
+
+TEST(cm_error_before_the_yield_propagates_from_enter_and_skips_the_body)
+{
+    cx_error *e = cx_protect(enter_setup_fails, NULL);
+    CHECK(cx_error_is(e, &cx_OSError));
+    CHECK_STR(th_trace, "");
+    cx_error_unref(e);
+}
+
+static void teardown_fails(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_yield(g, NULL);
+    cx_raise(&cx_RuntimeError, "teardown failed");
+}
+
+static void enter_teardown_fails(void *arg)
+{
+    (void)arg;
+    cx_with (cx_contextmanager(teardown_fails, NULL))
+        th_log("body");
+}
+
+TEST(cm_error_after_the_yield_on_success_propagates_from_exit)
+{
+    cx_error *e = cx_protect(enter_teardown_fails, NULL);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    CHECK_STR(cx_error_message(e), "teardown failed");
+    CHECK_STR(th_trace, "body");
+    cx_error_unref(e);
+}
+
+/* The guide's error_handler: suppress ValueError, let the rest through. */
+static void error_handler(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_try {
+        th_log("activated");
+        cx_yield(g, NULL);
+    } cx_except (&cx_ValueError, e) {
+        th_log("handled %s", cx_error_message(e));
+    } cx_finally {
+        th_log("deactivated");
+    }
+}
+
+TEST(cm_guide_error_handler_suppresses_value_error)
+{
+    cx_with (cx_contextmanager(error_handler, NULL))
+        cx_raise(&cx_ValueError, "This error will be caught!");
+    th_log("continues");
+    CHECK_STR(th_trace, "activated handled This error will be caught! deactivated continues");
+}
+
+static void other_error_in_handler(void *arg)
+{
+    (void)arg;
+    cx_with (cx_contextmanager(error_handler, NULL))
+        cx_raise(&cx_TypeError, "unexpected");
+}
+
+TEST(cm_guide_error_handler_propagates_other_errors)
+{
+    cx_error *e = cx_protect(other_error_in_handler, NULL);
+    CHECK(cx_error_is(e, &cx_TypeError));
+    CHECK_STR(th_trace, "activated deactivated");
+    cx_error_unref(e);
+}
+
+static void named(cx_gen *g, void *arg)
+{
+    th_log("in:%s", (const char *)arg);
+    cx_yield(g, NULL);
+    th_log("out:%s", (const char *)arg);
+}
+
+TEST(cm_nested_managers_unwind_lifo)
+{
+    cx_with (cx_contextmanager(named, "a"))
+    cx_with (cx_contextmanager(named, "b"))
+        th_log("body");
+    CHECK_STR(th_trace, "in:a in:b body out:b out:a");
+}
+
+static size_t allocations;
+static void *counting_malloc(size_t n) { allocations++; return malloc(n); }
+static void *counting_realloc(void *p, size_t n) { allocations++; return realloc(p, n); }
+
+TEST(cm_enter_and_exit_allocate_nothing_in_steady_state)
+{
+    cx_with (cx_contextmanager(simple, NULL)) {} /* warms the thread's pools */
+    cx_set_allocator(counting_malloc, counting_realloc, free);
+    allocations = 0;
+    for (int i = 0; i < 1000; i++) {
+        th_trace[0] = '\0';
+        cx_with (cx_contextmanager(simple, NULL)) {}
+    }
+    cx_set_allocator(NULL, NULL, NULL);
+    CHECK_EQ(allocations, 0);
+}
+
+TEST(cm_generator_manager_inside_a_generator_manager_generator)
+{
+    cx_with (cx_contextmanager(named, "outer")) {
+        cx_with (cx_contextmanager(catches, NULL))
+            cx_raise(&cx_KeyError, "inner");
+        th_log("between");
+    }
+    CHECK_STR(th_trace, "in:outer handled between out:outer");
+}
+
+/* ContextDecorator: every call runs inside a fresh manager. */
+static void track_entry_exit(cx_gen *g, void *name)
+{
+    th_log("Entering %s", (const char *)name);
+    cx_yield(g, NULL);
+    th_log("Exiting %s", (const char *)name);
+}
+
+static void work(void *arg) { (void)arg; th_log("work"); }
+
+CX_DECORATED(tracked_work, cx_contextmanager(track_entry_exit, "work"), work)
+
+TEST(decorated_function_runs_inside_a_fresh_manager_each_call)
+{
+    tracked_work(NULL);
+    tracked_work(NULL);
+    CHECK_STR(th_trace, "Entering work work Exiting work Entering work work Exiting work");
+}
+
+static void failing_work(void *arg) { (void)arg; cx_raise(&cx_ValueError, "work failed"); }
+
+TEST(call_with_propagates_the_functions_error_after_exit)
+{
+    cx_error *e = NULL;
+    cx_try {
+        cx_call_with(cx_contextmanager(track_entry_exit, "f"), failing_work, NULL);
+    } cx_except_any (err) {
+        e = cx_error_ref(err);
+    }
+    CHECK(cx_error_is(e, &cx_ValueError));
+    CHECK_STR(th_trace, "Entering f");
+    cx_error_unref(e);
+}
+
+static void lines(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_try {
+        for (long i = 0;; i++)
+            cx_yield(g, (void *)i);
+    } cx_finally {
+        th_log("generator cleaned up");
+    }
+}
+
+TEST(closing_a_generator_left_early_runs_its_cleanup)
+{
+    cx_with (cx_gen *g, cx_closing(cx_gen_new(lines, NULL), (void (*)(void *))cx_gen_close)) {
+        void *v;
+        while (cx_gen_next(g, &v))
+            if ((long)v == 3)
+                break;
+    }
+    CHECK_STR(th_trace, "generator cleaned up");
+}

@@ -1,0 +1,445 @@
+/* Generators: iteration, errors crossing cx_yield, close, nesting, threads. */
+#include <pthread.h>
+#include <sys/wait.h>
+
+#include "probe.h"
+
+static void count_to(cx_gen *g, void *arg)
+{
+    long n = (long)arg;
+    for (long i = 1; i <= n; i++)
+        cx_yield(g, (void *)i);
+}
+
+TEST(gen_yields_values_in_order_then_finishes)
+{
+    cx_gen *g = cx_gen_new(count_to, (void *)3);
+    void *v;
+    long sum = 0, n = 0;
+    while (cx_gen_next(g, &v)) {
+        sum = sum * 10 + (long)v;
+        n++;
+    }
+    CHECK_EQ(n, 3);
+    CHECK_EQ(sum, 123);
+    CHECK(cx_gen_finished(g));
+    cx_gen_close(g);
+}
+
+TEST(gen_next_after_finish_keeps_returning_false)
+{
+    cx_gen *g = cx_gen_new(count_to, (void *)1);
+    CHECK(cx_gen_next(g, NULL));
+    CHECK(!cx_gen_next(g, NULL));
+    CHECK(!cx_gen_next(g, NULL));
+    cx_gen_close(g);
+}
+
+static void nothing(cx_gen *g, void *arg) { (void)g, (void)arg; th_log("ran"); }
+
+TEST(gen_body_does_not_run_until_first_next)
+{
+    cx_gen *g = cx_gen_new(nothing, NULL);
+    CHECK_STR(th_trace, "");
+    CHECK(!cx_gen_next(g, NULL));
+    CHECK_STR(th_trace, "ran");
+    cx_gen_close(g);
+}
+
+TEST(gen_that_never_yields_finishes_at_once)
+{
+    cx_gen *g = cx_gen_new(nothing, NULL);
+    CHECK(!cx_gen_next(g, NULL));
+    CHECK(cx_gen_finished(g));
+    cx_gen_close(g);
+}
+
+static void raises_after_one(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_yield(g, (void *)1);
+    cx_raise(&cx_KeyError, "inside the generator");
+}
+
+static void drive(void *g)
+{
+    while (cx_gen_next(g, NULL)) {}
+}
+
+TEST(gen_uncaught_error_propagates_to_the_resumer)
+{
+    cx_gen *g = cx_gen_new(raises_after_one, NULL);
+    cx_error *e = cx_protect(drive, g);
+    CHECK(cx_error_is(e, &cx_KeyError));
+    CHECK_STR(cx_error_message(e), "inside the generator");
+    CHECK(cx_gen_finished(g));
+    cx_error_unref(e);
+    cx_gen_close(g);
+}
+
+TEST(gen_error_keeps_its_raise_site)
+{
+    cx_gen *g = cx_gen_new(raises_after_one, NULL);
+    cx_error *e = cx_protect(drive, g);
+    CHECK_STR(cx_error_function(e), "raises_after_one");
+    cx_error_unref(e);
+    cx_gen_close(g);
+}
+
+static void try_inside(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_yield(g, NULL);
+        cx_raise(&cx_ValueError, "caught inside");
+    } cx_except (&cx_ValueError, e) {
+        th_log("gen caught %s", cx_error_message(e));
+    }
+    cx_yield(g, (void *)2);
+}
+
+TEST(gen_try_inside_the_generator_catches_its_own_errors)
+{
+    cx_gen *g = cx_gen_new(try_inside, NULL);
+    void *v;
+    CHECK(cx_gen_next(g, &v));
+    CHECK(cx_gen_next(g, &v));
+    CHECK_EQ((long)v, 2);
+    CHECK_STR(th_trace, "gen caught caught inside");
+    cx_gen_close(g);
+}
+
+static void with_inside(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_with (PROBE(.name = "g"))
+        cx_yield(g, NULL);
+}
+
+TEST(gen_with_inside_spans_yields_and_exits_on_finish)
+{
+    cx_gen *g = cx_gen_new(with_inside, NULL);
+    CHECK(cx_gen_next(g, NULL));
+    CHECK_STR(th_trace, "enter:g");
+    CHECK(!cx_gen_next(g, NULL));
+    CHECK_STR(th_trace, "enter:g exit:g:ok");
+    cx_gen_close(g);
+}
+
+TEST(gen_close_runs_the_generators_exit_handlers_with_generator_exit)
+{
+    cx_gen *g = cx_gen_new(with_inside, NULL);
+    CHECK(cx_gen_next(g, NULL));
+    cx_gen_close(g);
+    CHECK_STR(th_trace, "enter:g exit:g:GeneratorExit");
+}
+
+static void note(void *what) { th_log("%s", (const char *)what); }
+
+static void finally_inside(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_scope {
+        cx_defer(note, "defer");
+        cx_try {
+            cx_yield(g, NULL);
+        } cx_finally {
+            th_log("finally");
+        }
+    }
+}
+
+TEST(gen_close_runs_finally_and_defers)
+{
+    cx_gen *g = cx_gen_new(finally_inside, NULL);
+    CHECK(cx_gen_next(g, NULL));
+    cx_gen_close(g);
+    CHECK_STR(th_trace, "finally defer");
+}
+
+TEST(gen_close_of_an_unstarted_generator_runs_nothing)
+{
+    cx_gen *g = cx_gen_new(finally_inside, NULL);
+    cx_gen_close(g);
+    CHECK_STR(th_trace, "");
+}
+
+TEST(gen_close_of_a_finished_generator_does_nothing)
+{
+    cx_gen *g = cx_gen_new(count_to, (void *)1);
+    drive(g);
+    cx_gen_close(g);
+    CHECK_STR(th_trace, "");
+}
+
+TEST(gen_close_of_null_does_nothing)
+{
+    cx_gen_close(NULL);
+}
+
+static void ignores_exit(cx_gen *g, void *arg)
+{
+    (void)arg;
+    for (;;) {
+        cx_try {
+            cx_yield(g, NULL);
+        } cx_except (&cx_GeneratorExit, e) {
+            th_log("ignored");
+        }
+    }
+}
+
+static void close_it(void *g) { cx_gen_close(g); }
+
+TEST(gen_yielding_after_generator_exit_raises_runtime_error)
+{
+    cx_gen *g = cx_gen_new(ignores_exit, NULL);
+    CHECK(cx_gen_next(g, NULL));
+    cx_error *e = cx_protect(close_it, g);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    CHECK_STR(cx_error_message(e), "generator ignored GeneratorExit");
+    cx_error_unref(e);
+}
+
+static void raises_other_on_close(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_yield(g, NULL);
+    } cx_except (&cx_GeneratorExit, e) {
+        cx_raise(&cx_ValueError, "cleanup failed");
+    }
+}
+
+TEST(gen_close_propagates_another_error_with_generator_exit_as_context)
+{
+    cx_gen *g = cx_gen_new(raises_other_on_close, NULL);
+    CHECK(cx_gen_next(g, NULL));
+    cx_error *e = cx_protect(close_it, g);
+    CHECK(cx_error_is(e, &cx_ValueError));
+    CHECK(cx_error_is(cx_error_context(e), &cx_GeneratorExit));
+    cx_error_unref(e);
+}
+
+static void resumes_itself(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_gen_next(g, NULL);
+}
+
+TEST(gen_resuming_a_running_generator_raises_value_error)
+{
+    cx_gen *g = cx_gen_new(resumes_itself, NULL);
+    cx_error *e = cx_protect(drive, g);
+    CHECK(cx_error_is(e, &cx_ValueError));
+    CHECK_STR(cx_error_message(e), "generator already executing");
+    cx_error_unref(e);
+    cx_gen_close(g);
+}
+
+static void yield_outside(void *g) { cx_yield(g, NULL); }
+
+TEST(gen_yield_outside_the_generator_raises_runtime_error)
+{
+    cx_gen *g = cx_gen_new(count_to, (void *)1);
+    cx_error *e = cx_protect(yield_outside, g);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    cx_error_unref(e);
+    cx_gen_close(g);
+}
+
+static void inner_gen(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_yield(g, (void *)10);
+    cx_yield(g, (void *)20);
+}
+
+static void outer_gen(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_gen *inner = cx_gen_new(inner_gen, NULL);
+    void *v;
+    while (cx_gen_next(inner, &v))
+        cx_yield(g, (void *)((long)v + 1));
+    cx_gen_close(inner);
+}
+
+TEST(gen_a_generator_can_drive_another)
+{
+    cx_gen *g = cx_gen_new(outer_gen, NULL);
+    void *v;
+    long got[3] = {0};
+    int n = 0;
+    while (cx_gen_next(g, &v))
+        got[n++] = (long)v;
+    CHECK_EQ(n, 2);
+    CHECK_EQ(got[0], 11);
+    CHECK_EQ(got[1], 21);
+    cx_gen_close(g);
+}
+
+static void inner_raises(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_yield(g, NULL);
+    cx_raise(&cx_IndexError, "from the inner generator");
+}
+
+static void outer_catches(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_gen *inner = cx_gen_new(inner_raises, NULL);
+    cx_try {
+        while (cx_gen_next(inner, NULL))
+            cx_yield(g, NULL);
+    } cx_except (&cx_IndexError, e) {
+        th_log("outer caught: %s", cx_error_message(e));
+    }
+    cx_gen_close(inner);
+}
+
+TEST(gen_nested_generator_error_reaches_the_generator_driving_it)
+{
+    cx_gen *g = cx_gen_new(outer_catches, NULL);
+    drive(g);
+    CHECK_STR(th_trace, "outer caught: from the inner generator");
+    cx_gen_close(g);
+}
+
+TEST(gen_frame_chain_of_the_resumer_is_untouched_by_the_generator)
+{
+    cx__frame *top = cx__state_get()->top;
+    cx_gen *g = cx_gen_new(try_inside, NULL);
+    cx_gen_next(g, NULL);
+    CHECK(cx__state_get()->top == top);
+    cx_gen_next(g, NULL);
+    CHECK(cx__state_get()->top == top);
+    cx_gen_close(g);
+    CHECK(cx__state_get()->top == top);
+}
+
+static void *resume_in_thread(void *g)
+{
+    void *v = NULL;
+    cx_gen_next(g, &v);
+    return v;
+}
+
+TEST(gen_can_be_resumed_from_another_thread)
+{
+    cx_gen *g = cx_gen_new(count_to, (void *)3);
+    void *v;
+    CHECK(cx_gen_next(g, &v) && (long)v == 1);
+    pthread_t t;
+    pthread_create(&t, NULL, resume_in_thread, g);
+    pthread_join(t, &v);
+    CHECK_EQ((long)v, 2);
+    CHECK(cx_gen_next(g, &v) && (long)v == 3);
+    CHECK(!cx_gen_next(g, NULL));
+    cx_gen_close(g);
+}
+
+static void with_across_threads(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_yield(g, NULL);
+        cx_raise(&cx_KeyError, "raised on the second thread");
+    } cx_except (&cx_KeyError, e) {
+        cx_yield(g, (void *)7);
+    }
+}
+
+TEST(gen_try_spanning_a_thread_switch_still_catches)
+{
+    cx_gen *g = cx_gen_new(with_across_threads, NULL);
+    CHECK(cx_gen_next(g, NULL));
+    pthread_t t;
+    void *v;
+    pthread_create(&t, NULL, resume_in_thread, g);
+    pthread_join(t, &v);
+    CHECK_EQ((long)v, 7);
+    cx_gen_close(g);
+}
+
+static void *generators_in_thread(void *arg)
+{
+    long sum = 0;
+    for (int round = 0; round < 2000; round++) {
+        cx_gen *g = cx_gen_new(count_to, (void *)5);
+        void *v;
+        while (cx_gen_next(g, &v))
+            sum += (long)v;
+        cx_gen_close(g);
+    }
+    (void)arg;
+    return (void *)sum;
+}
+
+TEST(gen_threads_each_run_their_own_generators)
+{
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&t[i], NULL, generators_in_thread, NULL);
+    for (int i = 0; i < 4; i++) {
+        void *sum;
+        pthread_join(t[i], &sum);
+        CHECK_EQ((long)sum, 2000 * 15);
+    }
+}
+
+TEST(gen_many_generators_alive_at_once)
+{
+    enum { N = 200 };
+    cx_gen *gs[N];
+    for (int i = 0; i < N; i++) {
+        gs[i] = cx_gen_new(count_to, (void *)2);
+        CHECK(cx_gen_next(gs[i], NULL));
+    }
+    for (int i = 0; i < N; i++) {
+        void *v;
+        CHECK(cx_gen_next(gs[i], &v) && (long)v == 2);
+        cx_gen_close(gs[i]);
+    }
+}
+
+static void deep(int n) { char pad[256]; pad[0] = (char)n; if (n > 0) deep(n - 1); __asm__ volatile("" ::"r"(pad) : "memory"); }
+
+static void uses_stack(cx_gen *g, void *arg)
+{
+    (void)arg;
+    deep(100);
+    cx_yield(g, NULL);
+}
+
+TEST(gen_body_can_use_its_stack)
+{
+    cx_gen *g = cx_gen_new(uses_stack, NULL);
+    CHECK(cx_gen_next(g, NULL));
+    cx_gen_close(g);
+}
+
+static void recurse_forever(cx_gen *g, void *arg)
+{
+    (void)g, (void)arg;
+    deep(1 << 30);
+}
+
+static void overflow_child(void *arg)
+{
+    (void)arg;
+    cx_gen_set_stack_size(64 * 1024);
+    cx_gen *g = cx_gen_new(recurse_forever, NULL);
+    cx_gen_next(g, NULL);
+}
+
+TEST(gen_stack_overflow_ends_the_process_with_a_clear_message)
+{
+    char *err = NULL;
+    int status = th_run_child(overflow_child, NULL, &err);
+    CHECK(!(WIFEXITED(status) && WEXITSTATUS(status) == 0));
+    CHECK(strstr(err, "cx: coroutine stack overflow") != NULL);
+    CHECK(strstr(err, "cx_gen_set_stack_size") != NULL);
+    free(err);
+}
