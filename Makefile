@@ -21,7 +21,12 @@ else
 endif
 
 BASE_DEPS := cmake=cmake make=make gcc=gcc pkg-config=pkg-config
-CHECK_DEPS := $(BASE_DEPS) python3=python3 g++=g++ $(if $(CMAKE_CC),$(notdir $(CC))=$(notdir $(CC)))
+# The aarch64 switch routine is proven under qemu on x86-64 hosts.
+CROSS_DEPS := aarch64-linux-gnu-gcc=gcc-aarch64-linux-gnu \
+  /usr/aarch64-linux-gnu/include/stdio.h=libc6-dev-arm64-cross qemu-aarch64=qemu-user
+CHECK_DEPS := $(BASE_DEPS) python3=python3 g++=g++ valgrind=valgrind \
+  $(if $(filter x86_64,$(shell uname -m)),$(CROSS_DEPS)) \
+  $(if $(CMAKE_CC),$(notdir $(CC))=$(notdir $(CC)))
 CTEST := ctest --output-on-failure -j $(JOBS)
 
 .PHONY: all build check tour sanitize tsan valgrind install deps clean
