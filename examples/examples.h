@@ -15,5 +15,10 @@ void example_nested(void);
 void example_performance(void);
 void example_protocol(void);
 void example_contextlib(void);
+void example_temporary_directory(void);
+void example_error_handler_generator(void);
+void example_timer(void);
+void example_decorator(void);
+void example_reusable(void);
 
 #endif

@@ -46,11 +46,13 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     return remove(path);
 }
 
-static void remove_dir(void)
+void remove_tree(const char *path)
 {
-    if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-        fprintf(stderr, "cx-tour: could not remove %s\n", dir);
+    if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        fprintf(stderr, "cx-tour: could not remove %s\n", path);
 }
+
+static void remove_dir(void) { remove_tree(dir); }
 
 const char *tour_dir(void)
 {

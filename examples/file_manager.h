@@ -18,6 +18,10 @@ cx_manager devnull_manager(void);
 /* Holds a pthread mutex for the block. */
 cx_manager mutex_manager(pthread_mutex_t *m);
 
+/* Removes a directory tree (the tour's own helper; cx_tempdir does this
+ * without following links). */
+void remove_tree(const char *path);
+
 /* The tour's scratch directory (created on first use, removed at exit). */
 const char *tour_dir(void);
 /* tour_dir()/name in a static buffer (one of four, used in turn). */
