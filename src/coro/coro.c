@@ -70,7 +70,7 @@ _Noreturn void cx__coro_start(cx__coro *c);
 
 static size_t page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
 static char *stack_low(const cx__coro *c) { return c->map + page_size(); }
-static size_t stack_bytes(const cx__coro *c) { return c->map_size - page_size(); }
+static size_t stack_bytes(const cx__coro *c) { return (size_t)((const char *)c - stack_low(c)); }
 size_t cx__coro_stack_size(const cx__coro *c) { return stack_bytes(c); }
 
 /* ---- overflow: a guard page below every stack, and a handler on an
@@ -365,6 +365,8 @@ void cx__coro_free(cx__coro *c)
     pool = c;
     pthread_mutex_unlock(&pool_lock);
 }
+
+size_t cx__coro_default_stack(void) { return round_pages(default_stack); }
 
 void cx__coro_set_default_stack(size_t bytes)
 {

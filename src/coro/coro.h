@@ -24,6 +24,8 @@ void cx__coro_free(cx__coro *c);
 size_t cx__coro_stack_size(const cx__coro *c);
 /* The stack size used when cx__coro_new is given 0 (0 here: the default). */
 void cx__coro_set_default_stack(size_t bytes);
+/* The stack size (whole pages) a coroutine made now gets. */
+size_t cx__coro_default_stack(void);
 /* How many stacks have been mapped (tests check that the pool works). */
 size_t cx__coro_mmap_count(void);
 

@@ -128,6 +128,10 @@ cx_gen *cx_gen_new(cx_gen_fn *fn, void *arg)
     cx_gen *g = pool;
     if (g) {
         pool = g->next;
+        if (g->coro && cx__coro_stack_size(g->coro) != cx__coro_default_stack()) {
+            cx__coro_free(g->coro); /* the stack size was changed since */
+            g->coro = NULL;
+        }
     } else {
         g = cx_malloc(sizeof *g);
         g->coro = NULL;

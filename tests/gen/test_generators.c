@@ -443,3 +443,85 @@ TEST(gen_stack_overflow_ends_the_process_with_a_clear_message)
     CHECK(strstr(err, "cx_gen_set_stack_size") != NULL);
     free(err);
 }
+
+size_t cx__coro_mmap_count(void); /* internal: how many stacks were mapped */
+
+TEST(gen_steady_state_maps_no_new_stacks)
+{
+    for (int i = 0; i < 10; i++) {
+        cx_gen *g = cx_gen_new(count_to, (void *)1);
+        drive(g);
+        cx_gen_close(g);
+    }
+    size_t before = cx__coro_mmap_count();
+    for (int i = 0; i < 1000; i++) {
+        cx_gen *g = cx_gen_new(count_to, (void *)2);
+        drive(g);
+        cx_gen_close(g);
+    }
+    CHECK_EQ(cx__coro_mmap_count(), before);
+}
+
+static void deep_enough(cx_gen *g, void *arg)
+{
+    (void)arg;
+    deep(1500); /* about 400 KiB of frames: more than the default 256 KiB */
+    cx_yield(g, (void *)1);
+}
+
+static void run_deep(void *arg)
+{
+    (void)arg;
+    cx_gen_set_stack_size(2 * 1024 * 1024);
+    cx_gen *g = cx_gen_new(deep_enough, NULL);
+    void *v = NULL;
+    cx_gen_next(g, &v);
+    cx_gen_close(g);
+    fprintf(stderr, "deep ok %ld\n", (long)v);
+}
+
+TEST(gen_stack_size_can_be_raised_for_deep_generators)
+{
+    char *err = NULL;
+    int status = th_run_child(run_deep, NULL, &err);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(strstr(err, "deep ok 1") != NULL);
+    free(err);
+}
+
+static void echo_pointer(cx_gen *g, void *arg)
+{
+    cx_yield(g, arg);
+    cx_yield(g, NULL);
+}
+
+TEST(gen_yields_any_pointer_including_null)
+{
+    int x;
+    cx_gen *g = cx_gen_new(echo_pointer, &x);
+    void *v;
+    CHECK(cx_gen_next(g, &v) && v == &x);
+    CHECK(cx_gen_next(g, &v) && v == NULL);
+    CHECK(!cx_gen_next(g, &v));
+    cx_gen_close(g);
+}
+
+static void float_work(cx_gen *g, void *arg)
+{
+    double *acc = arg;
+    for (int i = 0; i < 100; i++) {
+        *acc += 0.5;
+        cx_yield(g, NULL);
+    }
+}
+
+TEST(gen_floating_point_state_survives_switches)
+{
+    double acc = 0, mine = 1.25;
+    cx_gen *g = cx_gen_new(float_work, &acc);
+    while (cx_gen_next(g, NULL))
+        mine *= 1.0;
+    CHECK(acc == 50.0);
+    CHECK(mine == 1.25);
+    cx_gen_close(g);
+}
