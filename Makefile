@@ -24,7 +24,12 @@ BASE_DEPS := cmake=cmake make=make gcc=gcc pkg-config=pkg-config
 # The aarch64 switch routine is proven under qemu on x86-64 hosts.
 CROSS_DEPS := aarch64-linux-gnu-gcc=gcc-aarch64-linux-gnu \
   /usr/aarch64-linux-gnu/include/stdio.h=libc6-dev-arm64-cross qemu-aarch64=qemu-user
-CHECK_DEPS := $(BASE_DEPS) python3=python3 g++=g++ valgrind=valgrind \
+# The optional modules: SQLite, libpq and a PostgreSQL server the tests
+# start themselves, libuv.
+MODULE_DEPS := /usr/include/sqlite3.h=libsqlite3-dev \
+  /usr/include/postgresql/libpq-fe.h=libpq-dev \
+  /usr/lib/postgresql=postgresql /usr/include/uv.h=libuv1-dev
+CHECK_DEPS := $(BASE_DEPS) python3=python3 g++=g++ valgrind=valgrind $(MODULE_DEPS) \
   $(if $(filter x86_64,$(shell uname -m)),$(CROSS_DEPS)) \
   $(if $(CMAKE_CC),$(notdir $(CC))=$(notdir $(CC)))
 CTEST := ctest --output-on-failure -j $(JOBS)
