@@ -71,9 +71,21 @@ typedef struct cx__state {
     cx_error *thrown; /* in flight from a raise to the frame it lands in */
 } cx__state;
 
+/* The running thread's (or coroutine's) state.  Initial-exec TLS: one
+ * %fs-relative access, no call, from the library and from its users. */
+CX_API extern __thread cx__state cx__ts __attribute__((tls_model("initial-exec")));
+
 CX_API cx__state *cx__state_get(void);
-CX_API void cx__jump_push(cx__jump *j);
-CX_API void cx__jump_pop(cx__jump *j);
+
+static inline void cx__jump_push(cx__jump *j)
+{
+    j->f.prev = cx__ts.top;
+    j->f.handling = cx__ts.handling;
+    j->f.kind = CX__FRAME_JUMP;
+    cx__ts.top = &j->f;
+}
+
+static inline void cx__jump_pop(cx__jump *j) { cx__ts.top = j->f.prev; }
 /* Takes the landed error (owned) after a raise jumped into a frame. */
 CX_API cx_error *cx__landed(void);
 /* Propagates `e` (owned) unchanged: no new context. */

@@ -52,7 +52,7 @@ typedef struct cx_manager {
 } cx_manager;
 
 /* Makes a manager of `type` whose state is a copy of the `size` bytes at
- * `state` (NULL: zeroed).  enter and exit receive a pointer to that copy.
+ * `state` (NULL: zeroed).  Also an inline macro of the same name.  enter and exit receive a pointer to that copy.
  * Raises cx_ValueError if size exceeds CX_MANAGER_STATE_SIZE. */
 CX_API cx_manager cx_manager_make(const cx_manager_type *type, const void *state,
                                   size_t size);
@@ -78,11 +78,78 @@ typedef struct cx__with {
     cx_manager m;
 } cx__with;
 
-CX_API cx__with *cx__with_init(cx__with *w, cx_manager m);
-CX_API void cx__with_enter(cx__with *w);
 CX_API void cx__with_landed(cx__with *w);
-CX_API int cx__with_step(cx__with *w);
-CX_API void cx__with_cleanup(cx__with *w);
+CX_API int cx__with_exit_error(cx__with *w);
+CX_API _Noreturn void cx__manager_too_big(const cx_manager_type *type, size_t size);
+
+/* The hot path is inline: a with over a trivial manager costs a few stores
+ * and the two calls it must make. */
+static inline cx__with *cx__with_init(cx__with *w, cx_manager m)
+{
+    w->phase = CX__WITH_SETUP;
+    w->m = m;
+    return w;
+}
+
+/* If enter raises, the frame was never pushed: neither body nor exit runs. */
+static inline void cx__with_enter(cx__with *w)
+{
+    w->phase = CX__WITH_DONE;
+    w->value = w->m.type->enter(w->m.state.bytes);
+    cx__jump_push(&w->j);
+    w->phase = CX__WITH_READY;
+}
+
+static inline void cx__with_exit_clean(cx__with *w)
+{
+    cx__jump_pop(&w->j);
+    w->phase = CX__WITH_DONE;
+    w->m.type->exit(w->m.state.bytes, NULL);
+}
+
+static inline int cx__with_step(cx__with *w)
+{
+    switch (w->phase) {
+    case CX__WITH_SETUP:
+        return 1;
+    case CX__WITH_READY:
+        w->phase = CX__WITH_BODY;
+        return 1;
+    case CX__WITH_BODY:     /* left by break */
+    case CX__WITH_BODY_END: /* ended, or left by continue */
+        cx__with_exit_clean(w);
+        return 0;
+    case CX__WITH_CAUGHT:
+        return cx__with_exit_error(w);
+    default:
+        return 0;
+    }
+}
+
+/* Runs when the statement is left by return or goto (a raise skips it). */
+static inline void cx__with_cleanup(cx__with *w)
+{
+    if (w->phase == CX__WITH_READY || w->phase == CX__WITH_BODY ||
+        w->phase == CX__WITH_BODY_END)
+        cx__with_exit_clean(w);
+}
+
+/* cx_manager_make, inline so a constant-sized state is copied in place. */
+static inline cx_manager cx__manager_make(const cx_manager_type *type, const void *state,
+                                          size_t size)
+{
+    cx_manager m;
+    if (size > CX_MANAGER_STATE_SIZE)
+        cx__manager_too_big(type, size);
+    m.type = type;
+    if (size && state)
+        __builtin_memcpy(m.state.bytes, state, size);
+    else if (size)
+        __builtin_memset(m.state.bytes, 0, size);
+    return m;
+}
+/* Variadic, so a compound-literal argument with commas passes through. */
+#define cx_manager_make(...) cx__manager_make(__VA_ARGS__)
 
 #define CX__CAT2(a, b) a##b
 #define CX__CAT(a, b) CX__CAT2(a, b)
@@ -122,8 +189,19 @@ typedef struct cx__scope {
     char unused;
 } cx__scope;
 
-CX_API cx__defer *cx__defer_push(cx__defer *d);
-CX_API void cx__defer_run(cx__defer *d);
+static inline void cx__defer_push(cx__defer *d)
+{
+    d->f.prev = cx__ts.top;
+    d->f.handling = cx__ts.handling;
+    cx__ts.top = &d->f;
+}
+
+/* The block ends (a raise skips this: the unwinder ran the call). */
+static inline void cx__defer_run(cx__defer *d)
+{
+    cx__ts.top = d->f.prev;
+    d->fn(d->arg);
+}
 
 /* A block for deferred calls:
  *

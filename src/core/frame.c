@@ -10,16 +10,6 @@ __thread cx__state cx__ts __attribute__((tls_model("initial-exec")));
 
 cx__state *cx__state_get(void) { return &cx__ts; }
 
-void cx__jump_push(cx__jump *j)
-{
-    j->f.prev = cx__ts.top;
-    j->f.handling = cx__ts.handling;
-    j->f.kind = CX__FRAME_JUMP;
-    cx__ts.top = &j->f;
-}
-
-void cx__jump_pop(cx__jump *j) { cx__ts.top = j->f.prev; }
-
 cx_error *cx__landed(void)
 {
     cx_error *e = cx__ts.thrown;

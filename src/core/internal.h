@@ -20,9 +20,6 @@ struct cx_error {
     char inline_msg[CX__INLINE_MSG];
 };
 
-/* The state of the running thread or coroutine. */
-extern __thread cx__state cx__ts __attribute__((tls_model("initial-exec")));
-
 /* Error objects. */
 cx_error *cx__error_alloc(void);
 /* A new error, not raised (caller owns it); never fails. */
