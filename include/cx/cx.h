@@ -11,5 +11,8 @@
 #include "io.h"
 #include "fs.h"
 #include "gen.h"
+#include "sync.h"
+#include "state.h"
+#include "monitor.h"
 
 #endif
