@@ -13,6 +13,15 @@
 
 static char dir[64];
 
+/* A new empty directory of its own (d, 64 bytes) and the path of `name` in
+ * it (path, 128 bytes): tests count d's entries to see what a manager left. */
+static void make_scratch(char *d, char *path, const char *name)
+{
+    strcpy(d, "/tmp/cx-scratch-XXXXXX");
+    CHECK(mkdtemp(d) != NULL);
+    snprintf(path, 128, "%s/%s", d, name);
+}
+
 static const char *in_dir(const char *name)
 {
     static char paths[4][256];
@@ -286,11 +295,8 @@ static void atomic_raises(void *path)
 
 TEST(atomic_write_leaves_the_file_untouched_and_no_temp_when_the_body_raises)
 {
-    char d[64];
-    strcpy(d, "/tmp/cx-atomic-XXXXXX");
-    CHECK(mkdtemp(d) != NULL);
-    char path[128];
-    snprintf(path, sizeof path, "%s/data.txt", d);
+    char d[64], path[128];
+    make_scratch(d, path, "data.txt");
     write_file(path, "original");
     cx_error *e = cx_protect(atomic_raises, path);
     CHECK(cx_error_is(e, &cx_ValueError));
@@ -373,11 +379,8 @@ static bool whole_version(const char *path)
 
 TEST(atomic_write_survives_kill_9_at_200_random_moments)
 {
-    char d[64];
-    strcpy(d, "/tmp/cx-kill-XXXXXX");
-    CHECK(mkdtemp(d) != NULL);
-    char path[128];
-    snprintf(path, sizeof path, "%s/data.bin", d);
+    char d[64], path[128];
+    make_scratch(d, path, "data.bin");
     static char first[VERSION_BYTES];
     memset(first, 'z', sizeof first);
     FILE *f = fopen(path, "w");
@@ -424,11 +427,8 @@ TEST(atomic_write_survives_kill_9_at_200_random_moments)
 
 TEST(backup_on_write_keeps_the_new_content_on_success_and_leaves_no_backup)
 {
-    char d[64];
-    strcpy(d, "/tmp/cx-backup-XXXXXX");
-    CHECK(mkdtemp(d) != NULL);
-    char path[128];
-    snprintf(path, sizeof path, "%s/important_data.txt", d);
+    char d[64], path[128];
+    make_scratch(d, path, "important_data.txt");
     write_file(path, "old important data");
     cx_with (const char *p, cx_backup_on_write(path))
     cx_with (FILE *f, cx_open(p, "w"))
@@ -450,11 +450,8 @@ static void backup_then_fail(void *path)
 
 TEST(backup_on_write_restores_the_file_when_the_body_raises)
 {
-    char d[64];
-    strcpy(d, "/tmp/cx-backup-XXXXXX");
-    CHECK(mkdtemp(d) != NULL);
-    char path[128];
-    snprintf(path, sizeof path, "%s/important_data.txt", d);
+    char d[64], path[128];
+    make_scratch(d, path, "important_data.txt");
     write_file(path, "old important data");
     cx_error *e = cx_protect(backup_then_fail, path);
     CHECK(cx_error_is(e, &cx_RuntimeError));
@@ -467,11 +464,8 @@ TEST(backup_on_write_restores_the_file_when_the_body_raises)
 
 TEST(backup_on_write_removes_a_file_the_failing_body_created)
 {
-    char d[64];
-    strcpy(d, "/tmp/cx-backup-XXXXXX");
-    CHECK(mkdtemp(d) != NULL);
-    char path[128];
-    snprintf(path, sizeof path, "%s/new.txt", d);
+    char d[64], path[128];
+    make_scratch(d, path, "new.txt");
     cx_error *e = cx_protect(backup_then_fail, path);
     CHECK(cx_error_is(e, &cx_RuntimeError));
     CHECK(access(path, F_OK) != 0);
