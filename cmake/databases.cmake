@@ -1,21 +1,84 @@
 # The database modules: cx-sqlite (SQLite 3) and cx-pg (libpq), each its own
-# shared library and pkg-config file, and the private PostgreSQL server the
-# tests run against.
+# shared library and pkg-config file so nobody links libpq to get a with
+# block, and the private PostgreSQL server the tests run against.  The error
+# types both raise (cx/dberror.h) live in the core, which links neither.
+
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(CX_SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+pkg_check_modules(CX_LIBPQ REQUIRED IMPORTED_TARGET libpq)
+
+# A module library: shared, public symbols only, linked to libcx.
+function(cx_db_library target output dir dep)
+  file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/${dir}/*.c)
+  add_library(${target} SHARED ${sources})
+  set_target_properties(${target} PROPERTIES OUTPUT_NAME ${output}
+    VERSION ${PROJECT_VERSION} SOVERSION 0 C_VISIBILITY_PRESET hidden)
+  target_compile_definitions(${target} PRIVATE CX_BUILDING _GNU_SOURCE)
+  target_include_directories(${target} PUBLIC
+    $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  target_link_libraries(${target} PUBLIC cx ${dep})
+  install(TARGETS ${target}
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  configure_file(${CMAKE_SOURCE_DIR}/cmake/${output}.pc.in
+    ${CMAKE_BINARY_DIR}/${output}.pc @ONLY)
+  install(FILES ${CMAKE_BINARY_DIR}/${output}.pc
+    DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endfunction()
+
+cx_db_library(cx_sqlite cx-sqlite sqlite PkgConfig::CX_SQLITE3)
+add_library(cx::sqlite ALIAS cx_sqlite)
+
+if(NOT CX_TESTS)
+  return()
+endif()
+
+# ---- tests: one executable per folder, one CTest test per TEST(name) ----
+set(CX_DB_TEST_WRAPPER)
+if(CX_VALGRIND)
+  set(CX_DB_TEST_WRAPPER valgrind --error-exitcode=99 --leak-check=full
+      --errors-for-leak-kinds=definite --trace-children=no --quiet)
+endif()
+
+function(cx_db_tests label lib)
+  file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/${label}/*.c)
+  set(exe test_${label})
+  add_executable(${exe} ${sources} ${CMAKE_SOURCE_DIR}/tests/harness.c
+    ${CMAKE_SOURCE_DIR}/tests/probe.c)
+  target_include_directories(${exe} PRIVATE ${CMAKE_SOURCE_DIR}/tests)
+  target_compile_definitions(${exe} PRIVATE _GNU_SOURCE
+    CX_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+  target_link_libraries(${exe} PRIVATE ${lib})
+  set(names)
+  foreach(src ${sources})
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${src})
+    file(STRINGS ${src} lines REGEX "^TEST\\([a-z0-9_]+\\)")
+    foreach(line ${lines})
+      string(REGEX REPLACE "^TEST\\(([a-z0-9_]+)\\).*" "\\1" name "${line}")
+      add_test(NAME ${label}.${name}
+        COMMAND ${CX_DB_TEST_WRAPPER} $<TARGET_FILE:${exe}> ${name})
+      set_tests_properties(${label}.${name} PROPERTIES LABELS ${label} TIMEOUT 120)
+      list(APPEND names ${label}.${name})
+    endforeach()
+  endforeach()
+  set(CX_DB_TESTS_${label} ${names} PARENT_SCOPE)
+endfunction()
+
+cx_db_tests(sqlite cx_sqlite)
 
 # ---- the test server: CTest fixture `pg_server` ----
 # `scripts/pg-server.sh start <build>/pg` runs before the first test that
 # requires the fixture and `stop` after the last; tests find the server
 # through CX_PG_ENV (a file of PG*=... lines, see the script's header).
 # A watchdog in the script stops the server if ctest dies first.
-if(CX_TESTS)
-  set(CX_PG_DIR ${CMAKE_BINARY_DIR}/pg)
-  set(CX_PG_ENV_FILE ${CX_PG_DIR}/env)
-  add_test(NAME pg_server.start
-    COMMAND ${CMAKE_SOURCE_DIR}/scripts/pg-server.sh start ${CX_PG_DIR})
-  add_test(NAME pg_server.stop
-    COMMAND ${CMAKE_SOURCE_DIR}/scripts/pg-server.sh stop ${CX_PG_DIR})
-  set_tests_properties(pg_server.start PROPERTIES
-    FIXTURES_SETUP pg_server LABELS "pg_server" TIMEOUT 120)
-  set_tests_properties(pg_server.stop PROPERTIES
-    FIXTURES_CLEANUP pg_server LABELS "pg_server" TIMEOUT 120)
-endif()
+set(CX_PG_DIR ${CMAKE_BINARY_DIR}/pg)
+set(CX_PG_ENV_FILE ${CX_PG_DIR}/env)
+add_test(NAME pg_server.start
+  COMMAND ${CMAKE_SOURCE_DIR}/scripts/pg-server.sh start ${CX_PG_DIR})
+add_test(NAME pg_server.stop
+  COMMAND ${CMAKE_SOURCE_DIR}/scripts/pg-server.sh stop ${CX_PG_DIR})
+set_tests_properties(pg_server.start PROPERTIES
+  FIXTURES_SETUP pg_server LABELS "pg_server" TIMEOUT 120)
+set_tests_properties(pg_server.stop PROPERTIES
+  FIXTURES_CLEANUP pg_server LABELS "pg_server" TIMEOUT 120)

@@ -80,6 +80,8 @@ cx_error *cx__error_new(const char *file, int line, const char *func,
     e->type = t;
     e->refs = 1;
     e->errnum = 0;
+    e->dbcode = 0;
+    e->sqlstate[0] = '\0';
     e->line = line;
     e->suppress_context = 0;
     e->file = file;

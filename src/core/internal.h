@@ -16,6 +16,8 @@ struct cx_error {
     const char *func;
     cx_error *context;
     cx_error *cause;
+    int dbcode;          /* DatabaseError: SQLite's extended result code, or 0 */
+    char sqlstate[6];    /* DatabaseError: PostgreSQL's SQLSTATE, or "" */
     char *msg;           /* inline_msg, or a heap copy when longer */
     char inline_msg[CX__INLINE_MSG];
 };
