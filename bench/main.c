@@ -1,0 +1,651 @@
+/* cx-bench: cx against hand-written C, C++ and CPython, side by side in one
+ * run.
+ *
+ * Every row is calibrated on its own (n operations take about the time
+ * budget), warmed up, then sampled: each repetition runs every row of a case
+ * once, in an order that rotates, so a burst of load from elsewhere on the
+ * machine lands on all of a case's implementations alike.  A figure is the
+ * median of the repetitions, with min and max kept.  CPython peers run in one
+ * python3 process (peers.py) driven over a pipe, timed inside Python
+ * (timeit-style), so interpreter start-up is never counted.
+ *
+ *   cx-bench [--smoke] [--reps N] [--budget-ms MS] [--only CASE]
+ *            [--json PATH] [--chart PATH] [--markdown PATH]
+ *            [--python PATH] [--peers PATH]
+ *
+ * --smoke runs every row a handful of times (keeps the program honest in
+ * `make check`; its figures mean nothing). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cx/error.h>
+
+#include "bench.h"
+
+#ifndef CX_BENCH_PEERS
+#define CX_BENCH_PEERS "bench/peers.py"
+#endif
+
+#ifdef CX_BENCH_HAVE_CXX
+#define CPP(fn) .run = (fn)
+#else
+#define CPP(fn) .missing = "missing (no C++ compiler)"
+#endif
+#ifdef CX_BENCH_HAVE_ASYNC
+#define ASYNC(fn) .run = (fn)
+#else
+#define ASYNC(fn) .missing = "missing (cx-async not built)"
+#endif
+#define C(fn) .run = (fn)
+#define PY .run = NULL
+
+enum { PER_OP, WHOLE_RUN };
+
+typedef struct row {
+    const char *name, *impl;
+    bench_fn *run;       /* NULL: a python peer (missing == NULL) or missing */
+    const char *missing; /* why the row cannot be measured */
+    int kind;            /* PER_OP, or WHOLE_RUN (tasks_100k) */
+    /* results */
+    long n;
+    double *samples;     /* total ns per repetition */
+    int nsamples;
+    double ns, min, max; /* per op (PER_OP) or per run (WHOLE_RUN) */
+    double allocs;       /* cx rows: cx allocations per op; < 0 not counted */
+    double rss_kib;      /* WHOLE_RUN: KiB of peak RSS growth per task */
+    const char *failed;  /* measured, but a run failed */
+} row;
+
+/* The table: exactly these cases and implementations, in order. */
+static row rows[] = {
+    {"with_trivial", "cx", C(cx_with_trivial), .kind = PER_OP},
+    {"with_trivial", "c_handwritten", C(c_with_trivial), .kind = PER_OP},
+    {"with_trivial", "cpp_raii", CPP(cpp_with_trivial), .kind = PER_OP},
+    {"with_trivial", "python", PY, .kind = PER_OP},
+    {"defer_one", "cx", C(cx_defer_one), .kind = PER_OP},
+    {"defer_one", "c_cleanup_attr", C(c_defer_one), .kind = PER_OP},
+    {"defer_one", "cpp_raii", CPP(cpp_defer_one), .kind = PER_OP},
+    {"raise_catch", "cx", C(cx_raise_catch), .kind = PER_OP},
+    {"raise_catch", "cpp_throw_catch", CPP(cpp_raise_catch), .kind = PER_OP},
+    {"raise_catch", "python", PY, .kind = PER_OP},
+    {"suppress_raise", "cx", C(cx_suppress_raise), .kind = PER_OP},
+    {"suppress_raise", "python", PY, .kind = PER_OP},
+    {"generator_cm", "cx", C(cx_generator_cm), .kind = PER_OP},
+    {"generator_cm", "python", PY, .kind = PER_OP},
+    {"gen_iterate", "cx", C(cx_gen_iterate), .kind = PER_OP},
+    {"gen_iterate", "python", PY, .kind = PER_OP},
+    {"exitstack_1", "cx", C(cx_exitstack_1), .kind = PER_OP},
+    {"exitstack_1", "python", PY, .kind = PER_OP},
+    {"exitstack_10", "cx", C(cx_exitstack_10), .kind = PER_OP},
+    {"exitstack_10", "python", PY, .kind = PER_OP},
+    {"mutex_with", "cx", C(cx_mutex_with), .kind = PER_OP},
+    {"mutex_with", "c_handwritten", C(c_mutex_with), .kind = PER_OP},
+    {"open_close_devnull", "cx", C(cx_open_close_devnull), .kind = PER_OP},
+    {"open_close_devnull", "c_handwritten", C(c_open_close_devnull), .kind = PER_OP},
+    {"open_close_devnull", "python_with", PY, .kind = PER_OP},
+    {"open_close_devnull", "python_manual", PY, .kind = PER_OP},
+    {"async_with_acm", "cx", ASYNC(cx_async_with_acm), .kind = PER_OP},
+    {"async_with_acm", "python", PY, .kind = PER_OP},
+    {"task_spawn_await", "cx", ASYNC(cx_task_spawn_await), .kind = PER_OP},
+    {"task_spawn_await", "python", PY, .kind = PER_OP},
+    {"tasks_100k", "cx", ASYNC(cx_tasks_many), .kind = WHOLE_RUN},
+    {"tasks_100k", "python", PY, .kind = WHOLE_RUN},
+};
+enum { NROWS = sizeof rows / sizeof rows[0] };
+
+/* The issue's targets.  ratio = a's ns / b's ns; "alloc" and "rss" bound
+ * a row's own figure. */
+typedef struct target {
+    const char *name;
+    const char *a, *b;   /* impls compared: ratio a/b */
+    char op;             /* '<': ratio <= bound, '>': ratio >= bound,
+                            'a': cx allocs == 0, 'r': rss KiB/task <= bound */
+    double bound;
+    const char *text;
+} target;
+
+static const target targets[] = {
+    {"with_trivial", "cx", "c_handwritten", '<', 3.0, "cx <= 3.0x c_handwritten"},
+    {"with_trivial", "python", "cx", '>', 15, "cx >= 15x faster than python"},
+    {"defer_one", "cx", "c_cleanup_attr", '<', 2.0, "cx <= 2.0x c_cleanup_attr"},
+    {"raise_catch", "cpp_throw_catch", "cx", '>', 20, "cx >= 20x faster than cpp_throw_catch"},
+    {"raise_catch", "python", "cx", '>', 5, "cx >= 5x faster than python"},
+    {"suppress_raise", "python", "cx", '>', 10, "cx >= 10x faster than python"},
+    {"generator_cm", "python", "cx", '>', 25, "cx >= 25x faster than python"},
+    {"generator_cm", "cx", NULL, 'a', 0, "cx: 0 allocations per op"},
+    {"exitstack_10", "python", "cx", '>', 100, "cx >= 100x faster than python"},
+    {"exitstack_10", "cx", NULL, 'a', 0, "cx: 0 allocations per op"},
+    {"mutex_with", "cx", "c_handwritten", '<', 1.3, "cx <= 1.3x c_handwritten"},
+    {"open_close_devnull", "cx", "c_handwritten", '<', 1.01,
+     "cx within 1% of c_handwritten (<= 1.01x)"},
+    {"async_with_acm", "python", "cx", '>', 20, "cx >= 20x faster than python"},
+    {"task_spawn_await", "python", "cx", '>', 20, "cx >= 20x faster than python"},
+    {"tasks_100k", "python", "cx", '>', 5, "cx >= 5x faster than python"},
+    {"tasks_100k", "cx", NULL, 'r', 8, "cx <= 8 KiB RSS per task"},
+};
+
+static struct {
+    bool smoke;
+    int reps;
+    double budget_ns;
+    const char *only, *json, *chart, *markdown, *python, *peers;
+    long tasks; /* tasks_100k's task count */
+} opt = {false, 9, 30e6, NULL, NULL, NULL, NULL, "python3", CX_BENCH_PEERS, 100000};
+
+/* ---- time ---- */
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static double time_c(bench_fn *fn, long n)
+{
+    double t0 = now_ns();
+    fn(n);
+    return now_ns() - t0;
+}
+
+/* ---- the python3 peer process ---- */
+
+static struct {
+    pid_t pid;
+    FILE *to, *from;
+    const char *missing;
+} py = {0, NULL, NULL, NULL};
+
+static void python_start(void)
+{
+    int in[2], out[2];
+    if (pipe(in) || pipe(out)) {
+        perror("cx-bench: pipe");
+        exit(2);
+    }
+    fflush(NULL);
+    py.pid = fork();
+    if (py.pid < 0) {
+        perror("cx-bench: fork");
+        exit(2);
+    }
+    if (py.pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+        execlp(opt.python, opt.python, "-u", opt.peers, (char *)NULL);
+        fprintf(stderr, "cx-bench: cannot run %s: %s\n", opt.python, strerror(errno));
+        _exit(127);
+    }
+    close(in[0]), close(out[1]);
+    py.to = fdopen(in[1], "w");
+    py.from = fdopen(out[0], "r");
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* Sends one command; returns the reply's number, or NAN (py.missing or
+ * *why says what went wrong). */
+static double python_ask(const char *cmd, const row *r, double arg, const char **why)
+{
+    static char reply[512];
+    if (py.missing) {
+        *why = py.missing;
+        return NAN;
+    }
+    fprintf(py.to, "%s %s %s %.0f\n", cmd, r->name, r->impl, arg);
+    fflush(py.to);
+    if (!fgets(reply, sizeof reply, py.from)) {
+        py.missing = "missing (python3 did not run)";
+        *why = py.missing;
+        return NAN;
+    }
+    reply[strcspn(reply, "\n")] = 0;
+    char *end;
+    double v = strtod(reply, &end);
+    if (end == reply || *end) {
+        *why = strdup(reply);
+        return NAN;
+    }
+    return v;
+}
+
+static void python_stop(void)
+{
+    if (!py.to)
+        return;
+    fputs("quit\n", py.to);
+    fclose(py.to);
+    fclose(py.from);
+    waitpid(py.pid, NULL, 0);
+}
+
+/* ---- allocation counting (cx's allocator hook) ---- */
+
+static long alloc_count;
+
+static void *count_malloc(size_t n)
+{
+    alloc_count++;
+    return malloc(n);
+}
+
+static void *count_realloc(void *p, size_t n)
+{
+    alloc_count++;
+    return realloc(p, n);
+}
+
+/* The counting functions hand out libc's memory, so swapping them in and
+ * out with cx's pools holding blocks is safe. */
+static double count_allocs(bench_fn *fn, long n)
+{
+    alloc_count = 0;
+    cx_set_allocator(count_malloc, count_realloc, free);
+    fn(n);
+    cx_set_allocator(NULL, NULL, NULL);
+    return (double)alloc_count / (double)n;
+}
+
+/* ---- peak RSS per task, measured in a fresh process ---- */
+
+static long status_kib(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    size_t len = strlen(field);
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, field, len) && line[len] == ':')
+            v = atol(line + len + 1);
+    if (f)
+        fclose(f);
+    return v;
+}
+
+static int rss_child(const char *impl, long n)
+{
+    for (int i = 0; i < NROWS; i++)
+        if (rows[i].kind == WHOLE_RUN && !strcmp(rows[i].impl, impl) && rows[i].run) {
+            long before = status_kib("VmRSS");
+            rows[i].run(n);
+            long peak = status_kib("VmHWM");
+            printf("%.3f\n", (double)(peak - before) / (double)n);
+            return 0;
+        }
+    return 1;
+}
+
+static double rss_c(const row *r, long n)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "/proc/%d/exe --rss-child %s %ld", (int)getpid(), r->impl, n);
+    FILE *p = popen(cmd, "r");
+    double v = NAN;
+    if (p) {
+        if (fscanf(p, "%lf", &v) != 1)
+            v = NAN;
+        if (pclose(p) != 0)
+            v = NAN;
+    }
+    return v;
+}
+
+/* ---- measuring ---- */
+
+static bool available(const row *r) { return !r->missing && !r->failed; }
+
+/* One timed run of r at its n; NAN when it failed. */
+static double sample(row *r)
+{
+    if (r->run)
+        return time_c(r->run, r->n);
+    const char *why = NULL;
+    double t = python_ask("run", r, (double)r->n, &why);
+    if (isnan(t))
+        r->failed = why;
+    return t;
+}
+
+/* Finds n (operations per sample) and warms up. */
+static void calibrate(row *r)
+{
+    if (r->kind == WHOLE_RUN) {
+        r->n = opt.tasks;
+    } else if (opt.smoke) {
+        r->n = 3;
+    } else if (r->run) {
+        long n = 1;
+        for (;;) {
+            double t = time_c(r->run, n);
+            if (t >= opt.budget_ns || n >= 1L << 32)
+                break;
+            double grow = opt.budget_ns / (t > 1 ? t : 1) * 1.2;
+            n = (long)(n * fmin(fmax(grow, 2), 100));
+        }
+        r->n = n;
+    } else {
+        const char *why = NULL;
+        double n = python_ask("calibrate", r, opt.budget_ns, &why);
+        if (isnan(n)) {
+            r->failed = why;
+            return;
+        }
+        r->n = (long)n;
+    }
+    sample(r); /* warm-up */
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void summarise(row *r)
+{
+    if (!available(r) || r->nsamples == 0)
+        return;
+    qsort(r->samples, (size_t)r->nsamples, sizeof *r->samples, cmp_double);
+    double per = r->kind == WHOLE_RUN ? 1.0 : (double)r->n;
+    int k = r->nsamples;
+    double median = k % 2 ? r->samples[k / 2] : (r->samples[k / 2 - 1] + r->samples[k / 2]) / 2;
+    r->ns = median / per;
+    r->min = r->samples[0] / per;
+    r->max = r->samples[k - 1] / per;
+}
+
+static bool selected(const row *r) { return !opt.only || !strcmp(opt.only, r->name); }
+
+static void measure_case(int first, int count)
+{
+    for (int i = first; i < first + count; i++) {
+        rows[i].samples = calloc((size_t)opt.reps, sizeof(double));
+        rows[i].allocs = -1;
+        rows[i].rss_kib = NAN;
+        if (!rows[i].missing)
+            calibrate(&rows[i]);
+    }
+    for (int rep = 0; rep < opt.reps; rep++)
+        for (int j = 0; j < count; j++) {
+            row *r = &rows[first + (j + rep) % count];
+            if (!available(r))
+                continue;
+            double t = sample(r);
+            if (!isnan(t))
+                r->samples[r->nsamples++] = t;
+        }
+    for (int i = first; i < first + count; i++) {
+        row *r = &rows[i];
+        summarise(r);
+        if (!available(r))
+            continue;
+        if (r->run && !strcmp(r->impl, "cx"))
+            r->allocs = count_allocs(r->run, r->kind == WHOLE_RUN ? r->n : fmin(r->n, 100000));
+        if (r->kind == WHOLE_RUN) {
+            const char *why = NULL;
+            r->rss_kib = r->run ? rss_c(r, r->n) : python_ask("rss", r, (double)r->n, &why);
+        }
+    }
+}
+
+/* ---- reporting ---- */
+
+static row *find(const char *name, const char *impl)
+{
+    for (int i = 0; i < NROWS; i++)
+        if (!strcmp(rows[i].name, name) && !strcmp(rows[i].impl, impl))
+            return &rows[i];
+    return NULL;
+}
+
+static bool measured(const row *r) { return r && available(r) && r->nsamples > 0; }
+
+static void fmt_ns(char *buf, size_t size, double ns)
+{
+    if (ns >= 1e6)
+        snprintf(buf, size, "%.2f ms", ns / 1e6);
+    else if (ns >= 1e4)
+        snprintf(buf, size, "%.2f us", ns / 1e3);
+    else
+        snprintf(buf, size, "%.2f", ns);
+}
+
+static const char *status_of(const row *r)
+{
+    if (r->missing)
+        return r->missing;
+    if (r->failed)
+        return r->failed;
+    return "not measured";
+}
+
+static void print_table(FILE *out, bool markdown)
+{
+    if (markdown) {
+        fputs("| case | impl | ns/op (median) | min | max | ratio to cx | cx allocs/op |\n"
+              "|---|---|---:|---:|---:|---:|---:|\n",
+              out);
+    } else {
+        fprintf(out, "%-19s %-16s %12s %12s %12s %9s %7s\n", "case", "impl", "ns/op",
+                "min", "max", "x cx", "allocs");
+    }
+    for (int i = 0; i < NROWS; i++) {
+        row *r = &rows[i];
+        if (!selected(r))
+            continue;
+        if (!measured(r)) {
+            if (markdown)
+                fprintf(out, "| %s | %s | %s | | | | |\n", r->name, r->impl, status_of(r));
+            else
+                fprintf(out, "%-19s %-16s %s\n", r->name, r->impl, status_of(r));
+            continue;
+        }
+        char ns[32], mn[32], mx[32], ratio[32] = "", allocs[32] = "";
+        fmt_ns(ns, sizeof ns, r->ns);
+        fmt_ns(mn, sizeof mn, r->min);
+        fmt_ns(mx, sizeof mx, r->max);
+        row *cx = find(r->name, "cx");
+        if (measured(cx))
+            snprintf(ratio, sizeof ratio, "%.2fx", r->ns / cx->ns);
+        if (r->allocs >= 0)
+            snprintf(allocs, sizeof allocs, "%.2f", r->allocs);
+        if (r->kind == WHOLE_RUN && !isnan(r->rss_kib))
+            snprintf(allocs + strlen(allocs), sizeof allocs - strlen(allocs),
+                     "%s%.2f KiB/task", *allocs ? ", " : "", r->rss_kib);
+        if (markdown)
+            fprintf(out, "| %s | %s | %s%s | %s | %s | %s | %s |\n", r->name, r->impl, ns,
+                    r->kind == WHOLE_RUN ? " (whole run)" : "", mn, mx, ratio, allocs);
+        else
+            fprintf(out, "%-19s %-16s %12s %12s %12s %9s %7s%s\n", r->name, r->impl, ns, mn,
+                    mx, ratio, allocs, r->kind == WHOLE_RUN ? "  (ns = whole run)" : "");
+    }
+}
+
+/* Returns how many targets were missed; unmeasurable ones are counted apart. */
+static int print_targets(FILE *out, bool markdown, int *unknown)
+{
+    int missed = 0;
+    *unknown = 0;
+    if (markdown)
+        fputs("| case | target | measured | met |\n|---|---|---:|---|\n", out);
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        const target *t = &targets[i];
+        row *a = find(t->name, t->a);
+        if (!selected(a))
+            continue;
+        char got[64] = "";
+        int met = -1;
+        if (t->op == 'a' && measured(a) && a->allocs >= 0) {
+            snprintf(got, sizeof got, "%.2f allocs/op", a->allocs);
+            met = a->allocs == 0;
+        } else if (t->op == 'r' && measured(a) && !isnan(a->rss_kib)) {
+            snprintf(got, sizeof got, "%.2f KiB/task", a->rss_kib);
+            met = a->rss_kib <= t->bound;
+        } else if (t->b) {
+            row *b = find(t->name, t->b);
+            if (measured(a) && measured(b)) {
+                double ratio = a->ns / b->ns;
+                snprintf(got, sizeof got, "%.2fx", ratio);
+                met = t->op == '<' ? ratio <= t->bound : ratio >= t->bound;
+            }
+        }
+        const char *verdict = met < 0 ? "unknown (not measured)" : met ? "met" : "NOT MET";
+        if (met == 0)
+            missed++;
+        if (met < 0)
+            ++*unknown;
+        if (markdown)
+            fprintf(out, "| %s | %s | %s | %s |\n", t->name, t->text, got, verdict);
+        else
+            fprintf(out, "%-19s %-42s %16s  %s\n", t->name, t->text, got, verdict);
+    }
+    return missed;
+}
+
+static void write_json(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "cx-bench: %s: %s\n", path, strerror(errno));
+        exit(2);
+    }
+    fputs("{\"cases\": [", f);
+    const char *sep = "\n  ";
+    for (int i = 0; i < NROWS; i++) {
+        row *r = &rows[i];
+        if (!selected(r) || !measured(r))
+            continue;
+        fprintf(f, "%s{\"case\": \"%s\", \"impl\": \"%s\", \"ns\": %.3f, \"min\": %.3f, \"max\": %.3f",
+                sep, r->name, r->impl, r->ns, r->min, r->max);
+        if (r->allocs >= 0)
+            fprintf(f, ", \"allocs\": %.4f", r->allocs);
+        if (r->kind == WHOLE_RUN && !isnan(r->rss_kib))
+            fprintf(f, ", \"rss_kib_per_task\": %.3f", r->rss_kib);
+        fputc('}', f);
+        sep = ",\n  ";
+    }
+    fputs("\n]}\n", f);
+    if (fclose(f) != 0) {
+        fprintf(stderr, "cx-bench: %s: %s\n", path, strerror(errno));
+        exit(2);
+    }
+}
+
+/* One line per (case, peer): how many times faster cx is. */
+static void write_chart(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "cx-bench: %s: %s\n", path, strerror(errno));
+        exit(2);
+    }
+    fputs("# label speed-up (peer ns / cx ns)\n", f);
+    for (int i = 0; i < NROWS; i++) {
+        row *r = &rows[i];
+        row *cx = find(r->name, "cx");
+        if (r == cx || !selected(r) || !measured(r) || !measured(cx))
+            continue;
+        fprintf(f, "\"%s vs %s\" %.4f\n", r->name, r->impl, r->ns / cx->ns);
+    }
+    fclose(f);
+}
+
+static void usage(void)
+{
+    fputs("usage: cx-bench [--smoke] [--reps N] [--budget-ms MS] [--only CASE]\n"
+          "                [--json PATH] [--chart PATH] [--markdown PATH]\n"
+          "                [--python PATH] [--peers PATH]\n",
+          stderr);
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && !strcmp(argv[1], "--rss-child"))
+        return rss_child(argv[2], atol(argv[3]));
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--smoke")) {
+            opt.smoke = true;
+            opt.reps = 7;
+            opt.tasks = 200;
+            continue;
+        }
+        if (!v)
+            usage();
+        if (!strcmp(a, "--reps"))
+            opt.reps = atoi(v);
+        else if (!strcmp(a, "--budget-ms"))
+            opt.budget_ns = atof(v) * 1e6;
+        else if (!strcmp(a, "--only"))
+            opt.only = v;
+        else if (!strcmp(a, "--json"))
+            opt.json = v;
+        else if (!strcmp(a, "--chart"))
+            opt.chart = v;
+        else if (!strcmp(a, "--markdown"))
+            opt.markdown = v;
+        else if (!strcmp(a, "--python"))
+            opt.python = v;
+        else if (!strcmp(a, "--peers"))
+            opt.peers = v;
+        else
+            usage();
+        i++;
+    }
+    if (opt.reps < 7) {
+        fputs("cx-bench: --reps must be at least 7\n", stderr);
+        return 2;
+    }
+    if (opt.only && !find(opt.only, "cx")) {
+        fprintf(stderr, "cx-bench: no case named %s\n", opt.only);
+        return 2;
+    }
+    python_start();
+
+    printf("cx-bench: %d repetitions per row, median (min, max); %s\n", opt.reps,
+           opt.smoke ? "SMOKE RUN: tiny counts, figures mean nothing"
+                     : "ratio = ns / cx's ns (above 1: cx is faster)");
+    for (int i = 0; i < NROWS;) {
+        int k = 1;
+        while (i + k < NROWS && !strcmp(rows[i + k].name, rows[i].name))
+            k++;
+        if (selected(&rows[i])) {
+            fprintf(stderr, "cx-bench: %s ...\n", rows[i].name);
+            measure_case(i, k);
+        }
+        i += k;
+    }
+    python_stop();
+
+    putchar('\n');
+    print_table(stdout, false);
+    printf("\ntargets:\n");
+    int unknown;
+    int missed = print_targets(stdout, false, &unknown);
+    printf("\n%d target(s) missed, %d not measurable in this build\n", missed, unknown);
+
+    if (opt.json)
+        write_json(opt.json);
+    if (opt.chart)
+        write_chart(opt.chart);
+    if (opt.markdown) {
+        FILE *f = fopen(opt.markdown, "w");
+        if (f) {
+            print_table(f, true);
+            fputs("\n", f);
+            print_targets(f, true, &unknown);
+            fclose(f);
+        }
+    }
+    return 0;
+}
