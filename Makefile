@@ -30,12 +30,19 @@ CROSS_DEPS := aarch64-linux-gnu-gcc=gcc-aarch64-linux-gnu \
 MODULE_DEPS := /usr/include/sqlite3.h=libsqlite3-dev \
   /usr/include/postgresql/libpq-fe.h=libpq-dev \
   /usr/lib/postgresql=postgresql /usr/include/uv.h=libuv1-dev
-CHECK_DEPS := $(BASE_DEPS) python3=python3 g++=g++ valgrind=valgrind $(MODULE_DEPS) \
+# Shipping checks: the ABI against abi/*.abi, the man pages.
+SHIP_DEPS := abidw=abigail-tools abidiff=abigail-tools man=man-db groff=groff-base readelf=binutils
+CHECK_DEPS := $(BASE_DEPS) python3=python3 g++=g++ valgrind=valgrind $(MODULE_DEPS) $(SHIP_DEPS) \
   $(if $(filter x86_64,$(shell uname -m)),$(CROSS_DEPS)) \
   $(if $(CMAKE_CC),$(notdir $(CC))=$(notdir $(CC)))
 # `make bench` only: the chart.
 BENCH_DEPS := gnuplot=gnuplot-nox
 CTEST := ctest --output-on-failure -j $(JOBS)
+# Installed by `make docs` only.
+DOCS_DEPS := doxygen=doxygen
+# Installed by `make deb` only.
+DEB_DEPS := $(BASE_DEPS) dpkg-buildpackage=dpkg-dev dh=debhelper g++=g++ $(MODULE_DEPS) \
+  abidw=abigail-tools man=man-db
 
 .PHONY: all build check tour sanitize tsan valgrind bench install deps clean
 
@@ -83,6 +90,30 @@ bench: deps
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# The ABI of every shared library against abi/*.abi (also part of make check).
+abi-check: build
+	cd $(BUILD) && $(CTEST) -L abi
+
+# Records the current ABI as the baseline (commit abi/*.abi afterwards).
+abi-baseline: build
+	cmake --build $(BUILD) --target abi-baseline
+
+# The API reference (Doxygen, warnings are errors) and the guides: build/docs/html.
+docs:
+	@scripts/deps.sh $(DOCS_DEPS)
+	@mkdir -p $(BUILD)/docs
+	@sed -e 's|@SOURCE@|$(CURDIR)|g' -e 's|@OUTPUT@|$(abspath $(BUILD))/docs|g' \
+	    -e 's|@VERSION@|$(shell sed -n 's/^#define CX_VERSION_STRING "\(.*\)"/\1/p' include/cx/version.h)|g' \
+	    docs/Doxyfile.in > $(BUILD)/docs/Doxyfile
+	doxygen $(BUILD)/docs/Doxyfile
+	@echo "API reference: $(BUILD)/docs/html/index.html (0 warnings: they are errors)"
+
+# Debian packages (unsigned) into $(BUILD)/deb/, then a check that installs
+# them into a scratch root and builds a program against them.
+deb:
+	@scripts/deps.sh $(DEB_DEPS)
+	scripts/build-deb.sh $(abspath $(BUILD))/deb
 
 clean:
 	rm -rf build build-*

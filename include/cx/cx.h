@@ -3,6 +3,7 @@
 #ifndef CX_CX_H
 #define CX_CX_H
 
+#include "version.h"
 #include "error.h"
 #include "frame.h"
 #include "try.h"

@@ -35,7 +35,7 @@ CX_API extern const cx_type cx_DatabaseError, cx_InterfaceError, cx_DataError,
 /* For the database modules: raises a new error of type `t` carrying `code`
  * (SQLite's extended result code, or 0) and `sqlstate` (5 characters, or
  * NULL).  Never returns. */
-CX_API _Noreturn void cx__db_raise(const char *file, int line, const char *func,
+CX_API CX__NORETURN void cx__db_raise(const char *file, int line, const char *func,
                                    const cx_type *t, int code, const char *sqlstate,
                                    const char *fmt, ...) CX__PRINTF(7, 8);
 /* The code and SQLSTATE an error carries: 0 / NULL when it has none. */

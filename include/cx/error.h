@@ -26,6 +26,13 @@ extern "C" {
 
 #define CX__PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
+/* C11 spells "never returns" _Noreturn; C++ has no such keyword. */
+#ifdef __cplusplus
+#define CX__NORETURN __attribute__((noreturn))
+#else
+#define CX__NORETURN _Noreturn
+#endif
+
 /* An error type: a name and a base (NULL only for cx_BaseException). */
 typedef struct cx_type {
     const char *name;
@@ -76,7 +83,7 @@ typedef struct cx_error cx_error;
 /* Python's `raise e`: raises an existing error (takes a new reference; the
  * caller keeps its own).  The error being handled becomes e's context,
  * breaking any cycle. */
-CX_API _Noreturn void cx_throw(cx_error *e);
+CX_API CX__NORETURN void cx_throw(cx_error *e);
 
 /* Python's bare `raise` inside a handler: raises the handled error unchanged.
  * Outside any handler it raises cx_RuntimeError "no active exception to
@@ -139,16 +146,16 @@ CX_API void cx_set_allocator(void *(*malloc_fn)(size_t),
                              void (*free_fn)(void *));
 
 /* Machinery behind the macros above. */
-CX_API _Noreturn void cx__raise(const char *file, int line, const char *func,
+CX_API CX__NORETURN void cx__raise(const char *file, int line, const char *func,
                                 const cx_type *t, const char *fmt, ...)
     CX__PRINTF(5, 6);
-CX_API _Noreturn void cx__raise_errno(const char *file, int line, const char *func,
+CX_API CX__NORETURN void cx__raise_errno(const char *file, int line, const char *func,
                                       int errnum, const char *fmt, ...)
     CX__PRINTF(5, 6);
-CX_API _Noreturn void cx__raise_from(const char *file, int line, const char *func,
+CX_API CX__NORETURN void cx__raise_from(const char *file, int line, const char *func,
                                      const cx_type *t, cx_error *cause,
                                      const char *fmt, ...) CX__PRINTF(6, 7);
-CX_API _Noreturn void cx__reraise(const char *file, int line, const char *func);
+CX_API CX__NORETURN void cx__reraise(const char *file, int line, const char *func);
 /* Builds an error without raising it (caller owns it); never fails: falls
  * back to the preallocated MemoryError. */
 CX_API cx_error *cx__error_new(const char *file, int line, const char *func,

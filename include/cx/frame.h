@@ -41,6 +41,14 @@ typedef jmp_buf cx__jmp_buf;
 #define CX__SETJMP(buf) _setjmp(buf)
 #endif
 
+/* Nested cx_try and cx_scope statements declare the same hidden names
+ * (cx__t, cx__scope_here) on purpose: the innermost one is the one its
+ * clauses and cx_defer must see.  These pragmas keep that out of the user's
+ * -Wshadow, only for those declarations. */
+#define CX__SHADOW_OFF                                                         \
+    _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wshadow\"")
+#define CX__SHADOW_ON _Pragma("GCC diagnostic pop")
+
 /* An error being handled (inside an except clause, an exit handler given an
  * error, a finally clause running because of one).  Nodes live inside the
  * constructs on the C stack and each owns a reference; a raise that abandons a
@@ -89,7 +97,7 @@ static inline void cx__jump_pop(cx__jump *j) { cx__ts.top = j->f.prev; }
 /* Takes the landed error (owned) after a raise jumped into a frame. */
 CX_API cx_error *cx__landed(void);
 /* Propagates `e` (owned) unchanged: no new context. */
-CX_API _Noreturn void cx__propagate(cx_error *e);
+CX_API CX__NORETURN void cx__propagate(cx_error *e);
 /* Marks `e` (owned by the node) as being handled. */
 CX_API void cx__handling_push(cx__handled *n, cx_error *e);
 /* Ends the handling started by cx__handling_push; returns the error it held. */

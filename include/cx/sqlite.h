@@ -87,7 +87,7 @@ CX_API int cx_sqlite_error_code(const cx_error *e);
 /* Raises the error Python's sqlite3 maps result code `rc` to, with db's
  * current message (sqlite3_errmsg) prefixed by `what` when not NULL; for
  * code of your own that calls sqlite3_* directly.  Never returns. */
-CX_API _Noreturn void cx_sqlite_raise(sqlite3 *db, int rc, const char *what);
+CX_API CX__NORETURN void cx_sqlite_raise(sqlite3 *db, int rc, const char *what);
 
 #ifdef __cplusplus
 }

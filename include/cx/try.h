@@ -65,10 +65,12 @@ CX_API int cx__try_match(cx__try *t, const cx_type *type);
 CX_API void cx__try_cleanup(cx__try *t);
 
 #define cx_try                                                                 \
+    CX__SHADOW_OFF                                                             \
     for (cx__try cx__t __attribute__((cleanup(cx__try_cleanup))),             \
          *cx__tp __attribute__((unused)) =                                     \
              cx__try_init(&cx__t, __FILE__, __LINE__);                         \
          cx__try_step(&cx__t);)                                                \
+        CX__SHADOW_ON                                                          \
         if (cx__t.phase == CX__TRY_SETUP) {                                    \
             if (CX__SETJMP(cx__t.j.jb))                                        \
                 cx__try_landed(&cx__t);                                        \

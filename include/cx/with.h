@@ -80,7 +80,7 @@ typedef struct cx__with {
 
 CX_API void cx__with_landed(cx__with *w);
 CX_API int cx__with_exit_error(cx__with *w);
-CX_API _Noreturn void cx__manager_too_big(const cx_manager_type *type, size_t size);
+CX_API CX__NORETURN void cx__manager_too_big(const cx_manager_type *type, size_t size);
 
 /* The hot path is inline: a with over a trivial manager costs a few stores
  * and the two calls it must make. */
@@ -151,6 +151,20 @@ static inline cx_manager cx__manager_make(const cx_manager_type *type, const voi
 /* Variadic, so a compound-literal argument with commas passes through. */
 #define cx_manager_make(...) cx__manager_make(__VA_ARGS__)
 
+/* The enter value is a void *: C converts it to the bound pointer type by
+ * itself, C++ needs to be told. */
+#ifdef __cplusplus
+extern "C++" {
+struct cx__value {
+    void *p;
+    template <class T> operator T *() const { return static_cast<T *>(p); }
+};
+}
+#define CX__VALUE(v) (cx__value{(v)})
+#else
+#define CX__VALUE(v) (v)
+#endif
+
 #define CX__CAT2(a, b) a##b
 #define CX__CAT(a, b) CX__CAT2(a, b)
 #define CX__PICK3(a, b, c, ...) c
@@ -174,7 +188,7 @@ static inline cx_manager cx__manager_make(const cx_manager_type *type, const voi
             else                                                               \
                 cx__with_enter(&w);                                            \
         } else                                                                 \
-            for (decl = w.value; w.phase == CX__WITH_BODY;                     \
+            for (decl = CX__VALUE(w.value); w.phase == CX__WITH_BODY;          \
                  w.phase = CX__WITH_BODY_END)
 
 /* A deferred call is a frame of its own, living in the block that defers
@@ -214,9 +228,11 @@ static inline void cx__defer_run(cx__defer *d)
  * `break` and `continue` inside it leave the block (they never reach an
  * enclosing loop). */
 #define cx_scope                                                               \
+    CX__SHADOW_OFF                                                             \
     for (cx__scope cx__scope_here __attribute__((unused)) = {0},               \
          *cx__sp = &cx__scope_here;                                            \
-         cx__sp; cx__sp = NULL)
+         cx__sp; cx__sp = NULL)                                                \
+        CX__SHADOW_ON
 
 /* Defers fn(arg) (void (*)(void *)) to the end of the block it is written
  * in — on every path out of it: its end, break, continue, return, goto, or

@@ -1,4 +1,6 @@
 /* The state machine behind cx_try: body, handler, else, finally. */
+#include <stdlib.h>
+
 #include "internal.h"
 
 cx__try *cx__try_init(cx__try *t, const char *file, int line)
@@ -106,12 +108,35 @@ int cx__try_step(cx__try *t)
     }
 }
 
-/* Runs only when the statement is left by return or goto (a raise skips it).
- * The error being handled, if any, stays the context of the report. */
+/* The Itanium C++ ABI's per-thread exception state, present only in C++
+ * programs (libstdc++, libc++abi): it counts the exceptions unwinding now. */
+struct cx__cxa_eh_globals {
+    void *caught_exceptions;
+    unsigned int uncaught_exceptions;
+};
+extern struct cx__cxa_eh_globals *__cxa_get_globals(void) __attribute__((weak));
+
+static bool cxx_exception_unwinding(void)
+{
+    return __cxa_get_globals && __cxa_get_globals()->uncaught_exceptions > 0;
+}
+
+/* Runs only when the statement is left by return or goto (a raise skips it),
+ * or by a C++ exception unwinding through it.  The error being handled, if
+ * any, stays the context of the report. */
 void cx__try_cleanup(cx__try *t)
 {
     if (t->phase == CX__TRY_DONE || t->phase == CX__TRY_SETUP)
         return;
+    /* Raising here would longjmp out of the C++ unwinder: the exception
+     * would be lost and the C++ frames in between left half-destroyed.
+     * Like an exception escaping a noexcept function, that ends the process. */
+    if (cxx_exception_unwinding()) {
+        fprintf(stderr, "cx: a C++ exception left the cx_try at %s:%d; C++ exceptions "
+                        "must be caught inside cx_try bodies (see docs/cxx.md)\n",
+                t->file, t->line);
+        abort();
+    }
     if (t->phase != CX__TRY_FINALLY)
         cx__jump_pop(&t->j);
     t->phase = CX__TRY_DONE;

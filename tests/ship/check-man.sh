@@ -1,0 +1,26 @@
+#!/bin/sh
+# Every section-3 page in man/ renders with man -l and without a single
+# groff or man warning, names itself in NAME, and has a SYNOPSIS.
+#   usage: check-man.sh <man dir>
+set -eu
+dir=$1
+command -v man >/dev/null 2>&1 || { echo "man missing: install man-db" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+n=0
+for page in "$dir"/*.3; do
+    name=$(basename "$page" .3)
+    MANWIDTH=80 MAN_KEEP_FORMATTING=0 man --warnings=all -l "$page" > "$work/out" 2> "$work/err" || {
+        echo "$page: man -l failed" >&2; cat "$work/err" >&2; exit 1; }
+    if [ -s "$work/err" ]; then
+        echo "$page: warnings:" >&2; cat "$work/err" >&2; exit 1
+    fi
+    grep -q "^NAME" "$work/out" || { echo "$page: no NAME section" >&2; exit 1; }
+    grep -q "^SYNOPSIS" "$work/out" || { echo "$page: no SYNOPSIS section" >&2; exit 1; }
+    # .so links are followed by man; a real page names itself in NAME.
+    sed -n '/^NAME/,/^[A-Z]/p' "$work/out" | grep -q "$name" || {
+        echo "$page: NAME does not mention $name" >&2; exit 1; }
+    n=$((n + 1))
+done
+[ $n -gt 0 ] || { echo "no man pages in $dir" >&2; exit 1; }
+echo "$n man pages render cleanly"
