@@ -30,12 +30,15 @@ static __thread cx__coro *running; /* NULL: the thread's own context */
 
 /* Out of line: after a switch the thread may be another one, so the TLS
  * address must be computed afresh, never cached across the switch. */
-__attribute__((noinline)) static cx__coro *current(void)
+__attribute__((noinline)) cx__coro *cx__coro_current(void)
 {
     return running ? running : cx__coro_thread();
 }
 
-__attribute__((noinline)) static void set_current(cx__coro *c) { running = c; }
+__attribute__((noinline)) void cx__coro_set_current(cx__coro *c) { running = c; }
+
+#define current cx__coro_current
+#define set_current cx__coro_set_current
 
 /* ---- a per-thread pool: a generator manager's enter+exit allocates nothing
  * once the thread has used one ---- */
@@ -119,7 +122,12 @@ static void resume(cx_gen *g)
     g->resumer = back;
     g->status = GEN_RUNNING;
     set_current(g->coro);
+    /* Python links a resumed generator's exc_info to its resumer's: an error
+     * raised in the generator chains to what the resumer is handling. */
+    cx__handled *outer = cx__outer_handling();
+    cx__set_outer_handling(cx__state_get()->handling ? cx__state_get()->handling : outer);
     switch_to(g, back, g->coro);
+    cx__set_outer_handling(outer);
     set_current(back == cx__coro_thread() ? NULL : back);
 }
 
@@ -235,6 +243,8 @@ void cx_gen_close(cx_gen *g)
         }
         cx_error *exit = cx__error_make(__FILE__, __LINE__, "cx_gen_close",
                                         &cx_GeneratorExit, "%s", "");
+        /* As Python's close(): GeneratorExit chains to the error being handled. */
+        cx__error_set_context(exit, cx__handled_error());
         cx_error *raised;
         bool yielded = cx__gen_throw(g, exit, &raised);
         cx_error_unref(exit);
