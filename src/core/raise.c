@@ -4,9 +4,17 @@
 
 #include "internal.h"
 
+/* Python's exc_info chain: a generator with no error of its own being
+ * handled sees its resumer's (gen.c sets this around each resume). */
+static __thread cx__handled *outer_handling;
+
+__attribute__((noinline)) cx__handled *cx__outer_handling(void) { return outer_handling; }
+__attribute__((noinline)) void cx__set_outer_handling(cx__handled *n) { outer_handling = n; }
+
 cx_error *cx__handled_error(void)
 {
-    return cx__ts.handling ? cx__ts.handling->err : NULL;
+    cx__handled *n = cx__ts.handling ? cx__ts.handling : outer_handling;
+    return n ? n->err : NULL;
 }
 
 _Noreturn void cx__raise_error(cx_error *e)

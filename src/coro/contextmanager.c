@@ -1,4 +1,6 @@
 /* @contextmanager: contextlib._GeneratorContextManager, case by case. */
+#include <stdlib.h>
+
 #include <cx/gen.h>
 
 #include "../core/internal.h"
@@ -21,7 +23,7 @@ static void *cm_enter(void *state)
     void *value;
     cx_try {
         if (!cx_gen_next(s->g, &value))
-            cx_raise(&cx_RuntimeError, "generator didn't yield");
+            cx_raise_from(&cx_RuntimeError, NULL, "generator didn't yield"); /* from None */
     } cx_except_any (e) {
         cx__gen_free(s->g);
         cx_reraise();
@@ -31,15 +33,32 @@ static void *cm_enter(void *state)
 
 static void release(void *state)
 {
-    cx__gen_free(((cm_state *)state)->g);
+    cm_state *s = state;
+    if (s->g)
+        cx__gen_free(s->g);
+}
+
+/* contextlib's `try: raise RuntimeError(what) finally: self.gen.close()`:
+ * the generator's remaining cleanups run (GeneratorExit is thrown in at its
+ * cx_yield) while the RuntimeError is being handled; the close frees it. */
+static _Noreturn void didnt_stop(cm_state *s, const char *what)
+{
+    cx_gen *g = s->g;
+    s->g = NULL;
+    cx_try {
+        cx_raise(&cx_RuntimeError, "%s", what);
+    } cx_finally {
+        cx_gen_close(g);
+    }
+    abort(); /* not reached: the finally re-raises */
 }
 
 /* The body ended without error: the generator must finish now. */
-static void finish(cx_gen *g)
+static void finish(cm_state *s)
 {
     cx_error *raised;
-    if (cx__gen_throw(g, NULL, &raised))
-        cx_raise(&cx_RuntimeError, "generator didn't stop");
+    if (cx__gen_throw(s->g, NULL, &raised))
+        didnt_stop(s, "generator didn't stop");
     if (raised)
         cx__propagate(raised);
 }
@@ -47,11 +66,11 @@ static void finish(cx_gen *g)
 /* The body raised err: throw it in at the cx_yield.  The generator catching
  * it suppresses it; raising the same error propagates it unchanged (exit
  * returns false); raising another propagates that. */
-static bool finish_with(cx_gen *g, cx_error *err)
+static bool finish_with(cm_state *s, cx_error *err)
 {
     cx_error *raised;
-    if (cx__gen_throw(g, err, &raised))
-        cx_raise(&cx_RuntimeError, "generator didn't stop after throw()");
+    if (cx__gen_throw(s->g, err, &raised))
+        didnt_stop(s, "generator didn't stop after throw()");
     if (!raised)
         return true;
     if (raised == err) {
@@ -68,9 +87,9 @@ static bool cm_exit(void *state, cx_error *err)
     cx_scope {
         cx_defer(release, s);
         if (err)
-            suppressed = finish_with(s->g, err);
+            suppressed = finish_with(s, err);
         else
-            finish(s->g);
+            finish(s);
     }
     return suppressed;
 }

@@ -388,3 +388,97 @@ TEST(closing_a_generator_left_early_runs_its_cleanup)
     }
     CHECK_STR(th_trace, "generator cleaned up");
 }
+
+/* ---- found by the differential tester (tests/diff) ---- */
+
+static void no_yield_while_handling(void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_raise(&cx_ValueError, "handled");
+    } cx_except (&cx_ValueError, e) {
+        cx_with (cx_contextmanager(no_yield, NULL))
+            th_log("body");
+    }
+}
+
+/* contextlib raises it `from None`: the error being handled is not shown. */
+TEST(cm_didnt_yield_hides_the_handled_error_like_from_none)
+{
+    cx_error *e = cx_protect(no_yield_while_handling, NULL);
+    CHECK_STR(cx_error_message(e), "generator didn't yield");
+    char *text = th_printed(e);
+    CHECK(strstr(text, "ValueError") == NULL);
+    free(text);
+    cx_error_unref(e);
+}
+
+static void yields_twice_with_cleanup(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_yield(g, NULL);
+        cx_yield(g, NULL);
+    } cx_except (&cx_GeneratorExit, e) {
+        th_log("closed:%s", cx_error_context(e) ? cx_error_message(cx_error_context(e)) : "-");
+        cx_reraise();
+    }
+}
+
+static void enter_yields_twice_with_cleanup(void *arg)
+{
+    (void)arg;
+    cx_with (cx_contextmanager(yields_twice_with_cleanup, NULL))
+        th_log("body");
+}
+
+/* contextlib closes the generator after "generator didn't stop": its
+ * cleanups run, with the RuntimeError being handled. */
+TEST(cm_didnt_stop_closes_the_generator_so_its_cleanups_run)
+{
+    cx_error *e = cx_protect(enter_yields_twice_with_cleanup, NULL);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    CHECK_STR(cx_error_message(e), "generator didn't stop");
+    CHECK_STR(th_trace, "body closed:generator didn't stop");
+    cx_error_unref(e);
+}
+
+static void body_raises_into_yields_twice(void *arg)
+{
+    (void)arg;
+    cx_with (cx_contextmanager(yields_after_throw, NULL))
+        cx_raise(&cx_KeyError, "body");
+}
+
+static void raises_in_cleanup(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_yield(g, NULL);
+        cx_yield(g, NULL);
+    } cx_finally {
+        cx_raise(&cx_IndexError, "cleanup");
+    }
+}
+
+static void enter_raises_in_cleanup(void *arg)
+{
+    (void)arg;
+    cx_with (cx_contextmanager(raises_in_cleanup, NULL))
+        th_log("body");
+}
+
+/* What the closing generator raises replaces the RuntimeError, chained to it
+ * through the GeneratorExit, as in Python. */
+TEST(cm_error_raised_while_closing_after_didnt_stop_chains_it)
+{
+    cx_error *e = cx_protect(enter_raises_in_cleanup, NULL);
+    CHECK(cx_error_is(e, &cx_IndexError));
+    cx_error *exit = cx_error_context(e);
+    CHECK(cx_error_is(exit, &cx_GeneratorExit));
+    CHECK_STR(cx_error_message(cx_error_context(exit)), "generator didn't stop");
+    cx_error_unref(e);
+    e = cx_protect(body_raises_into_yields_twice, NULL);
+    CHECK_STR(cx_error_message(e), "generator didn't stop after throw()");
+    cx_error_unref(e);
+}

@@ -525,3 +525,50 @@ TEST(gen_floating_point_state_survives_switches)
     CHECK(mine == 1.25);
     cx_gen_close(g);
 }
+
+/* ---- found by the differential tester (tests/diff) ---- */
+
+static void raises_at_once(cx_gen *g, void *arg)
+{
+    (void)g, (void)arg;
+    cx_raise(&cx_TypeError, "in the generator");
+}
+
+static void next_while_handling(void *g)
+{
+    cx_try {
+        cx_raise(&cx_ValueError, "handled by the resumer");
+    } cx_except (&cx_ValueError, e) {
+        cx_gen_next(g, NULL);
+    }
+}
+
+/* Python links a generator's exc_info to its resumer's: with nothing of its
+ * own being handled, what it raises chains to what the resumer handles. */
+TEST(gen_error_chains_to_the_error_its_resumer_is_handling)
+{
+    cx_gen *g = cx_gen_new(raises_at_once, NULL);
+    cx_error *e = cx_protect(next_while_handling, g);
+    CHECK(cx_error_is(e, &cx_TypeError));
+    CHECK(cx_error_context(e) != NULL);
+    CHECK_STR(cx_error_message(cx_error_context(e)), "handled by the resumer");
+    cx_error_unref(e);
+    cx_gen_close(g);
+}
+
+static void reraises_what_the_resumer_handles(cx_gen *g, void *arg)
+{
+    (void)g, (void)arg;
+    cx_reraise();
+}
+
+/* ... and a bare raise inside it re-raises the resumer's error. */
+TEST(gen_reraise_with_nothing_of_its_own_raises_the_resumers_error)
+{
+    cx_gen *g = cx_gen_new(reraises_what_the_resumer_handles, NULL);
+    cx_error *e = cx_protect(next_while_handling, g);
+    CHECK(cx_error_is(e, &cx_ValueError));
+    CHECK_STR(cx_error_message(e), "handled by the resumer");
+    cx_error_unref(e);
+    cx_gen_close(g);
+}

@@ -1,2 +1,0 @@
-/* Non-blocking PostgreSQL: written next. */
-#include "internal.h"

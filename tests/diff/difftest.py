@@ -1,0 +1,565 @@
+#!/usr/bin/env python3
+"""Differential tester: random scenarios run under CPython and under cx.
+
+Each scenario is a small program in a scenario language (nested with blocks
+over class managers, generator managers, ExitStacks and suppress; try /
+except / else / finally; raise, raise from, bare raise, return, break).  It
+is rendered twice: as Python source run by this very interpreter, and as a
+token stream that cx-diff (tests/diff/interp.c, a C interpreter built on the
+real cx constructs) executes.  Both print an event trace; any difference is
+a divergence, printed with the scenario and both traces.
+
+    difftest.py --interp build/tests/diff/cx-diff --n 2000 --seed 1
+    difftest.py --interp ... --n 1 --seed 1 --first 417 --show   # one scenario
+
+Scenario i of seed S is the same on every machine: its generator is seeded
+with the string "S:i".  Batches: one Python exec and one cx-diff process per
+--batch scenarios.
+"""
+import argparse
+import difflib
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+
+RAISE_TYPES = ["ValueError", "TypeError", "KeyError", "IndexError",
+               "RuntimeError", "OSError"]
+CATCH_TYPES = RAISE_TYPES + ["LookupError", "Exception", "any"]
+
+
+# ---------------------------------------------------------------- generation
+
+class Gen:
+    """Random scenario trees.  Context flags keep the language to what C and
+    Python express identically (see docs/testing.md):
+    - return only where no try encloses it in the same function (a cx_try
+      left by return cannot run its finally clause: cx reports misuse);
+    - break only inside a loop, in with bodies, try bodies and handlers,
+      never in else/finally (break there leaves the cx_try statement);
+    - yield only in generator-manager bodies, bare raise / raise from /
+      raise e only inside an except clause of the same function."""
+
+    def __init__(self, rng):
+        self.r = rng
+        self.n = 0
+        self.budget = rng.randint(6, 30)
+
+    def fresh(self, p):
+        self.n += 1
+        return "%s%d" % (p, self.n)
+
+    def msg(self):
+        return self.fresh("m")
+
+    def rtype(self):
+        return self.r.choice(RAISE_TYPES)
+
+    def block(self, ctx, depth, lo=0, hi=3):
+        out = []
+        for _ in range(self.r.randint(lo, hi)):
+            if self.budget <= 0:
+                break
+            s = self.stmt(ctx, depth)
+            out.append(s)
+            if s[0] in ("raise", "raise_from", "raise_from_none", "reraise",
+                        "throw", "return", "break"):
+                break
+        return out
+
+    def mgr(self, ctx, depth):
+        k = self.r.random()
+        if k < 0.45:
+            enter = None
+            if self.r.random() < 0.12:
+                enter = (self.rtype(), self.msg())
+            x = self.r.random()
+            if x < 0.55:
+                exit_ = "P"
+            elif x < 0.8:
+                exit_ = "S"
+            else:
+                exit_ = (self.rtype(), self.msg())
+            return ("cls", self.fresh("a"), enter, exit_)
+        if k < 0.85:
+            return ("gen", self.fresh("g"), self.genbody(depth))
+        types = self.r.sample(CATCH_TYPES[:-1], self.r.randint(1, 3))
+        return ("sup", types)
+
+    def genbody(self, depth):
+        # How many yields: mostly one, sometimes none or two.
+        want = self.r.choices([0, 1, 2], [1, 10, 1])[0]
+        gctx = {"gen": want, "try": False, "brk": False, "stack": None,
+                "exc": None, "yields": [0]}
+        body = [("log", self.fresh("gs"))] + self.block(gctx, depth + 1, 0, 3)
+        while gctx["yields"][0] < want:
+            body.insert(self.r.randint(1, len(body)), ("yield",))
+            gctx["yields"][0] += 1
+        return body
+
+    def handler_ctx(self, ctx, var):
+        c = dict(ctx)
+        c["exc"] = var
+        c["try"] = True
+        return c
+
+    def stmt(self, ctx, depth):
+        self.budget -= 1
+        r = self.r
+        choices = [("log", 2), ("raise", 2 if depth else 1)]
+        if depth < 4:
+            choices += [("with", 6), ("try", 4), ("stack", 3)]
+            if ctx["brk"] is False and not ctx.get("inloop"):
+                choices.append(("loop", 1))
+        if not ctx["try"]:
+            choices.append(("return", 1))
+        if ctx["brk"]:
+            choices.append(("break", 2))
+        if ctx["exc"]:
+            choices += [("raise_from", 1), ("raise_from_none", 1), ("reraise", 2),
+                        ("throw", 1)]
+        if ctx["stack"]:
+            choices += [("enter_ctx", 3), ("callback", 2), ("push", 2)]
+        if ctx["gen"] and ctx["yields"][0] < ctx["gen"]:
+            choices.append(("yield", 5))
+        kind = r.choices([c[0] for c in choices], [c[1] for c in choices])[0]
+        if kind == "log":
+            return ("log", self.fresh("l"))
+        if kind == "raise":
+            return ("raise", self.rtype(), self.msg())
+        if kind in ("raise_from", "raise_from_none"):
+            return (kind, self.rtype(), self.msg(), ctx["exc"])
+        if kind == "reraise":
+            return ("reraise",)
+        if kind == "throw":
+            return ("throw", ctx["exc"])
+        if kind == "return":
+            return ("return",)
+        if kind == "break":
+            return ("break",)
+        if kind == "yield":
+            ctx["yields"][0] += 1
+            return ("yield",)
+        if kind == "loop":
+            c = dict(ctx, brk=True, inloop=True)
+            return ("loop", self.block(c, depth + 1, 1, 3))
+        if kind == "with":
+            m = self.mgr(ctx, depth)
+            return ("with", m, self.block(ctx, depth + 1, 0, 3))
+        if kind == "stack":
+            c = dict(ctx, stack=self.fresh("st"))
+            return ("stack", c["stack"], self.block(c, depth + 1, 1, 4))
+        if kind == "enter_ctx":
+            return ("enter_ctx", ctx["stack"], self.mgr(ctx, depth))
+        if kind == "callback":
+            cctx = {"gen": 0, "try": False, "brk": False, "stack": None,
+                    "exc": None, "yields": [0]}
+            return ("callback", ctx["stack"], self.fresh("c"),
+                    self.block(cctx, depth + 2, 0, 2))
+        if kind == "push":
+            x = r.random()
+            act = "P" if x < 0.5 else "S" if x < 0.75 else (self.rtype(), self.msg())
+            return ("push", ctx["stack"], self.fresh("p"), act)
+        if kind == "try":
+            tctx = dict(ctx, **{"try": True})
+            body = self.block(tctx, depth + 1, 0, 3)
+            handlers = []
+            for _ in range(r.choices([0, 1, 2, 3], [2, 6, 3, 1])[0]):
+                var = self.fresh("e")
+                handlers.append((r.choice(CATCH_TYPES), var,
+                                 self.block(self.handler_ctx(tctx, var), depth + 1, 0, 2)))
+            nctx = dict(tctx, brk=False)
+            els = None
+            if handlers and r.random() < 0.3:
+                els = self.block(nctx, depth + 1, 0, 2)
+            fin = None
+            if not handlers or r.random() < 0.4:
+                fin = self.block(nctx, depth + 1, 0, 2)
+            return ("try", body, handlers, els, fin)
+        raise AssertionError(kind)
+
+    def scenario(self):
+        ctx = {"gen": 0, "try": False, "brk": False, "stack": None, "exc": None,
+               "yields": [0]}
+        return self.block(ctx, 0, 2, 4)
+
+
+# ------------------------------------------------------------- Python output
+
+PRELUDE = r'''
+import contextlib, sys
+from contextlib import contextmanager, suppress
+class ExitStack(contextlib.ExitStack):
+    # CPython 3.11's ExitStack.__exit__, gh-102201 fixed: when nothing was
+    # being handled at entry, an entry's error whose chain ends in None gets
+    # the error the entry was given as its context, as nested with statements
+    # would (3.11 leaves it None and the earlier error is lost).
+    def __exit__(self, *exc_details):
+        received_exc = exc_details[0] is not None
+        frame_exc = sys.exc_info()[1]
+        def fix_context(new_exc, old_exc):
+            while True:
+                ctx = new_exc.__context__
+                if ctx is old_exc:
+                    return
+                if ctx is None:
+                    if frame_exc is None:
+                        new_exc.__context__ = old_exc
+                    return
+                if ctx is frame_exc:
+                    break
+                new_exc = ctx
+            new_exc.__context__ = old_exc
+        suppressed_exc = pending_raise = False
+        while self._exit_callbacks:
+            is_sync, cb = self._exit_callbacks.pop()
+            try:
+                if cb(*exc_details):
+                    suppressed_exc = True
+                    pending_raise = False
+                    exc_details = (None, None, None)
+            except BaseException:
+                new_exc_details = sys.exc_info()
+                fix_context(new_exc_details[1], exc_details[1])
+                pending_raise = True
+                exc_details = new_exc_details
+        if pending_raise:
+            fixed_ctx = exc_details[1].__context__
+            try:
+                raise exc_details[1]
+            except BaseException:
+                exc_details[1].__context__ = fixed_ctx
+                raise
+        return received_exc and suppressed_exc
+OUT = []
+def ev(*a):
+    OUT.append(' '.join(a))
+def tname(t):
+    return t.__name__ if t is not None else 'None'
+class M:
+    def __init__(self, name, enter, exit_):
+        self.name, self.enter_, self.exit_ = name, enter, exit_
+    def __enter__(self):
+        ev('enter', self.name)
+        if self.enter_:
+            raise self.enter_[0](self.enter_[1])
+    def __exit__(self, t, v, tb):
+        ev('exit', self.name, tname(t))
+        a = self.exit_
+        if a == 'S':
+            return True
+        if a != 'P':
+            raise a[0](a[1])
+        return False
+def PX(name, act):
+    def f(t, v, tb):
+        ev('pexit', name, tname(t))
+        if act == 'S':
+            return True
+        if act != 'P':
+            raise act[0](act[1])
+        return False
+    return f
+def emsg(e):
+    return str(e.args[0]) if e.args else ''
+def chain(e):
+    parts, seen = [], set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        parts.append('%s(%s)' % (type(e).__name__, emsg(e)))
+        if e.__cause__ is not None:
+            parts.append('<cause')
+            e = e.__cause__
+        elif e.__context__ is not None and not e.__suppress_context__:
+            parts.append('<context')
+            e = e.__context__
+        else:
+            e = None
+    return ' '.join(parts)
+def run(i, f):
+    OUT.append('### %d' % i)
+    try:
+        r = f()
+        OUT.append('end returned' if r == 'R' else 'end completed')
+    except BaseException as e:
+        OUT.append('end raised ' + chain(e))
+'''
+
+
+def py_mgr(m, emit, ind):
+    if m[0] == "cls":
+        enter = "None" if m[2] is None else "(%s, %r)" % m[2]
+        ex = repr(m[3]) if isinstance(m[3], str) else "(%s, %r)" % m[3]
+        return "M(%r, %s, %s)" % (m[1], enter, ex)
+    if m[0] == "gen":
+        emit(ind, "def %s():" % m[1])
+        py_block(m[2], emit, ind + 1)
+        emit(ind + 1, "if False: yield")
+        return "contextmanager(%s)()" % m[1]
+    return "suppress(%s)" % ", ".join(t if t != "any" else "BaseException" for t in m[1])
+
+
+def py_block(stmts, emit, ind):
+    if not stmts:
+        emit(ind, "pass")
+    for s in stmts:
+        py_stmt(s, emit, ind)
+
+
+def py_stmt(s, emit, ind):
+    k = s[0]
+    if k == "log":
+        emit(ind, "ev('log', %r)" % s[1])
+    elif k == "raise":
+        emit(ind, "raise %s(%r)" % (s[1], s[2]))
+    elif k == "raise_from":
+        emit(ind, "raise %s(%r) from %s" % (s[1], s[2], s[3]))
+    elif k == "raise_from_none":
+        emit(ind, "raise %s(%r) from None" % (s[1], s[2]))
+    elif k == "reraise":
+        emit(ind, "raise")
+    elif k == "throw":
+        emit(ind, "raise %s" % s[1])
+    elif k == "return":
+        emit(ind, "return 'R'")
+    elif k == "break":
+        emit(ind, "break")
+    elif k == "yield":
+        emit(ind, "yield")
+    elif k == "loop":
+        emit(ind, "for _ in range(1):")
+        py_block(s[1], emit, ind + 1)
+    elif k == "with":
+        emit(ind, "with %s:" % py_mgr(s[1], emit, ind))
+        py_block(s[2], emit, ind + 1)
+    elif k == "stack":
+        emit(ind, "with ExitStack() as %s:" % s[1])
+        py_block(s[2], emit, ind + 1)
+    elif k == "enter_ctx":
+        emit(ind, "%s.enter_context(%s)" % (s[1], py_mgr(s[2], emit, ind)))
+    elif k == "callback":
+        emit(ind, "def %s():" % s[2])
+        emit(ind + 1, "ev('cb', %r)" % s[2])
+        py_block(s[3], emit, ind + 1)
+        emit(ind, "%s.callback(%s)" % (s[1], s[2]))
+    elif k == "push":
+        act = repr(s[3]) if isinstance(s[3], str) else "(%s, %r)" % s[3]
+        emit(ind, "%s.push(PX(%r, %s))" % (s[1], s[2], act))
+    elif k == "try":
+        _, body, handlers, els, fin = s
+        emit(ind, "try:")
+        py_block(body, emit, ind + 1)
+        for t, var, hb in handlers:
+            emit(ind, "except %s as %s:" % ("BaseException" if t == "any" else t, var))
+            py_block(hb, emit, ind + 1)
+        if els is not None:
+            emit(ind, "else:")
+            py_block(els, emit, ind + 1)
+        if fin is not None:
+            emit(ind, "finally:")
+            py_block(fin, emit, ind + 1)
+    else:
+        raise AssertionError(k)
+
+
+def python_source(i, sc):
+    lines = []
+
+    def emit(ind, text):
+        lines.append("    " * ind + text)
+    emit(0, "def s%d():" % i)
+    py_block(sc, emit, 1)
+    emit(0, "run(%d, s%d)" % (i, i))
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------- token output
+
+def tok_mgr(m, out):
+    if m[0] == "cls":
+        out += ["MC", m[1]]
+        out += ["0"] if m[2] is None else ["1", m[2][0], m[2][1]]
+        tok_act(m[3], out)
+    elif m[0] == "gen":
+        out += ["MG", m[1]]
+        tok_block(m[2], out)
+    else:
+        out += ["MS", str(len(m[1]))] + m[1]
+
+
+def tok_act(a, out):
+    if isinstance(a, str):
+        out.append(a)
+    else:
+        out += ["X", a[0], a[1]]
+
+
+def tok_block(stmts, out):
+    out.append("{")
+    for s in stmts:
+        tok_stmt(s, out)
+    out.append("}")
+
+
+def tok_stmt(s, out):
+    k = s[0]
+    if k == "log":
+        out += ["L", s[1]]
+    elif k == "raise":
+        out += ["R", s[1], s[2]]
+    elif k == "raise_from":
+        out += ["F", s[1], s[2]]
+    elif k == "raise_from_none":
+        out += ["N", s[1], s[2]]
+    elif k == "reraise":
+        out.append("RR")
+    elif k == "throw":
+        out.append("TH")
+    elif k == "return":
+        out.append("RET")
+    elif k == "break":
+        out.append("BRK")
+    elif k == "yield":
+        out.append("Y")
+    elif k == "loop":
+        out.append("LOOP")
+        tok_block(s[1], out)
+    elif k == "with":
+        out.append("W")
+        tok_mgr(s[1], out)
+        tok_block(s[2], out)
+    elif k == "stack":
+        out += ["ES", s[1]]
+        tok_block(s[2], out)
+    elif k == "enter_ctx":
+        out.append("EC")
+        tok_mgr(s[2], out)
+    elif k == "callback":
+        out += ["CB", s[2]]
+        tok_block(s[3], out)
+    elif k == "push":
+        out += ["PU", s[2]]
+        tok_act(s[3], out)
+    elif k == "try":
+        _, body, handlers, els, fin = s
+        out.append("TRY")
+        tok_block(body, out)
+        out.append(str(len(handlers)))
+        for t, _var, hb in handlers:
+            out.append(t)
+            tok_block(hb, out)
+        for b in (els, fin):
+            if b is None:
+                out.append("0")
+            else:
+                out.append("1")
+                tok_block(b, out)
+    else:
+        raise AssertionError(k)
+
+
+def tokens(sc):
+    out = []
+    tok_block(sc, out)
+    return " ".join(out)
+
+
+# ------------------------------------------------------------------ running
+
+def scenario(seed, i):
+    return Gen(random.Random("%s:%d" % (seed, i))).scenario()
+
+
+def python_traces(batch):
+    src = PRELUDE + "".join(python_source(i, sc) for i, sc in batch)
+    env = {"__name__": "scenarios"}
+    exec(compile(src, "<scenarios>", "exec"), env)
+    return split_traces(env["OUT"])
+
+
+def split_traces(lines):
+    traces, cur = {}, None
+    for line in lines:
+        if line.startswith("### "):
+            cur = int(line[4:])
+            traces[cur] = []
+        elif cur is not None:
+            traces[cur].append(line)
+    return traces
+
+
+def c_traces(interp, batch, wrapper):
+    with tempfile.NamedTemporaryFile("w", suffix=".scn", delete=False) as f:
+        for i, sc in batch:
+            f.write("S %d %s\n" % (i, tokens(sc)))
+        path = f.name
+    try:
+        p = subprocess.run(wrapper + [interp, path], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    finally:
+        os.unlink(path)
+    return split_traces(p.stdout.splitlines()), p.returncode, p.stderr
+
+
+def show(i, sc, py, c):
+    print("=== scenario %d" % i)
+    print(python_source(i, sc), end="")
+    print("--- tokens\n" + tokens(sc))
+    print("--- python")
+    print("\n".join(py) if py is not None else "(none)")
+    print("--- cx")
+    print("\n".join(c) if c is not None else "(none: cx-diff stopped before it)")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--interp", required=True)
+    ap.add_argument("--n", type=int, default=2000)
+    ap.add_argument("--seed", default="1")
+    ap.add_argument("--first", type=int, default=0)
+    ap.add_argument("--batch", type=int, default=2000)
+    ap.add_argument("--show", action="store_true", help="print every scenario")
+    ap.add_argument("--max-report", type=int, default=5)
+    ap.add_argument("--brief", action="store_true",
+                    help="one line per divergence: the differing trace lines")
+    ap.add_argument("--wrapper", default="", help="e.g. 'valgrind -q'")
+    a = ap.parse_args()
+    sys.setrecursionlimit(10000)
+    wrapper = a.wrapper.split()
+    t0 = time.time()
+    ran = diverged = 0
+    stats = {"raised": 0, "returned": 0, "completed": 0}
+    for start in range(a.first, a.first + a.n, a.batch):
+        batch = [(i, scenario(a.seed, i)) for i in range(start, min(start + a.batch, a.first + a.n))]
+        py = python_traces(batch)
+        c, rc, err = c_traces(a.interp, batch, wrapper)
+        if rc != 0:
+            print("cx-diff exited with status %d\n%s" % (rc, err[-4000:]))
+        for i, sc in batch:
+            ran += 1
+            p, q = py.get(i), c.get(i)
+            if p and p[-1].startswith("end "):
+                stats[p[-1].split()[1]] += 1
+            if a.show or p != q:
+                if p != q:
+                    diverged += 1
+                if a.brief and p != q:
+                    d = difflib.unified_diff(p or [], q or [], lineterm="", n=0)
+                    print("%d: %s" % (i, " | ".join(x for x in d if x[:1] in "+-"
+                                                    and x[:3] not in ("---", "+++"))))
+                elif a.show or diverged <= a.max_report:
+                    show(i, sc, p, q)
+        if rc != 0:
+            diverged += 1
+            break
+    print("difftest: seed %s, scenarios %d..%d: %d run, %d diverged "
+          "(outcomes: %d raised, %d returned, %d completed) in %.1fs"
+          % (a.seed, a.first, a.first + a.n - 1, ran, diverged, stats["raised"],
+             stats["returned"], stats["completed"], time.time() - t0))
+    sys.exit(1 if diverged else 0)
+
+
+if __name__ == "__main__":
+    main()
