@@ -88,6 +88,8 @@ cx_error *cx__error_new(const char *file, int line, const char *func,
     e->func = func;
     e->context = NULL;
     e->cause = NULL;
+    e->items = NULL;
+    e->nitems = 0;
     error_format(e, fmt ? fmt : "", ap);
     return e;
 }
@@ -104,6 +106,9 @@ void cx_error_unref(cx_error *e)
 {
     while (e && e->refs > 0 && __atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0) {
         cx_error_unref(e->cause);
+        for (size_t i = 0; i < e->nitems; i++)
+            cx_error_unref(e->items[i]);
+        cx__dealloc(e->items);
         cx_error *next = e->context;
         error_free(e);
         e = next;
@@ -139,3 +144,22 @@ cx_error *cx_error_cause(const cx_error *e) { return e->cause; }
 const char *cx_error_file(const cx_error *e) { return e->file; }
 int cx_error_line(const cx_error *e) { return e->line; }
 const char *cx_error_function(const cx_error *e) { return e->func; }
+
+bool cx__error_set_items(cx_error *e, cx_error **items, size_t n)
+{
+    if (n == 0)
+        return true;
+    cx_error **copy = e->refs > 0 ? cx__alloc(n * sizeof *copy) : NULL;
+    if (!copy) {
+        for (size_t i = 0; i < n; i++)
+            cx_error_unref(items[i]);
+        return false;
+    }
+    memcpy(copy, items, n * sizeof *copy);
+    e->items = copy;
+    e->nitems = n;
+    return true;
+}
+
+size_t cx__error_item_count(const cx_error *e) { return e->nitems; }
+cx_error *cx__error_item(const cx_error *e, size_t i) { return i < e->nitems ? e->items[i] : NULL; }

@@ -1,4 +1,7 @@
 /* cx_error_print: Python's traceback shape, whole chain, oldest first. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "internal.h"
 
 #define CHAIN_MAX 64
@@ -13,6 +16,24 @@ static void print_one(const cx_error *e, FILE *out)
         fprintf(out, "%s: %s\n", e->type->name, e->msg);
     else
         fprintf(out, "%s\n", e->type->name);
+    /* An ExceptionGroup: each error's whole print, indented under a rule. */
+    for (size_t i = 0; i < e->nitems; i++) {
+        fprintf(out, "%s---------------- %zu ----------------\n", i ? "  +" : "  +-+", i + 1);
+        char *text = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&text, &len);
+        if (!mem)
+            continue;
+        cx_error_print(e->items[i], mem);
+        fclose(mem);
+        for (char *line = text, *end; line && *line; line = end ? end + 1 : NULL) {
+            end = strchr(line, '\n');
+            fprintf(out, "    | %.*s\n", end ? (int)(end - line) : (int)strlen(line), line);
+        }
+        free(text);
+    }
+    if (e->nitems)
+        fputs("    +------------------------------------\n", out);
 }
 
 static bool seen_before(const cx_error **seen, int n, const cx_error *e)

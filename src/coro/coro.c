@@ -53,7 +53,9 @@ struct cx__coro {
 #if CX_CORO_UCONTEXT
     ucontext_t uc;
 #endif
-    char *map;          /* guard page + stack; NULL for a thread's context */
+    char *map;          /* guard page + stack; NULL for a thread's context
+                         * and for a stack the caller provided */
+    char *low;          /* the stack's lowest byte; NULL for a thread's context */
     size_t map_size;
     cx__coro_entry *entry;
     void *arg;
@@ -69,7 +71,7 @@ void cx__ctx_boot(void);
 _Noreturn void cx__coro_start(cx__coro *c);
 
 static size_t page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
-static char *stack_low(const cx__coro *c) { return c->map + page_size(); }
+static char *stack_low(const cx__coro *c) { return c->low; }
 static size_t stack_bytes(const cx__coro *c) { return (size_t)((const char *)c - stack_low(c)); }
 size_t cx__coro_stack_size(const cx__coro *c) { return stack_bytes(c); }
 
@@ -238,6 +240,7 @@ static cx__coro *stack_map(size_t map_size)
     cx__coro *c = (cx__coro *)(map + map_size - round_pages(sizeof(cx__coro)));
     memset(c, 0, sizeof *c);
     c->map = map;
+    c->low = map + page_size();
     c->map_size = map_size;
     guard_add(map);
 #ifdef CX_VALGRIND
@@ -268,7 +271,7 @@ static void sanitizer_arrived(void *fake)
     size_t size;
     __sanitizer_finish_switch_fiber(fake, &bottom, &size);
     cx__coro *from = last_from();
-    if (from && !from->map) {
+    if (from && !from->low) {
         from->asan_bottom = bottom;
         from->asan_size = size;
     }
@@ -280,7 +283,7 @@ static void sanitizer_arrived(void *fake)
 static void sanitizer_leaving(cx__coro *from, cx__coro *to)
 {
 #ifdef CX_ASAN
-    if (to->map)
+    if (to->low)
         __sanitizer_start_switch_fiber(&from->asan_fake, stack_low(to),
                                        (size_t)(stack_top(to) - stack_low(to)));
     else
@@ -358,8 +361,35 @@ cx__coro *cx__coro_new(size_t stack_size, cx__coro_entry *entry, void *arg)
     return c;
 }
 
+/* The stack is [mem, mem + size): the coroutine's bookkeeping takes its top
+ * bytes, no page of its own, and there is no guard page (the caller carves
+ * many such stacks from one mapping, which mprotect would split). */
+cx__coro *cx__coro_new_on(void *mem, size_t size, cx__coro_entry *entry, void *arg)
+{
+    uintptr_t top = ((uintptr_t)mem + size - sizeof(cx__coro)) & ~(uintptr_t)63;
+    cx__coro *c = (cx__coro *)top;
+    memset(c, 0, sizeof *c);
+    c->low = mem;
+    c->entry = entry;
+    c->arg = arg;
+#ifdef CX_ASAN
+    __asan_unpoison_memory_region(stack_low(c), (size_t)(stack_top(c) - stack_low(c)));
+#endif
+#ifdef CX_VALGRIND
+    c->valgrind_id = VALGRIND_STACK_REGISTER(stack_low(c), (char *)c);
+#endif
+    prepare(c);
+    return c;
+}
+
 void cx__coro_free(cx__coro *c)
 {
+    if (!c->map) { /* a stack the caller provided: theirs to reuse */
+#ifdef CX_VALGRIND
+        VALGRIND_STACK_DEREGISTER(c->valgrind_id);
+#endif
+        return;
+    }
     pthread_mutex_lock(&pool_lock);
     c->next = pool;
     pool = c;

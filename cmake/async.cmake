@@ -1,0 +1,76 @@
+# cx-async: tasks, async with, task groups, timeouts and async I/O on libuv,
+# its own shared library and pkg-config file (the core links neither libuv
+# nor libpq).  The PostgreSQL part is a second small library, cx-async-pg,
+# so that only its users link libpq.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(CX_LIBUV REQUIRED IMPORTED_TARGET libuv)
+pkg_check_modules(CX_ASYNC_LIBPQ REQUIRED IMPORTED_TARGET libpq)
+
+file(GLOB CX_ASYNC_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/async/*.c)
+list(REMOVE_ITEM CX_ASYNC_SOURCES ${CMAKE_SOURCE_DIR}/src/async/pg.c)
+
+function(cx_async_library target output)
+  set_target_properties(${target} PROPERTIES OUTPUT_NAME ${output}
+    VERSION ${PROJECT_VERSION} SOVERSION 0 C_VISIBILITY_PRESET hidden)
+  target_compile_definitions(${target} PRIVATE CX_BUILDING _GNU_SOURCE)
+  target_include_directories(${target} PUBLIC
+    $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  install(TARGETS ${target}
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+endfunction()
+
+add_library(cx_async SHARED ${CX_ASYNC_SOURCES})
+cx_async_library(cx_async cx-async)
+target_link_libraries(cx_async PUBLIC cx PRIVATE PkgConfig::CX_LIBUV m)
+add_library(cx::async ALIAS cx_async)
+
+add_library(cx_async_pg SHARED ${CMAKE_SOURCE_DIR}/src/async/pg.c)
+cx_async_library(cx_async_pg cx-async-pg)
+target_link_libraries(cx_async_pg PUBLIC cx_async cx
+  PRIVATE PkgConfig::CX_LIBUV PkgConfig::CX_ASYNC_LIBPQ)
+add_library(cx::async_pg ALIAS cx_async_pg)
+
+foreach(pc cx-async cx-async-pg)
+  configure_file(${CMAKE_SOURCE_DIR}/cmake/${pc}.pc.in ${CMAKE_BINARY_DIR}/${pc}.pc @ONLY)
+  install(FILES ${CMAKE_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endforeach()
+
+if(NOT CX_TESTS)
+  return()
+endif()
+
+# ---- tests: tests/async, one CTest test per TEST(name), label `async` ----
+# Tests named pg_* need the private PostgreSQL server (fixture pg_server);
+# scale_* tests are too slow for Valgrind (label no-valgrind).
+set(CX_ASYNC_TEST_WRAPPER)
+if(CX_VALGRIND)
+  set(CX_ASYNC_TEST_WRAPPER valgrind --error-exitcode=99 --leak-check=full
+      --errors-for-leak-kinds=definite --trace-children=no --quiet)
+endif()
+file(GLOB CX_ASYNC_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/async/*.c)
+add_executable(test_async ${CX_ASYNC_TEST_SOURCES} ${CMAKE_SOURCE_DIR}/tests/harness.c
+  ${CMAKE_SOURCE_DIR}/tests/probe.c)
+target_include_directories(test_async PRIVATE ${CMAKE_SOURCE_DIR}/tests)
+target_compile_definitions(test_async PRIVATE _GNU_SOURCE)
+target_link_libraries(test_async PRIVATE cx_async cx_async_pg cx PkgConfig::CX_ASYNC_LIBPQ)
+foreach(src ${CX_ASYNC_TEST_SOURCES})
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${src})
+  file(STRINGS ${src} lines REGEX "^TEST\\([a-z0-9_]+\\)")
+  foreach(line ${lines})
+    string(REGEX REPLACE "^TEST\\(([a-z0-9_]+)\\).*" "\\1" name "${line}")
+    set(labels async)
+    set(wrapper ${CX_ASYNC_TEST_WRAPPER})
+    if(name MATCHES "^scale_")
+      list(APPEND labels no-valgrind)
+      set(wrapper)
+    endif()
+    add_test(NAME async.${name} COMMAND ${wrapper} $<TARGET_FILE:test_async> ${name})
+    set_tests_properties(async.${name} PROPERTIES LABELS "${labels}" TIMEOUT 300)
+    if(name MATCHES "^pg_")
+      set_tests_properties(async.${name} PROPERTIES FIXTURES_REQUIRED pg_server
+        ENVIRONMENT "CX_PG_ENV=${CMAKE_BINARY_DIR}/pg/env")
+    endif()
+  endforeach()
+endforeach()

@@ -1,0 +1,249 @@
+/* cx/async.h — async with, tasks, task groups and timeouts on a libuv loop
+ * (library cx-async: `pkg-config cx-async`, CMake target cx::async).
+ *
+ *   static void fetch(void *arg) {                  // a task
+ *       cx_async_with (cx_timeout(2.0))              // asyncio.timeout(2)
+ *       cx_async_with (cx_stream *s, cx_tcp_connect("127.0.0.1", 8080)) {
+ *           cx_stream_write(s, "ping\n", 5);
+ *           char buf[64];
+ *           size_t n = cx_stream_read(s, buf, sizeof buf);   // suspends
+ *           ...
+ *       }
+ *   }
+ *   static void main_task(void *arg) {
+ *       cx_async_with (cx_taskgroup *tg, cx_taskgroup_new()) {
+ *           cx_taskgroup_spawn(tg, fetch, NULL);
+ *           cx_taskgroup_spawn(tg, fetch, NULL);
+ *       }                                   // waits for both
+ *   }
+ *   cx_error *e = cx_run(main_task, NULL);  // NULL, or main_task's error
+ *
+ * Tasks are stackful coroutines: a task suspends inside any function it
+ * calls (cx_sleep, a read, a manager's enter or exit), so every cx manager is
+ * an async manager inside a task and `cx_async_with` is `cx_with` plus a check
+ * that it runs inside a task.  The async forms raise cx_RuntimeError outside
+ * a task.  Cancellation is a cx_CancelledError (a BaseException) raised at the
+ * task's suspension point; its with blocks, defers and finally clauses run.
+ * One loop per thread; tasks never move between threads.
+ * A blocking call (sleep(3), read(2) on a socket, a synchronous PQexec) stalls
+ * every task of the loop: use the functions here instead (docs/async.md). */
+#ifndef CX_ASYNC_H
+#define CX_ASYNC_H
+
+#include <stdint.h>
+
+#include "contextlib.h"
+#include "gen.h"
+#include "with.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- the loop and its tasks ---- */
+
+typedef struct cx_task cx_task;
+
+/* asyncio.run: makes a libuv loop, runs main(arg) as its first task, and runs
+ * the loop until main ends; tasks still running then are cancelled and run to
+ * their end.  Returns NULL, or the error main raised (the caller owns it).  A
+ * failed task nobody awaited is printed to stderr ("task exception was never
+ * retrieved").  If every task waits and nothing can wake them, the tasks are
+ * cancelled and a cx_RuntimeError naming the deadlock is returned.  Raises
+ * cx_RuntimeError when called inside a running loop. */
+CX_API cx_error *cx_run(void (*main)(void *arg), void *arg);
+
+/* asyncio.create_task: starts fn(arg) as a new task of the running loop; it
+ * first runs when the calling task next suspends.  The caller owns the task
+ * and releases it with cx_await_task (an unawaited task is freed when cx_run
+ * ends).  Raises cx_RuntimeError outside a task, cx_MemoryError. */
+CX_API cx_task *cx_spawn(void (*fn)(void *arg), void *arg);
+
+/* `await task`: suspends until t ends, releases t, then raises what t raised
+ * (unchanged; a cancelled t raises cx_CancelledError).  If the awaiting task
+ * is cancelled while it waits, t is cancelled too (as asyncio does) and
+ * released, and cx_CancelledError is raised.  t is released on every path.
+ * Raises cx_RuntimeError outside a task, for a task awaiting itself, and for
+ * a task another task is already awaiting. */
+CX_API void cx_await_task(cx_task *t);
+
+/* Task.cancel(): asks t to end; cx_CancelledError is raised at its current
+ * or next suspension point (a task that has not started never runs its
+ * function).  No effect on a finished task.  Never raises. */
+CX_API void cx_task_cancel(cx_task *t);
+
+/* True once t has ended (returned, raised or been cancelled). */
+CX_API bool cx_task_done(const cx_task *t);
+
+/* The running task, or NULL outside a task. */
+CX_API cx_task *cx_current_task(void);
+
+/* asyncio.sleep: suspends the running task for `seconds` (0 or less: lets
+ * the other ready tasks run first).  Raises cx_CancelledError when cancelled,
+ * cx_RuntimeError outside a task, cx_ValueError for NaN. */
+CX_API void cx_sleep(double seconds);
+
+/* Bytes of stack for each task of loops started from now on (default
+ * 64 KiB, rounded to whole pages, at least 16 KiB).  Task stacks are carved
+ * from large mappings without guard pages, so that 100,000 tasks fit in the
+ * kernel's mapping limit: a task that overflows its stack corrupts memory.
+ * A task found within 1 KiB of its stack's end when it suspends ends the
+ * process with a message naming this function. */
+CX_API void cx_async_set_stack_size(size_t bytes);
+CX_API size_t cx_async_stack_size(void);
+
+/* ---- async with and the async forms of contextlib ---- */
+
+/* `async with`: cx_with, plus cx_RuntimeError when not inside a task (raised
+ * before enter).  Same forms: cx_async_with (mgr) / cx_async_with (T *v, mgr). */
+#define cx_async_with(...)                                                     \
+    CX__PICK3(__VA_ARGS__, CX__AWITH_BIND, CX__AWITH_PLAIN, _)(__VA_ARGS__)
+#define CX__AWITH_PLAIN(mgr) cx_with(cx__async_manager(mgr))
+#define CX__AWITH_BIND(decl, mgr) cx_with(decl, cx__async_manager(mgr))
+CX_API cx_manager cx__async_manager(cx_manager m);
+
+/* @asynccontextmanager: cx_contextmanager's rules exactly (see cx/gen.h);
+ * the generator body may suspend (cx_sleep, I/O) before and after its
+ * cx_yield.  Raises cx_RuntimeError outside a task.  Single-use. */
+CX_API cx_manager cx_asynccontextmanager(cx_gen_fn *fn, void *arg);
+
+/* An async generator: a generator whose body may suspend the task that
+ * iterates it.  cx_anext is `await anext(g)` (cx_gen_next's contract);
+ * cx_aclose is `await g.aclose()` (cx_gen_close's: cx_GeneratorExit is
+ * thrown in so the body's cleanups run, and they may suspend; g is freed).
+ * Each raises cx_RuntimeError outside a task.  The body yields with cx_yield. */
+CX_API cx_gen *cx_agen_new(cx_gen_fn *fn, void *arg);
+CX_API bool cx_anext(cx_gen *g, void **out);
+CX_API void cx_aclose(cx_gen *g);
+
+/* contextlib.aclosing(g): binds g; exit calls cx_aclose(g) on every path,
+ * so breaking out of the iteration early runs the generator's cleanup.
+ * Raises cx_RuntimeError outside a task. */
+CX_API cx_manager cx_aclosing(cx_gen *g);
+
+/* AsyncExitStack: cx_exitstack_new's rules (cx/contextlib.h); binds a
+ * cx_exitstack *; exits and callbacks may suspend.  The sync forms
+ * (cx_exitstack_enter, _push, _callback, _pop_all) work on it too.  Raises
+ * cx_RuntimeError outside a task.  Single-use. */
+CX_API cx_manager cx_async_exitstack_new(void);
+/* enter_async_context: enters m (its enter may suspend) and pushes its exit. */
+CX_API void *cx_async_exitstack_enter(cx_exitstack *s, cx_manager m);
+/* push_async_exit: exit(arg, err) runs at close and may suspend; returning
+ * true suppresses err. */
+CX_API void cx_async_exitstack_push_async_exit(cx_exitstack *s,
+                                               bool (*exit)(void *arg, cx_error *err),
+                                               void *arg);
+/* push_async_callback: fn(arg) runs at close and may suspend; never suppresses. */
+CX_API void cx_async_exitstack_push_async_callback(cx_exitstack *s, void (*fn)(void *arg),
+                                                   void *arg);
+/* aclose: runs the entries now, LIFO (cx_exitstack_close). */
+CX_API void cx_async_exitstack_aclose(cx_exitstack *s);
+
+/* ---- structured concurrency ---- */
+
+typedef struct cx_taskgroup cx_taskgroup;
+
+/* asyncio.TaskGroup: binds a cx_taskgroup *.  Exit waits for every task
+ * spawned into the group.  The first task that fails cancels its siblings
+ * and the body (the body's CancelledError is absorbed at exit); the errors
+ * (tasks' and body's, cancellations excepted) are raised together as one
+ * cx_ExceptionGroup "unhandled errors in a TaskGroup (N sub-exceptions)".
+ * A cancellation of the enclosing task cancels every task in the group and
+ * is raised after they ended.  Raises cx_RuntimeError outside a task.
+ * Single-use. */
+CX_API cx_manager cx_taskgroup_new(void);
+
+/* Starts fn(arg) as a task of the group.  The group owns it: the pointer
+ * stays valid (for cx_task_cancel, cx_task_done) until the group's block
+ * ends; cx_await_task on it waits without releasing it.  Raises
+ * cx_RuntimeError when the group is finished or shutting down after a
+ * failure, or outside a task. */
+CX_API cx_task *cx_taskgroup_spawn(cx_taskgroup *tg, void (*fn)(void *arg), void *arg);
+
+/* ExceptionGroup (base cx_Exception): several errors raised together. */
+CX_API extern const cx_type cx_ExceptionGroup;
+/* How many errors a cx_ExceptionGroup holds (0 for any other error). */
+CX_API size_t cx_error_group_size(const cx_error *e);
+/* The i-th of them (borrowed; valid while e is), or NULL past the end. */
+CX_API cx_error *cx_error_group_item(const cx_error *e, size_t i);
+
+/* asyncio.timeout(seconds): if the body is still running `seconds` after
+ * enter, it is cancelled at its suspension point and exit raises
+ * cx_TimeoutError (caused by that CancelledError).  A body that ends in time
+ * is untouched; nested timeouts each convert only their own cancellation,
+ * and a cancellation from elsewhere passes through unchanged.  INFINITY
+ * never expires; 0 or less cancels at the first suspension.  Raises
+ * cx_ValueError for NaN, cx_RuntimeError outside a task.  Reusable. */
+CX_API cx_manager cx_timeout(double seconds);
+
+/* ---- TCP (IPv4 and IPv6 literals, or "localhost") ---- */
+
+typedef struct cx_stream cx_stream;
+typedef struct cx_listener cx_listener;
+
+/* Connects to host:port; binds a cx_stream *.  Enter suspends until
+ * connected and raises an OSError subclass (ConnectionRefusedError, ...).
+ * Exit closes the connection.  Single-use. */
+CX_API cx_manager cx_tcp_connect(const char *host, int port);
+
+/* Listens on host:port (port 0: any free port, see cx_listener_port); binds
+ * a cx_listener *.  Enter raises OSError (e.g. address in use).  Exit closes
+ * the listening socket.  Single-use. */
+CX_API cx_manager cx_tcp_listen(const char *host, int port);
+/* The port the listener is bound to. */
+CX_API int cx_listener_port(const cx_listener *l);
+
+/* Accepts the next connection (suspends until one arrives); binds a
+ * cx_stream *, closed at exit.  Raises OSError, cx_CancelledError. */
+CX_API cx_manager cx_tcp_accept(cx_listener *l);
+
+/* Reads up to len bytes (suspends until some arrive); returns how many, 0
+ * at end of stream.  Raises OSError (ConnectionResetError, ...),
+ * cx_CancelledError (the bytes of a read cut short are lost). */
+CX_API size_t cx_stream_read(cx_stream *s, void *buf, size_t len);
+/* Writes all len bytes (suspends until the kernel took them).  Raises
+ * OSError (BrokenPipeError, ...); a cancelled write closes the stream. */
+CX_API void cx_stream_write(cx_stream *s, const void *buf, size_t len);
+/* Ends the sending side (the peer reads end of stream). Raises OSError. */
+CX_API void cx_stream_shutdown(cx_stream *s);
+
+/* ---- files, through libuv's thread pool ---- */
+
+typedef struct cx_afile cx_afile;
+
+/* Opens path with open(2) flags and mode without blocking the loop; binds a
+ * cx_afile *.  Enter raises an OSError subclass chosen by errno.  Exit
+ * closes it; a failing close raises OSError.  Single-use. */
+CX_API cx_manager cx_async_open(const char *path, int flags, int mode);
+/* Reads up to len bytes at offset (-1: the file position); returns how
+ * many, 0 at end of file.  Raises OSError. */
+CX_API size_t cx_afile_read(cx_afile *f, void *buf, size_t len, int64_t offset);
+/* Writes all len bytes at offset (-1: the file position).  Raises OSError. */
+CX_API void cx_afile_write(cx_afile *f, const void *buf, size_t len, int64_t offset);
+/* fsync(2).  Raises OSError. */
+CX_API void cx_afile_sync(cx_afile *f);
+
+/* ---- PostgreSQL without blocking the loop (library cx-async-pg,
+ * `pkg-config cx-async-pg`, CMake target cx::async_pg; links libpq) ---- */
+
+struct pg_conn;
+struct pg_result;
+
+/* PQconnectStart + PQconnectPoll driven by the loop; binds a PGconn *
+ * (struct pg_conn *).  conninfo NULL: the PG* environment.  Enter raises
+ * cx_ConnectionError with the server's message (never the password).  Exit
+ * closes the connection (PQfinish).  Single-use. */
+CX_API cx_manager cx_pg_async_connect(const char *conninfo);
+
+/* PQsendQueryParams, then waits for the result with the loop (other tasks
+ * run meanwhile); binds the PGresult * (struct pg_result *), cleared at
+ * exit.  Raises cx_RuntimeError with the server's message when the query
+ * fails, cx_CancelledError (the query is cancelled on the server with
+ * PQcancel and the connection drained). */
+CX_API cx_manager cx_pg_async_query(struct pg_conn *c, const char *sql, int nparams,
+                                    const char *const *params);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,84 @@
+/* Internal to cx-async: the scheduler, its tasks, and the one way a task
+ * waits (park) and is woken (wake). */
+#ifndef CX_ASYNC_INTERNAL_H
+#define CX_ASYNC_INTERNAL_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include <cx/async.h>
+
+#include "../core/internal.h"
+#include "../coro/coro.h"
+
+#define CX__NOT_QUEUED ((size_t)-1)
+
+/* A point in time the loop's one timer fires for: sleeps and timeouts. */
+typedef struct cx__deadline {
+    uint64_t at;   /* uv_hrtime() nanoseconds */
+    uint64_t seq;  /* ties break first come, first served */
+    size_t index;  /* in the heap, or CX__NOT_QUEUED */
+    void (*fire)(struct cx__deadline *d);
+} cx__deadline;
+
+typedef struct cx__sched cx__sched;
+
+enum { CX__TASK_NEW, CX__TASK_RUNNING, CX__TASK_PARKED, CX__TASK_DONE };
+
+struct cx_task {
+    cx__sched *s;
+    cx__coro *coro;
+    cx__coro *resume_at;     /* the coroutine it suspended on (its own, or a
+                              * generator's it was running) */
+    cx__state other;         /* the frame state of the side not running */
+    void (*fn)(void *);
+    void *arg;
+    int status;
+    bool queued;             /* in the ready queue */
+    bool park_cancellable;
+    bool must_cancel;        /* raise CancelledError at the next suspension */
+    bool released;           /* its owner let go: free once done */
+    bool is_main;
+    int cancel_requests;     /* asyncio's cancelling() */
+    cx_error *error;         /* how it ended (owned) */
+    cx_task *waiter;         /* the task in cx_await_task on it */
+    cx_task *next_ready;
+    cx_task *prev_all, *next_all;
+    cx_taskgroup *group;     /* the group that owns it, or NULL */
+    cx_task *next_in_group;
+    void *slot;              /* its stack's memory */
+};
+
+/* The running task, or NULL; raises cx_RuntimeError naming `what` when none. */
+cx_task *cx__async_task(const char *what);
+/* Suspends the running task until cx__task_wake.  Returns false when a
+ * cancellation woke it (only if `cancellable`): undo the wait, then
+ * cx__task_raise_cancelled.  Wakes may be spurious: wait in a loop. */
+bool cx__task_park(bool cancellable);
+/* Makes a parked task ready (no effect otherwise). */
+void cx__task_wake(cx_task *t);
+/* Raises the pending cancellation if there is one. */
+void cx__task_checkpoint(cx_task *t);
+_Noreturn void cx__task_raise_cancelled(cx_task *t);
+/* asyncio's Task.uncancel(): one cancellation request fewer; returns how
+ * many remain. */
+int cx__task_uncancel(cx_task *t);
+/* Frees a finished task's memory (its group's exit does this). */
+void cx__task_free(cx_task *t);
+
+uv_loop_t *cx__async_loop(void);
+uint64_t cx__async_now(void);
+void cx__deadline_add(cx__deadline *d, uint64_t at);
+void cx__deadline_remove(cx__deadline *d);
+
+/* The task group hears of its tasks' ends. */
+void cx__taskgroup_task_done(cx_taskgroup *g, cx_task *t);
+
+/* An error built (not raised) with the caller owning it. */
+cx_error *cx__async_error(const cx_type *t, const char *fmt, ...) CX__PRINTF(2, 3);
+/* Raises e (owned by the caller, who gives up its reference) as `raise e`. */
+_Noreturn void cx__async_throw_owned(cx_error *e);
+/* Raises the OSError subclass for a libuv error code. */
+_Noreturn void cx__async_raise_uv(int status, const char *fmt, ...) CX__PRINTF(2, 3);
+
+#endif

@@ -1,0 +1,2 @@
+/* Non-blocking PostgreSQL: written next. */
+#include "internal.h"

@@ -1,0 +1,430 @@
+/* Tasks on a libuv loop: spawning, the ready queue, parking and waking,
+ * cancellation, sleeping, awaiting, and cx_run's whole life of a loop.
+ *
+ * A task is a stackful coroutine with its own frame chain (cx__state),
+ * swapped with the loop's at each switch exactly as a generator's is.  A task
+ * may suspend while it runs a generator (an async generator, an
+ * @asynccontextmanager): it then resumes on that generator's coroutine. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sched.h"
+
+static __thread cx__sched *sched;    /* the loop running on this thread */
+static __thread cx_task *running;    /* the task running, NULL in the loop */
+
+/* Out of line so the thread-local is read afresh after a switch. */
+__attribute__((noinline)) static cx_task *running_task(void) { return running; }
+__attribute__((noinline)) static void set_running(cx_task *t) { running = t; }
+
+cx_task *cx_current_task(void) { return running_task(); }
+uv_loop_t *cx__async_loop(void) { return &sched->loop; }
+
+cx_task *cx__async_task(const char *what)
+{
+    cx_task *t = running_task();
+    if (!t)
+        cx_raise(&cx_RuntimeError, "%s: not inside a task (run it from cx_run or cx_spawn)",
+                 what);
+    return t;
+}
+
+/* ---- errors ---- */
+
+cx_error *cx__async_error(const cx_type *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cx_error *e = cx__error_new(__FILE__, __LINE__, "cx-async", t, fmt, ap);
+    va_end(ap);
+    return e;
+}
+
+static void unref_error(void *e) { cx_error_unref(e); }
+
+void cx__async_throw_owned(cx_error *e)
+{
+    cx_scope {
+        cx_defer(unref_error, e);
+        cx_throw(e);
+    }
+    abort(); /* not reached: cx_throw raises */
+}
+
+void cx__async_raise_uv(int status, const char *fmt, ...)
+{
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    /* libuv's codes are negated errno values on Unix. */
+    cx_raise_errno(-status, "%s", what);
+}
+
+/* ---- switching ---- */
+
+static void swap_state(cx_task *t)
+{
+    cx__state *s = cx__state_get();
+    cx__state mine = *s;
+    *s = t->other;
+    t->other = mine;
+}
+
+
+/* Without guard pages an overflow is found only after the fact; a task this
+ * close to its stack's end is stopped before it corrupts its neighbour. */
+static void stack_check(cx_task *t)
+{
+    char here;
+    if ((size_t)(&here - (char *)t->slot) < 1024 && t->coro == cx__coro_current()) {
+        static const char msg[] = "cx: task stack nearly exhausted, raise it with "
+                                  "cx_async_set_stack_size()\n";
+        if (write(2, msg, sizeof msg - 1) < 0)
+            abort();
+        abort();
+    }
+}
+
+/* From the running task to the loop; returns when the task is resumed. */
+static void suspend(cx_task *t)
+{
+    stack_check(t);
+    t->resume_at = cx__coro_current();
+    swap_state(t);
+    cx__coro_switch(t->resume_at, t->s->loop_coro);
+}
+
+static void task_freed_slot(cx_task *t);
+
+/* From the loop into t, until t suspends or ends. */
+static void resume(cx__sched *s, cx_task *t)
+{
+    t->status = CX__TASK_RUNNING;
+    set_running(t);
+    cx__coro_set_current(t->resume_at);
+    swap_state(t);
+    cx__coro_switch(s->loop_coro, t->resume_at);
+    set_running(NULL);
+    cx__coro_set_current(s->loop_coro);
+    if (t->status == CX__TASK_DONE && t->released)
+        task_freed_slot(t);
+}
+
+static void on_idle(uv_idle_t *h);
+
+void cx__task_wake(cx_task *t)
+{
+    if (t->queued || (t->status != CX__TASK_PARKED && t->status != CX__TASK_NEW))
+        return;
+    cx__sched *s = t->s;
+    t->queued = true;
+    t->next_ready = NULL;
+    if (s->ready_tail)
+        s->ready_tail->next_ready = t;
+    else
+        s->ready_head = t;
+    s->ready_tail = t;
+    if (s->nready++ == 0)
+        uv_idle_start(&s->idle, on_idle);
+}
+
+/* The tasks ready when this round began run once each; tasks they wake wait
+ * for the next round, so I/O is polled between rounds. */
+static void on_idle(uv_idle_t *h)
+{
+    cx__sched *s = h->data;
+    size_t n = s->nready;
+    while (n-- && s->ready_head) {
+        cx_task *t = s->ready_head;
+        s->ready_head = t->next_ready;
+        if (!s->ready_head)
+            s->ready_tail = NULL;
+        s->nready--;
+        t->queued = false;
+        resume(s, t);
+    }
+    if (!s->nready)
+        uv_idle_stop(&s->idle);
+    if (s->main_done && s->live == 0)
+        uv_stop(&s->loop);
+}
+
+bool cx__task_park(bool cancellable)
+{
+    cx_task *t = running_task();
+    t->status = CX__TASK_PARKED;
+    t->park_cancellable = cancellable;
+    suspend(t);
+    return !(cancellable && t->must_cancel);
+}
+
+void cx__task_raise_cancelled(cx_task *t)
+{
+    t->must_cancel = false;
+    cx_raise(&cx_CancelledError, "%s", "");
+}
+
+void cx__task_checkpoint(cx_task *t)
+{
+    if (t->must_cancel)
+        cx__task_raise_cancelled(t);
+}
+
+int cx__task_uncancel(cx_task *t)
+{
+    if (t->cancel_requests > 0)
+        t->cancel_requests--;
+    return t->cancel_requests;
+}
+
+void cx_task_cancel(cx_task *t)
+{
+    if (!t || t->status == CX__TASK_DONE)
+        return;
+    t->cancel_requests++;
+    if (t->must_cancel)
+        return;
+    t->must_cancel = true;
+    if (t->status == CX__TASK_PARKED && t->park_cancellable)
+        cx__task_wake(t);
+}
+
+bool cx_task_done(const cx_task *t) { return t->status == CX__TASK_DONE; }
+
+/* ---- a task's life ---- */
+
+static void task_body(void *p)
+{
+    cx_task *t = p;
+    cx__task_checkpoint(t); /* cancelled before it started */
+    t->fn(t->arg);
+}
+
+static void cancel_all(cx__sched *s)
+{
+    for (cx_task *t = s->all; t; t = t->next_all)
+        if (!t->is_main)
+            cx_task_cancel(t);
+}
+
+static void task_ended(cx_task *t)
+{
+    cx__sched *s = t->s;
+    t->status = CX__TASK_DONE;
+    s->live--;
+    if (t->waiter)
+        cx__task_wake(t->waiter);
+    if (t->group)
+        cx__taskgroup_task_done(t->group, t);
+    if (t->is_main) {
+        s->main_done = true;
+        cancel_all(s); /* asyncio.run: what main left running is cancelled */
+    }
+    if (s->main_done && s->live == 0)
+        uv_stop(&s->loop);
+}
+
+static void task_main(void *p)
+{
+    cx_task *t = p;
+    t->error = cx_protect(task_body, t);
+    task_ended(t);
+    suspend(t);
+    abort(); /* a finished task is never resumed */
+}
+
+static cx_task *task_new(cx__sched *s, void (*fn)(void *), void *arg)
+{
+    char *slot = cx__slot_take(&s->slots);
+    if (!slot)
+        cx_raise(&cx_MemoryError, "cx_spawn: no memory for a task stack");
+    size_t tsize = (sizeof(cx_task) + 63) & ~(size_t)63;
+    cx_task *t = (cx_task *)(slot + s->slots.slot_size - tsize);
+    memset(t, 0, sizeof *t);
+    t->s = s;
+    t->slot = slot;
+    t->fn = fn;
+    t->arg = arg;
+    t->status = CX__TASK_NEW;
+    t->coro = cx__coro_new_on(slot, s->slots.slot_size - tsize, task_main, t);
+    t->resume_at = t->coro;
+    t->next_all = s->all;
+    if (s->all)
+        s->all->prev_all = t;
+    s->all = t;
+    s->live++;
+    cx__task_wake(t);
+    return t;
+}
+
+static void task_unlink(cx_task *t)
+{
+    cx__sched *s = t->s;
+    if (t->prev_all)
+        t->prev_all->next_all = t->next_all;
+    else
+        s->all = t->next_all;
+    if (t->next_all)
+        t->next_all->prev_all = t->prev_all;
+}
+
+static void task_freed_slot(cx_task *t)
+{
+    cx__sched *s = t->s;
+    task_unlink(t);
+    cx_error_unref(t->error);
+    cx__coro_free(t->coro);
+    cx__slot_give(&s->slots, t->slot);
+}
+
+void cx__task_free(cx_task *t)
+{
+    t->released = true;
+    if (t->status == CX__TASK_DONE && t != running_task())
+        task_freed_slot(t);
+}
+
+cx_task *cx_spawn(void (*fn)(void *), void *arg)
+{
+    cx_task *me = cx__async_task("cx_spawn");
+    return task_new(me->s, fn, arg);
+}
+
+void cx_await_task(cx_task *t)
+{
+    cx_task *me = cx__async_task("cx_await_task");
+    if (t == me)
+        cx_raise(&cx_RuntimeError, "cx_await_task: a task cannot await itself");
+    if (t->waiter)
+        cx_raise(&cx_RuntimeError, "cx_await_task: the task is already awaited");
+    while (t->status != CX__TASK_DONE) {
+        t->waiter = me;
+        if (!cx__task_park(true)) {
+            t->waiter = NULL;
+            cx_task_cancel(t);
+            if (!t->group)
+                cx__task_free(t);
+            cx__task_raise_cancelled(me);
+        }
+    }
+    t->waiter = NULL;
+    cx_error *e = cx_error_ref(t->error);
+    if (!t->group)
+        cx__task_free(t);
+    if (e)
+        cx__propagate(e);
+}
+
+/* ---- sleeping ---- */
+
+typedef struct {
+    cx__deadline d;
+    cx_task *t;
+} sleeper;
+
+static void sleep_fire(cx__deadline *d) { cx__task_wake(((sleeper *)d)->t); }
+
+void cx_sleep(double seconds)
+{
+    cx_task *t = cx__async_task("cx_sleep");
+    if (isnan(seconds))
+        cx_raise(&cx_ValueError, "cx_sleep: seconds is NaN");
+    cx__task_checkpoint(t);
+    if (seconds <= 0) {
+        t->status = CX__TASK_PARKED;
+        cx__task_wake(t);
+        if (!cx__task_park(true))
+            cx__task_raise_cancelled(t);
+        return;
+    }
+    sleeper sl = {.d = {.index = CX__NOT_QUEUED, .fire = sleep_fire}, .t = t};
+    double ns = seconds * 1e9;
+    uint64_t now = cx__async_now();
+    cx__deadline_add(&sl.d, ns >= (double)(UINT64_MAX - now) ? UINT64_MAX : now + (uint64_t)ns);
+    while (sl.d.index != CX__NOT_QUEUED) {
+        if (!cx__task_park(true)) {
+            cx__deadline_remove(&sl.d);
+            cx__task_raise_cancelled(t);
+        }
+    }
+}
+
+/* ---- cx_run ---- */
+
+static void close_any(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+/* Every task ended: report the failures nobody retrieved, free them all. */
+static void free_tasks(cx__sched *s)
+{
+    while (s->all) {
+        cx_task *t = s->all;
+        if (!t->is_main && !t->released && !t->group && t->error &&
+            !cx_error_is(t->error, &cx_CancelledError)) {
+            fputs("cx: task exception was never retrieved\n", stderr);
+            cx_error_print(t->error, stderr);
+        }
+        task_freed_slot(t);
+    }
+}
+
+cx_error *cx_run(void (*main)(void *), void *arg)
+{
+    if (sched)
+        cx_raise(&cx_RuntimeError, "cx_run: a loop is already running on this thread");
+    cx__sched *s = cx_malloc(sizeof *s);
+    memset(s, 0, sizeof *s);
+    int rc = uv_loop_init(&s->loop);
+    if (rc < 0) {
+        cx_free(s);
+        cx__async_raise_uv(rc, "cx_run: uv_loop_init");
+    }
+    cx__slots_init(&s->slots);
+    uv_idle_init(&s->loop, &s->idle);
+    s->idle.data = s;
+    cx__timers_init(s);
+    s->loop_coro = cx__coro_current();
+    sched = s;
+
+    cx_error *result = NULL;
+    s->main = task_new(s, main, arg);
+    s->main->is_main = true;
+    uv_run(&s->loop, UV_RUN_DEFAULT);
+    if (!s->main_done || s->live) {
+        /* Every task waits on something that can never happen. */
+        bool deadlock = !s->main_done;
+        cancel_all(s);
+        cx_task_cancel(s->main);
+        uv_run(&s->loop, UV_RUN_DEFAULT);
+        if (s->live) {
+            fputs("cx: cx_run: tasks that ignore cancellation are still waiting\n", stderr);
+            abort();
+        }
+        if (deadlock) {
+            cx_error_unref(s->main->error);
+            s->main->error = cx__async_error(&cx_RuntimeError,
+                "cx_run: deadlock: every task is waiting and nothing can wake them");
+        }
+    }
+    result = s->main->error;
+    s->main->error = NULL;
+    free_tasks(s);
+
+    uv_walk(&s->loop, close_any, NULL);
+    uv_run(&s->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&s->loop);
+    cx__timers_fini(s);
+    cx__slots_release(&s->slots);
+    sched = NULL;
+    cx_free(s);
+    return result;
+}

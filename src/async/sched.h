@@ -1,0 +1,42 @@
+/* The scheduler's own state (sched.c, stacks.c, timers.c). */
+#ifndef CX_ASYNC_SCHED_H
+#define CX_ASYNC_SCHED_H
+
+#include "internal.h"
+
+typedef struct cx__slots {
+    size_t slot_size;
+    char **chunks;
+    size_t nchunks, cap;
+    char *next;      /* the next never-used slot of the newest chunk */
+    size_t left;
+    void *free;      /* slots given back */
+} cx__slots;
+
+void cx__slots_init(cx__slots *p);
+void *cx__slot_take(cx__slots *p);
+void cx__slot_give(cx__slots *p, void *slot);
+void cx__slots_release(cx__slots *p);
+
+struct cx__sched {
+    uv_loop_t loop;
+    uv_timer_t timer;         /* fires for the earliest deadline */
+    uv_idle_t idle;           /* runs the ready tasks while there are some */
+    cx__coro *loop_coro;      /* the context the loop runs on */
+    cx_task *ready_head, *ready_tail;
+    size_t nready;
+    cx__deadline **heap;
+    size_t heap_len, heap_cap;
+    uint64_t seq;
+    size_t live;              /* tasks not finished */
+    cx_task *all;             /* every task not yet freed */
+    cx_task *main;
+    bool main_done;
+    cx__slots slots;
+    cx__sched *outer;         /* a loop this one runs inside (another thread's never) */
+};
+
+void cx__timers_init(cx__sched *s);
+void cx__timers_fini(cx__sched *s);
+
+#endif

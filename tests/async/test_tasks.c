@@ -1,0 +1,476 @@
+/* Tasks on a real libuv loop: running, spawning, awaiting, sleeping, and
+ * cancellation raised at the suspension point. */
+#include <math.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <cx/async.h>
+
+#include "harness.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void nothing(void *arg) { (void)arg; }
+
+/* libuv opens process-wide descriptors (its signal lock pipe) the first
+ * time a loop is made: made here, before the harness counts descriptors. */
+__attribute__((constructor)) static void warm_up_libuv(void)
+{
+    cx_error_unref(cx_run(nothing, NULL));
+}
+
+static void set_flag(void *arg) { *(int *)arg = 1; }
+
+TEST(run_returns_null_when_main_finishes)
+{
+    int ran = 0;
+    cx_error *e = cx_run(set_flag, &ran);
+    CHECK(e == NULL);
+    CHECK_EQ(ran, 1);
+}
+
+static void raise_value(void *arg)
+{
+    (void)arg;
+    cx_raise(&cx_ValueError, "bad value");
+}
+
+TEST(run_returns_the_error_main_raised)
+{
+    cx_error *e = cx_run(raise_value, NULL);
+    CHECK(cx_error_is(e, &cx_ValueError));
+    CHECK_STR(cx_error_message(e), "bad value");
+    cx_error_unref(e);
+}
+
+static void nested_run(void *arg)
+{
+    (void)arg;
+    cx_error *e = cx_run(nothing, NULL);
+    cx_error_unref(e);
+}
+
+TEST(run_inside_a_running_loop_raises_runtime_error)
+{
+    cx_error *e = cx_run(nested_run, NULL);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    cx_error_unref(e);
+}
+
+static void spawn_outside(void *arg)
+{
+    (void)arg;
+    cx_spawn(nothing, NULL);
+}
+
+TEST(spawn_outside_a_task_raises_runtime_error)
+{
+    cx_error *e = cx_protect(spawn_outside, NULL);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    cx_error_unref(e);
+}
+
+static void sleep_outside(void *arg)
+{
+    (void)arg;
+    cx_sleep(0.01);
+}
+
+TEST(sleep_outside_a_task_raises_runtime_error)
+{
+    cx_error *e = cx_protect(sleep_outside, NULL);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    cx_error_unref(e);
+}
+
+static void sleep_50ms(void *arg)
+{
+    double t0 = now_s();
+    cx_sleep(0.05);
+    *(double *)arg = now_s() - t0;
+}
+
+TEST(sleep_suspends_for_at_least_the_given_time)
+{
+    double took = 0;
+    cx_error *e = cx_run(sleep_50ms, &took);
+    CHECK(e == NULL);
+    CHECK(took >= 0.05);
+    CHECK(took < 1.0);
+}
+
+static void sleeper_100ms(void *arg)
+{
+    (void)arg;
+    cx_sleep(0.1);
+}
+
+static void many_sleepers(void *arg)
+{
+    cx_task *t[20];
+    double t0 = now_s();
+    for (int i = 0; i < 20; i++)
+        t[i] = cx_spawn(sleeper_100ms, NULL);
+    for (int i = 0; i < 20; i++)
+        cx_await_task(t[i]);
+    *(double *)arg = now_s() - t0;
+}
+
+TEST(sleeping_tasks_run_concurrently)
+{
+    double took = 0;
+    cx_error *e = cx_run(many_sleepers, &took);
+    CHECK(e == NULL);
+    CHECK(took >= 0.1);
+    CHECK(took < 0.5); /* 20 sequential sleeps would take 2 s */
+}
+
+static void append_a(void *arg)
+{
+    (void)arg;
+    th_log("a1");
+    cx_sleep(0);
+    th_log("a2");
+}
+
+static void append_b(void *arg)
+{
+    (void)arg;
+    th_log("b1");
+    cx_sleep(0);
+    th_log("b2");
+}
+
+static void interleave(void *arg)
+{
+    (void)arg;
+    cx_task *a = cx_spawn(append_a, NULL);
+    cx_task *b = cx_spawn(append_b, NULL);
+    th_log("main");
+    cx_await_task(a);
+    cx_await_task(b);
+}
+
+TEST(sleep_zero_lets_the_other_ready_tasks_run)
+{
+    cx_error *e = cx_run(interleave, NULL);
+    CHECK(e == NULL);
+    CHECK_STR(th_trace, "main a1 b1 a2 b2");
+}
+
+static void fail_later(void *arg)
+{
+    (void)arg;
+    cx_sleep(0.01);
+    cx_raise(&cx_KeyError, "missing");
+}
+
+static void await_failing(void *arg)
+{
+    cx_task *t = cx_spawn(fail_later, NULL);
+    cx_try {
+        cx_await_task(t);
+    } cx_except (&cx_KeyError, e) {
+        *(int *)arg = 1;
+    }
+}
+
+TEST(await_raises_what_the_task_raised)
+{
+    int caught = 0;
+    cx_error *e = cx_run(await_failing, &caught);
+    CHECK(e == NULL);
+    CHECK_EQ(caught, 1);
+}
+
+static void compute(void *arg)
+{
+    cx_sleep(0.001);
+    *(int *)arg = 42;
+}
+
+static void await_result(void *arg)
+{
+    cx_task *t = cx_spawn(compute, arg);
+    cx_await_task(t);
+}
+
+TEST(await_returns_after_the_task_finished)
+{
+    int v = 0;
+    cx_error *e = cx_run(await_result, &v);
+    CHECK(e == NULL);
+    CHECK_EQ(v, 42);
+}
+
+static void await_self(void *arg)
+{
+    (void)arg;
+    cx_await_task(cx_current_task());
+}
+
+TEST(await_on_itself_raises_runtime_error)
+{
+    cx_error *e = cx_run(await_self, NULL);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    cx_error_unref(e);
+}
+
+static void log_exit(void *arg)
+{
+    th_log("exit:%s", (const char *)arg);
+}
+
+static void sleep_long_in_scope(void *arg)
+{
+    (void)arg;
+    cx_scope {
+        cx_defer(log_exit, "defer");
+        cx_try {
+            cx_sleep(10);
+            th_log("not-reached");
+        } cx_finally {
+            th_log("finally");
+        }
+    }
+}
+
+static void cancel_sleeper(void *arg)
+{
+    cx_task *t = cx_spawn(sleep_long_in_scope, NULL);
+    cx_sleep(0.01);
+    cx_task_cancel(t);
+    cx_try {
+        cx_await_task(t);
+    } cx_except (&cx_CancelledError, e) {
+        *(int *)arg = 1;
+    }
+}
+
+TEST(cancel_raises_cancelled_error_at_the_suspension_point_and_runs_cleanups)
+{
+    int cancelled = 0;
+    double t0 = now_s();
+    cx_error *e = cx_run(cancel_sleeper, &cancelled);
+    CHECK(e == NULL);
+    CHECK_EQ(cancelled, 1);
+    CHECK_STR(th_trace, "finally exit:defer");
+    CHECK(now_s() - t0 < 5);
+}
+
+static void never_runs(void *arg)
+{
+    (void)arg;
+    th_log("ran");
+}
+
+static void cancel_before_start(void *arg)
+{
+    (void)arg;
+    cx_task *t = cx_spawn(never_runs, NULL);
+    cx_task_cancel(t);
+    cx_try {
+        cx_await_task(t);
+    } cx_except (&cx_CancelledError, e) {
+        th_log("cancelled");
+    }
+}
+
+TEST(cancel_before_the_task_starts_means_it_never_runs)
+{
+    cx_error *e = cx_run(cancel_before_start, NULL);
+    CHECK(e == NULL);
+    CHECK_STR(th_trace, "cancelled");
+}
+
+static void catch_cancel_and_go_on(void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_sleep(10);
+    } cx_except (&cx_CancelledError, e) {
+        th_log("caught");
+    }
+    cx_sleep(0.001); /* a task may go on after catching it */
+    th_log("after");
+}
+
+static void cancel_caught(void *arg)
+{
+    (void)arg;
+    cx_task *t = cx_spawn(catch_cancel_and_go_on, NULL);
+    cx_sleep(0.005);
+    cx_task_cancel(t);
+    cx_await_task(t);
+    th_log("awaited");
+}
+
+TEST(a_task_that_catches_cancelled_error_continues)
+{
+    cx_error *e = cx_run(cancel_caught, NULL);
+    CHECK(e == NULL);
+    CHECK_STR(th_trace, "caught after awaited");
+}
+
+static void cancel_finished(void *arg)
+{
+    (void)arg;
+    cx_task *t = cx_spawn(nothing, NULL);
+    cx_sleep(0.001);
+    CHECK(cx_task_done(t));
+    cx_task_cancel(t);
+    cx_await_task(t); /* finished normally: no error */
+}
+
+TEST(cancel_of_a_finished_task_has_no_effect)
+{
+    cx_error *e = cx_run(cancel_finished, NULL);
+    CHECK(e == NULL);
+}
+
+static void self_cancel(void *arg)
+{
+    (void)arg;
+    cx_task_cancel(cx_current_task());
+    th_log("still-running");
+    cx_sleep(0);
+    th_log("not-reached");
+}
+
+TEST(cancel_of_the_running_task_raises_at_its_next_suspension)
+{
+    cx_error *e = cx_run(self_cancel, NULL);
+    CHECK(cx_error_is(e, &cx_CancelledError));
+    CHECK_STR(th_trace, "still-running");
+    cx_error_unref(e);
+}
+
+static void waiter_task(void *arg)
+{
+    cx_await_task(arg);
+}
+
+static void cancel_awaiter(void *arg)
+{
+    (void)arg;
+    cx_task *inner = cx_spawn(sleep_long_in_scope, NULL);
+    cx_task *outer = cx_spawn(waiter_task, inner);
+    cx_sleep(0.01);
+    cx_task_cancel(outer);
+    cx_try {
+        cx_await_task(outer);
+    } cx_except (&cx_CancelledError, e) {
+        th_log("outer-cancelled");
+    }
+    cx_sleep(0.01);
+}
+
+TEST(cancelling_an_awaiting_task_cancels_the_awaited_one)
+{
+    cx_error *e = cx_run(cancel_awaiter, NULL);
+    CHECK(e == NULL);
+    CHECK_STR(th_trace, "finally exit:defer outer-cancelled"); /* the awaited task ran its cleanups */
+}
+
+static void forever(void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_sleep(1e6);
+    } cx_finally {
+        th_log("cleanup");
+    }
+}
+
+static void leave_running(void *arg)
+{
+    (void)arg;
+    cx_spawn(forever, NULL);
+    cx_sleep(0.001);
+}
+
+TEST(run_cancels_the_tasks_main_left_running)
+{
+    double t0 = now_s();
+    cx_error *e = cx_run(leave_running, NULL);
+    CHECK(e == NULL);
+    CHECK_STR(th_trace, "cleanup");
+    CHECK(now_s() - t0 < 5);
+}
+
+static void fail_silently(void *arg)
+{
+    (void)arg;
+    cx_raise(&cx_IndexError, "nobody saw this");
+}
+
+static void spawn_and_forget(void *arg)
+{
+    (void)arg;
+    cx_spawn(fail_silently, NULL);
+    cx_sleep(0.001);
+}
+
+static void run_forgetful(void *arg)
+{
+    (void)arg;
+    cx_error *e = cx_run(spawn_and_forget, NULL);
+    exit(e ? 3 : 0);
+}
+
+TEST(run_reports_a_failed_task_nobody_awaited)
+{
+    char *err = NULL;
+    int status = th_run_child(run_forgetful, NULL, &err);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(strstr(err, "task exception was never retrieved") != NULL);
+    CHECK(strstr(err, "IndexError: nobody saw this") != NULL);
+    free(err);
+}
+
+static void sleep_nan(void *arg)
+{
+    (void)arg;
+    cx_sleep(NAN);
+}
+
+TEST(sleep_with_nan_raises_value_error)
+{
+    cx_error *e = cx_run(sleep_nan, NULL);
+    CHECK(cx_error_is(e, &cx_ValueError));
+    cx_error_unref(e);
+}
+
+static void wait_for_nothing(void *arg)
+{
+    (void)arg;
+    cx_task *t = cx_spawn(waiter_task, cx_current_task());
+    cx_await_task(t); /* t awaits us, we await t */
+}
+
+TEST(run_reports_a_deadlock_as_runtime_error)
+{
+    cx_error *e = cx_run(wait_for_nothing, NULL);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    CHECK(strstr(cx_error_message(e), "deadlock") != NULL);
+    cx_error_unref(e);
+}
+
+static void run_twice_main(void *arg)
+{
+    (*(int *)arg)++;
+    cx_sleep(0.001);
+}
+
+TEST(run_can_run_again_after_a_loop_ended)
+{
+    int n = 0;
+    CHECK(cx_run(run_twice_main, &n) == NULL);
+    CHECK(cx_run(run_twice_main, &n) == NULL);
+    CHECK_EQ(n, 2);
+}
