@@ -10,7 +10,7 @@ trap 'rm -rf "$work"' EXIT
 n=0
 for page in "$dir"/*.3; do
     name=$(basename "$page" .3)
-    MANWIDTH=80 MAN_KEEP_FORMATTING=0 man --warnings=all -l "$page" > "$work/out" 2> "$work/err" || {
+    MANWIDTH=80 man --warnings=all -l "$page" > "$work/out" 2> "$work/err" || {
         echo "$page: man -l failed" >&2; cat "$work/err" >&2; exit 1; }
     if [ -s "$work/err" ]; then
         echo "$page: warnings:" >&2; cat "$work/err" >&2; exit 1
