@@ -18,6 +18,9 @@ typedef void bench_fn(long n);
  * "uses" a value. */
 void bench_touch(void *p);
 extern volatile long bench_sink;
+/* Set by a case whose run failed (what failed, for the table); the driver
+ * then prints the row as failed, never a figure. */
+extern const char *bench_failure;
 
 /* ---- C (cases_c.c) ---- */
 bench_fn c_with_trivial, c_defer_one, c_mutex_with, c_open_close_devnull;

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -150,11 +151,13 @@ static double now_ns(void)
     return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
+/* NAN when the run failed (bench_failure says why). */
 static double time_c(bench_fn *fn, long n)
 {
     double t0 = now_ns();
     fn(n);
-    return now_ns() - t0;
+    double t = now_ns() - t0;
+    return bench_failure ? NAN : t;
 }
 
 /* ---- the python3 peer process ---- */
@@ -252,6 +255,10 @@ static double count_allocs(bench_fn *fn, long n)
     cx_set_allocator(count_malloc, count_realloc, free);
     fn(n);
     cx_set_allocator(NULL, NULL, NULL);
+    if (bench_failure) {
+        bench_failure = NULL;
+        return -1;
+    }
     return (double)alloc_count / (double)n;
 }
 
@@ -278,6 +285,8 @@ static int rss_child(const char *impl, long n)
             long before = status_kib("VmRSS");
             rows[i].run(n);
             long peak = status_kib("VmHWM");
+            if (bench_failure)
+                return 1;
             printf("%.3f\n", (double)(peak - before) / (double)n);
             return 0;
         }
@@ -299,6 +308,29 @@ static double rss_c(const row *r, long n)
     return v;
 }
 
+/* ---- the process every row runs in ---- */
+
+/* glibc skips atomic instructions in locks, malloc and stdio while a process
+ * has a single thread.  Locks matter only in programs with threads, so the
+ * whole run has a second thread alive (parked): every C, C++ and cx row pays
+ * what it pays in a threaded program. */
+static void *parked(void *arg)
+{
+    (void)arg;
+    for (;;)
+        pause();
+    return NULL;
+}
+
+static void park_a_thread(void)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, parked, NULL) != 0) {
+        fputs("cx-bench: cannot start the parked thread\n", stderr);
+        exit(2);
+    }
+}
+
 /* ---- measuring ---- */
 
 static bool available(const row *r) { return !r->missing && !r->failed; }
@@ -306,8 +338,14 @@ static bool available(const row *r) { return !r->missing && !r->failed; }
 /* One timed run of r at its n; NAN when it failed. */
 static double sample(row *r)
 {
-    if (r->run)
-        return time_c(r->run, r->n);
+    if (r->run) {
+        double t = time_c(r->run, r->n);
+        if (isnan(t)) {
+            r->failed = bench_failure;
+            bench_failure = NULL;
+        }
+        return t;
+    }
     const char *why = NULL;
     double t = python_ask("run", r, (double)r->n, &why);
     if (isnan(t))
@@ -326,6 +364,11 @@ static void calibrate(row *r)
         long n = 1;
         for (;;) {
             double t = time_c(r->run, n);
+            if (isnan(t)) {
+                r->failed = bench_failure;
+                bench_failure = NULL;
+                return;
+            }
             if (t >= opt.budget_ns || n >= 1L << 32)
                 break;
             double grow = opt.budget_ns / (t > 1 ? t : 1) * 1.2;
@@ -611,6 +654,8 @@ int main(int argc, char **argv)
         return 2;
     }
     python_start();
+    if (!getenv("CX_BENCH_SINGLE_THREAD"))
+        park_a_thread();
 
     printf("cx-bench: %d repetitions per row, median (min, max); %s\n", opt.reps,
            opt.smoke ? "SMOKE RUN: tiny counts, figures mean nothing"

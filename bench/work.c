@@ -2,6 +2,7 @@
 #include "bench.h"
 
 volatile long bench_sink;
+const char *bench_failure;
 
 __attribute__((noinline)) void bench_touch(void *p)
 {
