@@ -32,9 +32,7 @@
 
 #include <stdint.h>
 
-#include "contextlib.h"
-#include "gen.h"
-#include "with.h"
+#include "cx.h"
 
 #ifdef __cplusplus
 extern "C" {

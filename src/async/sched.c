@@ -34,11 +34,12 @@ cx_task *cx__async_task(const char *what)
 
 /* ---- errors ---- */
 
-cx_error *cx__async_error(const cx_type *t, const char *fmt, ...)
+cx_error *cx__async_error_at(const char *file, int line, const char *func, const cx_type *t,
+                             const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    cx_error *e = cx__error_new(__FILE__, __LINE__, "cx-async", t, fmt, ap);
+    cx_error *e = cx__error_new(file, line, func, t, fmt, ap);
     va_end(ap);
     return e;
 }
