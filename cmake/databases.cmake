@@ -29,6 +29,8 @@ endfunction()
 
 cx_db_library(cx_sqlite cx-sqlite sqlite PkgConfig::CX_SQLITE3)
 add_library(cx::sqlite ALIAS cx_sqlite)
+cx_db_library(cx_pg cx-pg pg PkgConfig::CX_LIBPQ)
+add_library(cx::pg ALIAS cx_pg)
 
 if(NOT CX_TESTS)
   return()
@@ -82,3 +84,7 @@ set_tests_properties(pg_server.start PROPERTIES
   FIXTURES_SETUP pg_server LABELS "pg_server" TIMEOUT 120)
 set_tests_properties(pg_server.stop PROPERTIES
   FIXTURES_CLEANUP pg_server LABELS "pg_server" TIMEOUT 120)
+
+cx_db_tests(pg cx_pg)
+set_tests_properties(${CX_DB_TESTS_pg} PROPERTIES
+  FIXTURES_REQUIRED pg_server ENVIRONMENT "CX_PG_ENV=${CX_PG_ENV_FILE}")

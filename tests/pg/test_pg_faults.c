@@ -1,0 +1,302 @@
+/* cx-pg when things go wrong for real: unreachable and silent servers,
+ * passwords in failing conninfos, a server stopped with
+ * `pg_ctl stop -m immediate` mid-transaction, and the test server script. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "server.h"
+
+static cx_error *connect_error(const char *conninfo)
+{
+    cx_error *volatile got = NULL;
+    cx_try {
+        cx_with (PGconn *c, cx_pg_connect(conninfo))
+            (void)c;
+    } cx_except_any (e) {
+        got = cx_error_ref(e);
+    }
+    CHECK(got != NULL);
+    return got;
+}
+
+/* A TCP port that accepts connections (the kernel completes the handshake)
+ * and never says a word: without a timeout a client waits forever. */
+static int silent_listener(int *port)
+{
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK(s >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    CHECK_EQ(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    CHECK_EQ(listen(s, 8), 0);
+    socklen_t len = sizeof a;
+    CHECK_EQ(getsockname(s, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return s;
+}
+
+/* ---- unreachable servers fail fast ---- */
+
+TEST(connect_to_a_socket_directory_without_a_server_raises_operational_error_at_once)
+{
+    double t0 = pg_now();
+    cx_error *e = connect_error("host=/nonexistent-cx-socket-dir port=5432 dbname=x");
+    CHECK(pg_now() - t0 < 2.0);
+    CHECK(cx_error_type(e) == &cx_OperationalError);
+    CHECK(strncmp(cx_error_message(e), "connect: ", 9) == 0);
+    CHECK(strstr(cx_error_message(e), "No such file or directory") != NULL);
+    CHECK(cx_pg_error_sqlstate(e) == NULL);
+    cx_error_unref(e);
+}
+
+TEST(connect_to_a_silent_server_times_out_with_the_conninfo_timeout)
+{
+    int port;
+    int s = silent_listener(&port);
+    char conninfo[128];
+    snprintf(conninfo, sizeof conninfo, "host=127.0.0.1 port=%d connect_timeout=2 sslmode=disable",
+             port);
+    double t0 = pg_now();
+    cx_error *e = connect_error(conninfo);
+    double took = pg_now() - t0;
+    close(s);
+    CHECK(took >= 1.5 && took < 6.0);
+    CHECK(cx_error_type(e) == &cx_OperationalError);
+    CHECK(strstr(cx_error_message(e), "timeout expired") != NULL);
+    cx_error_unref(e);
+}
+
+TEST(connect_to_a_silent_server_honours_pgconnect_timeout)
+{
+    int port;
+    int s = silent_listener(&port);
+    char conninfo[128];
+    snprintf(conninfo, sizeof conninfo, "host=127.0.0.1 port=%d sslmode=disable", port);
+    setenv("PGCONNECT_TIMEOUT", "2", 1);
+    double t0 = pg_now();
+    cx_error *e = connect_error(conninfo);
+    double took = pg_now() - t0;
+    close(s);
+    CHECK(took >= 1.5 && took < 6.0);
+    CHECK(cx_error_type(e) == &cx_OperationalError);
+    cx_error_unref(e);
+}
+
+TEST(connect_to_a_silent_server_gives_up_after_the_default_ten_seconds)
+{
+    int port;
+    int s = silent_listener(&port);
+    char conninfo[128];
+    snprintf(conninfo, sizeof conninfo, "host=127.0.0.1 port=%d sslmode=disable", port);
+    unsetenv("PGCONNECT_TIMEOUT");
+    double t0 = pg_now();
+    cx_error *e = connect_error(conninfo);
+    double took = pg_now() - t0;
+    close(s);
+    CHECK(took >= 9.0 && took < 16.0);
+    CHECK(strstr(cx_error_message(e), "timeout expired") != NULL);
+    cx_error_unref(e);
+}
+
+/* ---- passwords never appear in error text ---- */
+
+static void check_hidden(cx_error *e, const char *password)
+{
+    CHECK(strstr(cx_error_message(e), password) == NULL);
+    char *printed = th_printed(e);
+    CHECK(strstr(printed, password) == NULL);
+    free(printed);
+}
+
+TEST(wrong_password_raises_operational_error_without_the_password)
+{
+    pg_env();
+    char conninfo[600];
+    snprintf(conninfo, sizeof conninfo, "host=%s port=%s user=%s dbname=%s password=Hunter2-wrong",
+             getenv("PGHOST"), getenv("PGPORT"), getenv("CX_PG_SECRET_USER"),
+             getenv("PGDATABASE"));
+    cx_error *e = connect_error(conninfo);
+    CHECK(cx_error_type(e) == &cx_OperationalError);
+    CHECK(strstr(cx_error_message(e), "password authentication failed") != NULL);
+    check_hidden(e, "Hunter2-wrong");
+    cx_error_unref(e);
+}
+
+TEST(right_password_connects_to_the_password_role)
+{
+    pg_env();
+    char conninfo[600];
+    snprintf(conninfo, sizeof conninfo, "host=%s port=%s user=%s dbname=%s password=%s",
+             getenv("PGHOST"), getenv("PGPORT"), getenv("CX_PG_SECRET_USER"),
+             getenv("PGDATABASE"), getenv("CX_PG_SECRET_PASSWORD"));
+    cx_with (PGconn *c, cx_pg_connect(conninfo))
+        CHECK_STR(PQuser(c), getenv("CX_PG_SECRET_USER"));
+}
+
+TEST(a_failing_uri_with_a_password_never_shows_it)
+{
+    cx_error *e = connect_error("postgresql://bob:S3cr3t-in-uri@/db?host=/nonexistent-cx-dir");
+    CHECK(cx_error_type(e) == &cx_OperationalError);
+    check_hidden(e, "S3cr3t-in-uri");
+    cx_error_unref(e);
+}
+
+TEST(a_malformed_conninfo_with_a_password_never_shows_it)
+{
+    /* libpq's own message would quote the unparsable rest of the string. */
+    cx_error *e = connect_error("host=/tmp password=S3cr3t 'unterminated");
+    CHECK(cx_error_type(e) == &cx_ProgrammingError);
+    check_hidden(e, "S3cr3t");
+    cx_error_unref(e);
+}
+
+TEST(a_password_echoed_by_a_bad_option_value_is_masked)
+{
+    /* The password is reused as another option's value, which libpq quotes. */
+    cx_error *e = connect_error("host=/tmp port=Pw-9x7 password=Pw-9x7");
+    check_hidden(e, "Pw-9x7");
+    CHECK(strstr(cx_error_message(e), "********") != NULL);
+    cx_error_unref(e);
+}
+
+/* ---- a server stopped with pg_ctl stop -m immediate ---- */
+
+static void crash_mid_transaction(void *arg)
+{
+    pg_private *p = arg;
+    cx_with (PGconn *c, cx_pg_connect(p->conninfo))
+    cx_with (cx_pg_transaction(c)) {
+        cx_pg_exec(c, "CREATE TABLE t (x int)", 0, NULL);
+        cx_pg_exec(c, "INSERT INTO t VALUES (1)", 0, NULL);
+        pg_private_crash(p);
+        cx_pg_exec(c, "INSERT INTO t VALUES (2)", 0, NULL);
+        th_log("after the statement;");
+    }
+}
+
+TEST(server_stopped_immediately_mid_transaction_makes_the_next_statement_raise)
+{
+    pg_private p;
+    pg_private_start(&p);
+    double t0 = pg_now();
+    cx_error *e = cx_protect(crash_mid_transaction, &p);
+    double took = pg_now() - t0;
+    pg_private_stop(&p);
+    CHECK(e != NULL);
+    CHECK(cx_error_type(e) == &cx_OperationalError);
+    CHECK(cx_error_context(e) == NULL); /* the exits added no error of their own */
+    CHECK_STR(th_trace, "");
+    CHECK(took < 30.0);
+    cx_error_unref(e);
+}
+
+static void crash_before_commit(void *arg)
+{
+    pg_private *p = arg;
+    cx_with (PGconn *c, cx_pg_connect(p->conninfo))
+    cx_with (cx_pg_transaction(c)) {
+        cx_pg_exec(c, "SELECT 1", 0, NULL);
+        pg_private_crash(p);
+    }
+}
+
+TEST(server_stopped_before_commit_makes_the_commit_raise_operational_error)
+{
+    pg_private p;
+    pg_private_start(&p);
+    cx_error *e = cx_protect(crash_before_commit, &p);
+    pg_private_stop(&p);
+    CHECK(e != NULL);
+    CHECK(cx_error_type(e) == &cx_OperationalError);
+    cx_error_unref(e);
+}
+
+static void crash_in_savepoint(void *arg)
+{
+    pg_private *p = arg;
+    cx_with (PGconn *c, cx_pg_connect(p->conninfo))
+    cx_with (cx_pg_transaction(c))
+    cx_with (cx_pg_transaction(c)) {
+        pg_private_crash(p);
+        cx_pg_exec(c, "SELECT 1", 0, NULL);
+    }
+}
+
+TEST(server_stopped_inside_a_savepoint_unwinds_both_levels_without_new_errors)
+{
+    pg_private p;
+    pg_private_start(&p);
+    cx_error *e = cx_protect(crash_in_savepoint, &p);
+    pg_private_stop(&p);
+    CHECK(cx_error_type(e) == &cx_OperationalError);
+    CHECK(cx_error_context(e) == NULL);
+    cx_error_unref(e);
+}
+
+TEST(connect_after_the_server_stopped_fails_fast)
+{
+    pg_private p;
+    pg_private_start(&p);
+    pg_private_crash(&p);
+    double t0 = pg_now();
+    cx_error *e = connect_error(p.conninfo);
+    CHECK(pg_now() - t0 < 2.0);
+    pg_private_stop(&p);
+    CHECK(cx_error_type(e) == &cx_OperationalError);
+    cx_error_unref(e);
+}
+
+/* ---- the test server script ---- */
+
+TEST(server_script_without_postgresql_fails_with_a_clear_message)
+{
+    char *err = NULL;
+    setenv("PG_BINDIR", "/nonexistent-postgresql/bin", 1);
+    int status = pg_script("start /tmp/cx-pg-never-made", &err);
+    unsetenv("PG_BINDIR");
+    CHECK_EQ(status, 1);
+    CHECK(strstr(err, "no PostgreSQL server") != NULL);
+    CHECK(strstr(err, "postgresql") != NULL);
+    free(err);
+    struct stat st;
+    CHECK(stat("/tmp/cx-pg-never-made", &st) != 0);
+}
+
+TEST(server_script_watchdog_removes_the_server_when_the_watched_process_dies)
+{
+    pid_t child = fork();
+    CHECK(child >= 0);
+    if (child == 0) {
+        pause();
+        _exit(0);
+    }
+    char dir[] = "/tmp/cx-pgwatch-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char args[128];
+    snprintf(args, sizeof args, "start %s %d", dir, (int)child);
+    CHECK_EQ(pg_script(args, NULL), 0);
+    char root[256] = "";
+    char path[128];
+    snprintf(path, sizeof path, "%s/root", dir);
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    CHECK(fgets(root, sizeof root, f) != NULL);
+    fclose(f);
+    root[strcspn(root, "\n")] = '\0';
+    struct stat st;
+    CHECK_EQ(stat(root, &st), 0);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    bool gone = false;
+    for (int i = 0; i < 150 && !gone; i++) {
+        gone = stat(root, &st) != 0 && stat(dir, &st) != 0;
+        if (!gone)
+            usleep(100000);
+    }
+    CHECK(gone);
+}
