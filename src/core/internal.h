@@ -20,8 +20,6 @@ struct cx_error {
     char sqlstate[6];    /* DatabaseError: PostgreSQL's SQLSTATE, or "" */
     cx_error **items;    /* an ExceptionGroup's errors (owned), else NULL */
     size_t nitems;
-    int dbcode;          /* DatabaseError: SQLite's extended result code, or 0 */
-    char sqlstate[6];    /* DatabaseError: PostgreSQL's SQLSTATE, or "" */
     char *msg;           /* inline_msg, or a heap copy when longer */
     char inline_msg[CX__INLINE_MSG];
 };
