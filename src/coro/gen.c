@@ -169,7 +169,11 @@ void *cx_yield(cx_gen *g, void *value)
     if (g->thrown) {
         cx_error *e = g->thrown;
         g->thrown = NULL;
-        cx__propagate(e); /* raised as it is, like generator.throw() */
+        /* As CPython's throw(): raised as it is, except that a generator
+         * suspended inside a handler chains it to the error it handles. */
+        if (cx__state_get()->handling)
+            cx__error_set_context(e, cx__state_get()->handling->err);
+        cx__propagate(e);
     }
     return NULL;
 }

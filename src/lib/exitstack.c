@@ -157,21 +157,18 @@ typedef struct unwinding {
 } unwinding;
 
 /* Runs entries until one raises (returns that error, owned) or none is left
- * (returns NULL).  Each entry runs with the current error being handled, so
- * what it raises chains to exactly that error, as CPython arranges with
- * _fix_exception_context. */
+ * (returns NULL).  As in CPython, entries run while the caller's error is
+ * being handled; fix_context then chains what one raised to the error it was
+ * given. */
 static cx_error *run_entries(unwinding *u)
 {
     cx__jump j;
-    cx__handled node;
     if (CX__SETJMP(j.jb))
         return cx__landed();
     cx__jump_push(&j);
     while (u->s->n) {
         entry *e = &entries(u->s)[--u->s->n];
-        cx__handling_push(&node, u->err);
         bool suppress = call_entry(e, u->err);
-        u->err = cx__handling_pop(&node);
         if (suppress && u->err) {
             cx_error_unref(u->err);
             u->err = NULL;
@@ -185,12 +182,35 @@ static cx_error *run_entries(unwinding *u)
 
 /* The heart of ExitStack.__exit__.  err is borrowed; returns whether the
  * error it was given is suppressed; raises what an entry raised. */
+/* CPython's _fix_exception_context: the link of raised's chain that reaches
+ * `frame` (what the caller handles) is re-pointed at `given`, the error the
+ * entry was given (NULL: none, so no stale context).  A chain that ends before
+ * reaching it is left alone, except when nothing was handled at all: then it
+ * ends at `given`, as nested with statements would chain it (CPython 3.11
+ * loses that link: gh-102201). */
+static void fix_context(cx_error *raised, cx_error *given, cx_error *frame)
+{
+    for (cx_error *e = raised; e; e = cx_error_context(e)) {
+        cx_error *c = cx_error_context(e);
+        if (c == given)
+            return;
+        if (c == frame || !c) {
+            if (c || !frame)
+                cx__error_set_context(e, given);
+            return;
+        }
+    }
+}
+
 static bool unwind(cx_exitstack *s, cx_error *err)
 {
     unwinding u = {s, cx_error_ref(err), false, false};
+    cx_error *frame = cx__handled_error();
     cx_error *raised;
     while ((raised = run_entries(&u))) {
-        u.err = raised; /* its context already holds the one it replaced */
+        fix_context(raised, u.err, frame);
+        cx_error_unref(u.err);
+        u.err = raised;
         u.pending = true;
     }
     if (u.pending)

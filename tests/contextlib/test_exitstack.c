@@ -375,3 +375,32 @@ TEST(exitstack_entries_below_a_raising_exit_still_run)
     CHECK_STR(th_trace, "enter:m exit:m:ok still runs");
     cx_error_unref(e);
 }
+
+/* ---- found by the differential tester (tests/diff) ---- */
+
+static void inner_stack_exit_raises(void *arg)
+{
+    (void)arg;
+    cx_with (cx_exitstack *inner, cx_exitstack_new())
+        cx_exitstack_push(inner, exit_raise_value, NULL);
+}
+
+static void callback_raises_deep_inside(void *arg)
+{
+    (void)arg;
+    cx_with (cx_exitstack *s, cx_exitstack_new()) {
+        cx_exitstack_callback(s, inner_stack_exit_raises, NULL);
+        cx_exitstack_callback(s, raise_key, NULL);
+    }
+}
+
+/* The callback was given the KeyError: what a stack nested inside it raises
+ * chains to that error, as nested with statements would. */
+TEST(exitstack_error_raised_deep_inside_an_entry_chains_to_the_error_it_was_given)
+{
+    cx_error *e = cx_protect(callback_raises_deep_inside, NULL);
+    CHECK(cx_error_is(e, &cx_ValueError));
+    CHECK(cx_error_is(cx_error_context(e), &cx_KeyError));
+    CHECK(cx_error_context(cx_error_context(e)) == NULL);
+    cx_error_unref(e);
+}

@@ -482,3 +482,31 @@ TEST(cm_error_raised_while_closing_after_didnt_stop_chains_it)
     CHECK_STR(cx_error_message(e), "generator didn't stop after throw()");
     cx_error_unref(e);
 }
+
+static void yields_inside_a_handler(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_raise(&cx_KeyError, "handled in the generator");
+    } cx_except (&cx_KeyError, e) {
+        cx_yield(g, NULL);
+    }
+}
+
+static void body_raises_into_a_handler(void *arg)
+{
+    (void)arg;
+    cx_with (cx_contextmanager(yields_inside_a_handler, NULL))
+        cx_raise(&cx_ValueError, "body");
+}
+
+/* CPython's throw() chains the error thrown in to the error the generator
+ * was handling where it is suspended. */
+TEST(cm_body_error_thrown_into_a_generator_inside_a_handler_chains_to_its_error)
+{
+    cx_error *e = cx_protect(body_raises_into_a_handler, NULL);
+    CHECK_STR(cx_error_message(e), "body");
+    CHECK(cx_error_context(e) != NULL);
+    CHECK_STR(cx_error_message(cx_error_context(e)), "handled in the generator");
+    cx_error_unref(e);
+}
