@@ -15,6 +15,10 @@ typedef struct entry {
 } entry;
 
 #define INLINE_ENTRIES 8
+/* A pooled stack keeps grown storage up to this many entries, so a with over
+ * a stack of that size allocates nothing in steady state; beyond it the
+ * storage goes back to the allocator at exit. */
+#define KEPT_ENTRIES 64
 
 struct cx_exitstack {
     size_t n, cap;
@@ -33,6 +37,7 @@ static void pool_drain(void)
     while (pool) {
         cx_exitstack *s = pool;
         pool = s->next;
+        cx__dealloc(s->heap);
         cx__dealloc(s);
     }
 }
@@ -45,13 +50,14 @@ __attribute__((constructor)) static void pool_register(void)
 static cx_exitstack *stack_get(void)
 {
     cx_exitstack *s = pool;
-    if (s)
+    if (s) {
         pool = s->next;
-    else
+    } else {
         s = cx_malloc(sizeof *s);
+        s->cap = INLINE_ENTRIES;
+        s->heap = NULL;
+    }
     s->n = 0;
-    s->cap = INLINE_ENTRIES;
-    s->heap = NULL;
     s->owned = 0;
     return s;
 }
@@ -59,8 +65,11 @@ static cx_exitstack *stack_get(void)
 static void stack_put(void *p)
 {
     cx_exitstack *s = p;
-    cx__dealloc(s->heap);
-    s->heap = NULL;
+    if (s->cap > KEPT_ENTRIES) {
+        cx__dealloc(s->heap);
+        s->heap = NULL;
+        s->cap = INLINE_ENTRIES;
+    }
     if (!pool)
         cx__thread_cache_used();
     s->next = pool;
@@ -88,27 +97,29 @@ static bool make_room(cx_exitstack *s)
     return true;
 }
 
-static void push_entry(cx_exitstack *s, entry e)
+/* The next slot, counted; filled in place (an entry is as big as a manager:
+ * building one aside and copying it costs more than the rest of a push). */
+static entry *push_entry(cx_exitstack *s, int kind)
 {
     if (!make_room(s))
         cx_raise(&cx_MemoryError, "exitstack: no memory for entry %zu", s->n + 1);
-    entries(s)[s->n++] = e;
+    entry *e = &entries(s)[s->n++];
+    e->kind = kind;
+    return e;
 }
 
 void cx_exitstack_push(cx_exitstack *s, bool (*exit)(void *, cx_error *), void *arg)
 {
-    entry e = {.kind = ENTRY_EXIT};
-    e.u.exit.fn = exit;
-    e.u.exit.arg = arg;
-    push_entry(s, e);
+    entry *e = push_entry(s, ENTRY_EXIT);
+    e->u.exit.fn = exit;
+    e->u.exit.arg = arg;
 }
 
 void cx_exitstack_callback(cx_exitstack *s, void (*fn)(void *), void *arg)
 {
-    entry e = {.kind = ENTRY_CALLBACK};
-    e.u.callback.fn = fn;
-    e.u.callback.arg = arg;
-    push_entry(s, e);
+    entry *e = push_entry(s, ENTRY_CALLBACK);
+    e->u.callback.fn = fn;
+    e->u.callback.arg = arg;
 }
 
 /* The entry is recorded before enter runs (its state must not move once

@@ -336,6 +336,48 @@ TEST(exitstack_of_eight_entries_allocates_nothing_in_steady_state)
     CHECK_EQ(allocations, 0);
 }
 
+static void ten_entries(void)
+{
+    cx_with (cx_exitstack *s, cx_exitstack_new())
+        for (int i = 0; i < 10; i++)
+            cx_exitstack_callback(s, note, "x");
+}
+
+TEST(exitstack_that_grew_allocates_nothing_when_it_grows_again)
+{
+    ten_entries(); /* grows past the inline entries once */
+    cx_set_allocator(counting_malloc, counting_realloc, free);
+    allocations = 0;
+    for (int i = 0; i < 100; i++) {
+        th_trace[0] = '\0';
+        ten_entries();
+    }
+    cx_set_allocator(NULL, NULL, NULL);
+    CHECK_EQ(allocations, 0);
+}
+
+static size_t frees;
+static void counting_free(void *p) { frees++; free(p); }
+
+static void thousand_entries(void)
+{
+    cx_with (cx_exitstack *s, cx_exitstack_new())
+        for (int i = 0; i < 1000; i++)
+            cx_exitstack_callback(s, note, "");
+}
+
+TEST(exitstack_gives_back_large_storage_at_exit)
+{
+    thousand_entries(); /* the thread's stack comes from the pool from now on */
+    cx_set_allocator(counting_malloc, counting_realloc, counting_free);
+    allocations = frees = 0;
+    th_trace[0] = '\0';
+    thousand_entries();
+    cx_set_allocator(NULL, NULL, NULL);
+    CHECK(allocations > 0);
+    CHECK_EQ(frees, allocations);
+}
+
 TEST(exitstack_nested_stacks_are_independent)
 {
     cx_with (cx_exitstack *outer, cx_exitstack_new()) {
