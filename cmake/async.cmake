@@ -28,7 +28,7 @@ add_library(cx::async ALIAS cx_async)
 
 add_library(cx_async_pg SHARED ${CMAKE_SOURCE_DIR}/src/async/pg.c)
 cx_async_library(cx_async_pg cx-async-pg)
-target_link_libraries(cx_async_pg PUBLIC cx_async cx
+target_link_libraries(cx_async_pg PUBLIC cx_async cx cx_pg
   PRIVATE PkgConfig::CX_LIBUV PkgConfig::CX_ASYNC_LIBPQ)
 add_library(cx::async_pg ALIAS cx_async_pg)
 

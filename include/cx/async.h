@@ -88,7 +88,7 @@ CX_API void cx_sleep(double seconds);
  * A task found within 1 KiB of its stack's end when it suspends ends the
  * process with a message naming this function. */
 CX_API void cx_async_set_stack_size(size_t bytes);
-CX_API size_t cx_async_stack_size(void);
+CX_API size_t cx_async_stack_size(void); /* the stack size tasks start with now */
 
 /* ---- async with and the async forms of contextlib ---- */
 
@@ -111,8 +111,8 @@ CX_API cx_manager cx_asynccontextmanager(cx_gen_fn *fn, void *arg);
  * thrown in so the body's cleanups run, and they may suspend; g is freed).
  * Each raises cx_RuntimeError outside a task.  The body yields with cx_yield. */
 CX_API cx_gen *cx_agen_new(cx_gen_fn *fn, void *arg);
-CX_API bool cx_anext(cx_gen *g, void **out);
-CX_API void cx_aclose(cx_gen *g);
+CX_API bool cx_anext(cx_gen *g, void **out); /* await anext(g) */
+CX_API void cx_aclose(cx_gen *g); /* await g.aclose() */
 
 /* contextlib.aclosing(g): binds g; exit calls cx_aclose(g) on every path,
  * so breaking out of the iteration early runs the generator's cleanup.
@@ -177,7 +177,7 @@ CX_API cx_manager cx_timeout(double seconds);
 /* ---- TCP (IPv4 and IPv6 literals, or "localhost") ---- */
 
 typedef struct cx_stream cx_stream;
-typedef struct cx_listener cx_listener;
+typedef struct cx_listener cx_listener; /* a listening TCP socket */
 
 /* Connects to host:port; binds a cx_stream *.  Enter suspends until
  * connected and raises an OSError subclass (ConnectionRefusedError, ...).
@@ -228,16 +228,19 @@ struct pg_conn;
 struct pg_result;
 
 /* PQconnectStart + PQconnectPoll driven by the loop; binds a PGconn *
- * (struct pg_conn *).  conninfo NULL: the PG* environment.  Enter raises
- * cx_ConnectionError with the server's message (never the password).  Exit
+ * (struct pg_conn *; include <cx/pg.h> for the type).  conninfo NULL: the
+ * PG* environment.  Errors are cx-pg's (cx/pg.h): enter raises
+ * cx_OperationalError with libpq's message when the connection fails.  Exit
  * closes the connection (PQfinish).  Single-use. */
 CX_API cx_manager cx_pg_async_connect(const char *conninfo);
 
-/* PQsendQueryParams, then waits for the result with the loop (other tasks
- * run meanwhile); binds the PGresult * (struct pg_result *), cleared at
- * exit.  Raises cx_RuntimeError with the server's message when the query
- * fails, cx_CancelledError (the query is cancelled on the server with
- * PQcancel and the connection drained). */
+/* PQsendQueryParams (text parameters $1..$n), then waits for the result
+ * with the loop (other tasks run meanwhile); binds the PGresult * (struct
+ * pg_result *), cleared at exit.  A failed query raises cx-pg's error for
+ * its SQLSTATE (cx_ProgrammingError, cx_IntegrityError, ...).  A cancelled
+ * wait asks the server to cancel the query (PQcancel, a short blocking
+ * exchange), reads the connection to its end so it stays usable, then
+ * raises cx_CancelledError. */
 CX_API cx_manager cx_pg_async_query(struct pg_conn *c, const char *sql, int nparams,
                                     const char *const *params);
 

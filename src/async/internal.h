@@ -49,24 +49,26 @@ struct cx_task {
     void *slot;              /* its stack's memory */
 };
 
+/* CX_API marks what cx-async-pg (a second library) uses. */
+
 /* The running task, or NULL; raises cx_RuntimeError naming `what` when none. */
-cx_task *cx__async_task(const char *what);
+CX_API cx_task *cx__async_task(const char *what);
 /* Suspends the running task until cx__task_wake.  Returns false when a
  * cancellation woke it (only if `cancellable`): undo the wait, then
  * cx__task_raise_cancelled.  Wakes may be spurious: wait in a loop. */
-bool cx__task_park(bool cancellable);
+CX_API bool cx__task_park(bool cancellable);
 /* Makes a parked task ready (no effect otherwise). */
-void cx__task_wake(cx_task *t);
+CX_API void cx__task_wake(cx_task *t);
 /* Raises the pending cancellation if there is one. */
-void cx__task_checkpoint(cx_task *t);
-_Noreturn void cx__task_raise_cancelled(cx_task *t);
+CX_API void cx__task_checkpoint(cx_task *t);
+CX_API _Noreturn void cx__task_raise_cancelled(cx_task *t);
 /* asyncio's Task.uncancel(): one cancellation request fewer; returns how
  * many remain. */
 int cx__task_uncancel(cx_task *t);
 /* Frees a finished task's memory (its group's exit does this). */
 void cx__task_free(cx_task *t);
 
-uv_loop_t *cx__async_loop(void);
+CX_API uv_loop_t *cx__async_loop(void);
 uint64_t cx__async_now(void);
 void cx__deadline_add(cx__deadline *d, uint64_t at);
 void cx__deadline_remove(cx__deadline *d);
@@ -81,6 +83,6 @@ cx_error *cx__async_error_at(const char *file, int line, const char *func, const
 /* Raises e (owned by the caller, who gives up its reference) as `raise e`. */
 _Noreturn void cx__async_throw_owned(cx_error *e);
 /* Raises the OSError subclass for a libuv error code. */
-_Noreturn void cx__async_raise_uv(int status, const char *fmt, ...) CX__PRINTF(2, 3);
+CX_API _Noreturn void cx__async_raise_uv(int status, const char *fmt, ...) CX__PRINTF(2, 3);
 
 #endif
