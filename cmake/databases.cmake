@@ -69,6 +69,16 @@ endfunction()
 
 cx_db_tests(sqlite cx_sqlite)
 
+# The installed tree: a program built with `pkg-config --libs cx-sqlite` (or
+# cx-pg) alone links and runs.
+foreach(module sqlite pg)
+  set(name ${module}.installed_pkg_config_cx_${module}_builds_and_runs_a_program)
+  add_test(NAME ${name}
+    COMMAND ${CMAKE_SOURCE_DIR}/tests/sqlite/check-installed.sh ${CMAKE_BINARY_DIR}
+            ${CMAKE_C_COMPILER} cx-${module} "${CX_SANITIZER_FLAGS}")
+  set_tests_properties(${name} PROPERTIES LABELS "${module};install;no-valgrind" TIMEOUT 120)
+endforeach()
+
 # ---- the test server: CTest fixture `pg_server` ----
 # `scripts/pg-server.sh start <build>/pg` runs before the first test that
 # requires the fixture and `stop` after the last; tests find the server
@@ -86,5 +96,6 @@ set_tests_properties(pg_server.stop PROPERTIES
   FIXTURES_CLEANUP pg_server LABELS "pg_server" TIMEOUT 120)
 
 cx_db_tests(pg cx_pg)
-set_tests_properties(${CX_DB_TESTS_pg} PROPERTIES
+set_tests_properties(${CX_DB_TESTS_pg} pg.installed_pkg_config_cx_pg_builds_and_runs_a_program
+  PROPERTIES
   FIXTURES_REQUIRED pg_server ENVIRONMENT "CX_PG_ENV=${CX_PG_ENV_FILE}")
