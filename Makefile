@@ -3,7 +3,7 @@
 #
 #   make                 build (build/)
 #   make check           build and run every test (CC=clang: with clang, in build-clang/)
-#   make tour            run the seed tour
+#   make tour            run the seed tour (PG=1: with a private PostgreSQL)
 #   make sanitize        the whole suite under ASan + UBSan (build-asan/)
 #   make tsan            the threaded tests under TSan (build-tsan/)
 #   make valgrind        the whole suite under Valgrind memcheck (build-valgrind/)
@@ -63,8 +63,16 @@ build: deps
 check: build
 	cd $(BUILD) && $(CTEST)
 
+# make tour PG=1: also the PostgreSQL DatabaseConnection example, against a
+# private server (scripts/pg-server.sh, the tests' own) stopped afterwards.
 tour: build
+ifeq ($(PG),1)
+	@scripts/pg-server.sh start $(BUILD)/pg-tour $$$$ && \
+	  (set -a && . $(BUILD)/pg-tour/env && set +a && $(BUILD)/examples/cx-tour); \
+	  rc=$$?; scripts/pg-server.sh stop $(BUILD)/pg-tour; exit $$rc
+else
 	$(BUILD)/examples/cx-tour
+endif
 
 sanitize: deps
 	$(call configure,build-asan,-DCX_SANITIZE=ON)

@@ -31,6 +31,9 @@ static PGresult *run(PGconn *conn, const char *sql)
 
 static void finish(void *conn) { PQfinish(conn); }
 
+/* The server's NOTICEs ("table does not exist, skipping") are not ours to print. */
+static void ignore_notice(void *arg, const char *message) { (void)arg, (void)message; }
+
 typedef struct {
     const char *conninfo;
     PGconn *connection;
@@ -48,6 +51,7 @@ static void *db_enter(void *state)
         self->connection = NULL;
         cx_raise(&PostgresError, "connect: %s", msg);
     }
+    PQsetNoticeProcessor(self->connection, ignore_notice, NULL);
     printf("  Connecting to database %s as %s\n", PQdb(self->connection),
            PQuser(self->connection));
     PQclear(run(self->connection, "BEGIN"));
@@ -125,6 +129,7 @@ void example_database_connection_pg(void)
     puts("With a real PostgreSQL server:");
     database_connection db = {conninfo, NULL};
     cx_with (PGconn *conn, database_connection_manager(&db)) {
+        printf("  Using connection: PostgreSQL %d\n", PQserverVersion(conn));
         PQclear(run(conn, "DROP TABLE IF EXISTS cx_tour_users"));
         PQclear(run(conn, "CREATE TABLE cx_tour_users (id integer, name text)"));
         PQclear(run(conn, "INSERT INTO cx_tour_users VALUES (1, 'Alice')"));
