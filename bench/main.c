@@ -9,7 +9,7 @@
  * python3 process (peers.py) driven over a pipe, timed inside Python
  * (timeit-style), so interpreter start-up is never counted.
  *
- *   cx-bench [--smoke] [--reps N] [--budget-ms MS] [--only CASE]
+ *   cx-bench [--smoke] [--reps N] [--budget-ms MS] [--only CASE] [--impl IMPL]
  *            [--json PATH] [--chart PATH] [--markdown PATH]
  *            [--python PATH] [--peers PATH]
  *
@@ -138,9 +138,9 @@ static struct {
     bool smoke;
     int reps;
     double budget_ns;
-    const char *only, *json, *chart, *markdown, *python, *peers;
+    const char *only, *impl, *json, *chart, *markdown, *python, *peers;
     long tasks; /* tasks_100k's task count */
-} opt = {false, 9, 30e6, NULL, NULL, NULL, NULL, "python3", CX_BENCH_PEERS, 100000};
+} opt = {false, 9, 30e6, NULL, NULL, NULL, NULL, NULL, "python3", CX_BENCH_PEERS, 100000};
 
 /* ---- time ---- */
 
@@ -406,7 +406,10 @@ static void summarise(row *r)
     r->max = r->samples[k - 1] / per;
 }
 
-static bool selected(const row *r) { return !opt.only || !strcmp(opt.only, r->name); }
+static bool selected(const row *r)
+{
+    return (!opt.only || !strcmp(opt.only, r->name)) && (!opt.impl || !strcmp(opt.impl, r->impl));
+}
 
 static void measure_case(int first, int count)
 {
@@ -523,7 +526,7 @@ static int print_targets(FILE *out, bool markdown, int *unknown)
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
         const target *t = &targets[i];
         row *a = find(t->name, t->a);
-        if (!selected(a))
+        if (opt.only && strcmp(opt.only, t->name))
             continue;
         char got[64] = "";
         int met = -1;
@@ -604,7 +607,7 @@ static void write_chart(const char *path)
 
 static void usage(void)
 {
-    fputs("usage: cx-bench [--smoke] [--reps N] [--budget-ms MS] [--only CASE]\n"
+    fputs("usage: cx-bench [--smoke] [--reps N] [--budget-ms MS] [--only CASE] [--impl IMPL]\n"
           "                [--json PATH] [--chart PATH] [--markdown PATH]\n"
           "                [--python PATH] [--peers PATH]\n",
           stderr);
@@ -631,6 +634,8 @@ int main(int argc, char **argv)
             opt.budget_ns = atof(v) * 1e6;
         else if (!strcmp(a, "--only"))
             opt.only = v;
+        else if (!strcmp(a, "--impl"))
+            opt.impl = v;
         else if (!strcmp(a, "--json"))
             opt.json = v;
         else if (!strcmp(a, "--chart"))
@@ -664,9 +669,15 @@ int main(int argc, char **argv)
         int k = 1;
         while (i + k < NROWS && !strcmp(rows[i + k].name, rows[i].name))
             k++;
-        if (selected(&rows[i])) {
+        int first = i;
+        while (first < i + k && !selected(&rows[first]))
+            first++;
+        int count = 0;
+        while (first + count < i + k && selected(&rows[first + count]))
+            count++;
+        if (count) {
             fprintf(stderr, "cx-bench: %s ...\n", rows[i].name);
-            measure_case(i, k);
+            measure_case(first, count);
         }
         i += k;
     }

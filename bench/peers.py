@@ -160,8 +160,17 @@ def task_spawn_await(n):
     return asyncio.run(main())
 
 
+class AsyncManager:
+    """A class-based async manager whose __aenter__/__aexit__ do nothing."""
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb):
+        return False
+
+
 async def one_task():
-    async with trivial_acm():
+    async with AsyncManager():
         await asyncio.sleep(0.010)
 
 
