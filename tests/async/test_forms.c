@@ -70,7 +70,9 @@ static void cancel_with_main(void *arg)
 {
     (void)arg;
     cx_task *t = cx_spawn(cancel_inside_with, NULL);
-    cx_sleep(0.02);
+    while (!strstr(th_trace, "enter:c")) /* inside the body, however slow the machine */
+        cx_sleep(0.001);
+    cx_sleep(0.002);
     cx_task_cancel(t);
     cx_try {
         cx_await_task(t);

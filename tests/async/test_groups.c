@@ -23,8 +23,8 @@ static void group_waits(void *arg)
 {
     (void)arg;
     cx_async_with (cx_taskgroup *tg, cx_taskgroup_new()) {
-        cx_taskgroup_spawn(tg, sleep_then_log, (void *)20L);
-        cx_taskgroup_spawn(tg, sleep_then_log, (void *)10L);
+        cx_taskgroup_spawn(tg, sleep_then_log, (void *)200L);
+        cx_taskgroup_spawn(tg, sleep_then_log, (void *)5L);
         th_log("body-end");
     }
     th_log("after");
@@ -34,7 +34,7 @@ TEST(taskgroup_exit_waits_for_every_task)
 {
     cx_error *e = cx_run(group_waits, NULL);
     CHECK(e == NULL);
-    CHECK_STR(th_trace, "body-end done:10 done:20 after");
+    CHECK_STR(th_trace, "body-end done:5 done:200 after");
 }
 
 static void fail_after(void *arg)
