@@ -415,3 +415,69 @@ TEST(async_exitstack_outside_a_task_raises_runtime_error)
     CHECK(cx_error_is(e, &cx_RuntimeError));
     cx_error_unref(e);
 }
+
+/* ---- the guide's two async examples, as the tour writes them ---- */
+
+static void async_database_connection(cx_gen *g, void *arg)
+{
+    (void)arg;
+    th_log("connecting");
+    cx_sleep(0.1); /* simulate an async connection */
+    const char *connection = "Async DB Connection";
+    cx_try {
+        cx_yield(g, (void *)connection);
+    } cx_finally {
+        th_log("closing");
+        cx_sleep(0.1);
+    }
+}
+
+static void guide_main(void *arg)
+{
+    (void)arg;
+    cx_async_with (const char *conn, cx_asynccontextmanager(async_database_connection, NULL)) {
+        th_log("using:%s", conn);
+        cx_sleep(0.2); /* simulate async work */
+    }
+}
+
+TEST(guide_async_database_connection_connects_uses_and_closes)
+{
+    cx_error *e = cx_run(guide_main, NULL);
+    CHECK(e == NULL);
+    CHECK_STR(th_trace, "connecting using:Async DB Connection closing");
+}
+
+static void async_generator(cx_gen *g, void *arg)
+{
+    (void)arg;
+    static const char *items[] = {"Item 0", "Item 1", "Item 2", "Item 3", "Item 4"};
+    cx_try {
+        for (int i = 0; i < 5; i++) {
+            cx_yield(g, (void *)items[i]);
+            cx_sleep(0.1);
+        }
+    } cx_finally {
+        th_log("cleaned-up");
+    }
+}
+
+static void process_async_data(void *arg)
+{
+    (void)arg;
+    cx_async_with (cx_gen *agen, cx_aclosing(cx_agen_new(async_generator, NULL))) {
+        void *item;
+        while (cx_anext(agen, &item)) {
+            th_log("received:%s", (const char *)item);
+            if (strcmp(item, "Item 2") == 0)
+                break; /* ends the iteration early: aclosing's exit runs the cleanup */
+        }
+    }
+}
+
+TEST(guide_aclosing_early_break_runs_the_async_generator_cleanup)
+{
+    cx_error *e = cx_run(process_async_data, NULL);
+    CHECK(e == NULL);
+    CHECK_STR(th_trace, "received:Item 0 received:Item 1 received:Item 2 cleaned-up");
+}
