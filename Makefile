@@ -8,6 +8,7 @@
 #   make tsan            the threaded tests under TSan (build-tsan/)
 #   make valgrind        the whole suite under Valgrind memcheck (build-valgrind/)
 #   make bench           cx against C, C++ and CPython: table, build/bench/results.json, chart
+#   make diff N=100000 SEED=7   N random scenarios run under CPython and cx, traces compared
 #   make install PREFIX=/usr/local
 
 PREFIX ?= /usr/local
@@ -44,7 +45,7 @@ DOCS_DEPS := doxygen=doxygen
 DEB_DEPS := $(BASE_DEPS) dpkg-buildpackage=dpkg-dev dh=debhelper g++=g++ $(MODULE_DEPS) \
   abidw=abigail-tools man=man-db
 
-.PHONY: all build check tour sanitize tsan valgrind bench install deps clean
+.PHONY: all build check tour sanitize tsan valgrind bench install deps clean diff
 
 all: build
 
@@ -98,6 +99,12 @@ bench: deps
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# A differential campaign against CPython (tests/diff, docs/testing.md).
+N ?= 100000
+SEED ?= 1
+diff: build
+	python3 tests/diff/difftest.py --interp $(BUILD)/tests/diff/cx-diff --n $(N) --seed $(SEED) --brief
 
 # The ABI of every shared library against abi/*.abi (also part of make check).
 abi-check: build

@@ -2,11 +2,77 @@
 #include "harness.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#undef cx_set_allocator
+
 #define MAX_TESTS 1024
+
+/* ---- the counting allocator under cx (the leak gate, fault injection) ---- */
+
+static void *(*inner_malloc)(size_t) = malloc;
+static void *(*inner_realloc)(void *, size_t) = realloc;
+static void (*inner_free)(void *) = free;
+static long live, made, fail_at, fail_rest;
+
+static bool should_fail(void)
+{
+    long n = __atomic_add_fetch(&made, 1, __ATOMIC_RELAXED);
+    long k = __atomic_load_n(&fail_at, __ATOMIC_RELAXED);
+    return k > 0 && (n == k || (n > k && __atomic_load_n(&fail_rest, __ATOMIC_RELAXED)));
+}
+
+static void *counting_malloc(size_t n)
+{
+    if (should_fail())
+        return NULL;
+    void *p = inner_malloc(n);
+    if (p)
+        __atomic_add_fetch(&live, 1, __ATOMIC_RELAXED);
+    return p;
+}
+
+static void *counting_realloc(void *p, size_t n)
+{
+    if (should_fail())
+        return NULL;
+    void *q = inner_realloc(p, n);
+    if (q && !p)
+        __atomic_add_fetch(&live, 1, __ATOMIC_RELAXED);
+    return q;
+}
+
+static void counting_free(void *p)
+{
+    if (p)
+        __atomic_sub_fetch(&live, 1, __ATOMIC_RELAXED);
+    inner_free(p);
+}
+
+void th_set_allocator(void *(*m)(size_t), void *(*r)(void *, size_t), void (*f)(void *))
+{
+    inner_malloc = m ? m : malloc;
+    inner_realloc = r ? r : realloc;
+    inner_free = f ? f : free;
+}
+
+long th_live_blocks(void) { return __atomic_load_n(&live, __ATOMIC_RELAXED); }
+
+CX_API void cx__thread_drain(void);
+
+void th_drain_caches(void) { cx__thread_drain(); }
+
+long th_fail_allocation(long k, int all_after)
+{
+    __atomic_store_n(&fail_at, 0, __ATOMIC_RELAXED);
+    long n = __atomic_exchange_n(&made, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&fail_rest, all_after, __ATOMIC_RELAXED);
+    __atomic_store_n(&fail_at, k, __ATOMIC_RELAXED);
+    return n;
+}
 
 static struct {
     const char *name;
@@ -120,16 +186,26 @@ static void run_body(void *fn) { ((void (*)(void))fn)(); }
 static int run_one(int i)
 {
     th_trace[0] = '\0';
+    th_drain_caches();
     int fds = count_fds();
+    long blocks = th_live_blocks();
     cx_error *e = cx_protect(run_body, (void *)tests[i].fn);
+    th_fail_allocation(0, 0);
+    th_set_allocator(NULL, NULL, NULL);
     if (e) {
         fprintf(stderr, "%s: an error escaped the test:\n", tests[i].name);
         cx_error_print(e, stderr);
         cx_error_unref(e);
         return 1;
     }
+    th_drain_caches();
     if (count_fds() != fds) {
         fprintf(stderr, "%s: leaked %d descriptor(s)\n", tests[i].name, count_fds() - fds);
+        return 1;
+    }
+    if (th_live_blocks() != blocks) {
+        fprintf(stderr, "%s: leaked %ld heap block(s) allocated through cx\n", tests[i].name,
+                th_live_blocks() - blocks);
         return 1;
     }
     return 0;
@@ -137,6 +213,7 @@ static int run_one(int i)
 
 int main(int argc, char **argv)
 {
+    cx_set_allocator(counting_malloc, counting_realloc, counting_free);
     if (argc > 1 && strcmp(argv[1], "--list") == 0) {
         for (int i = 0; i < ntests; i++)
             puts(tests[i].name);

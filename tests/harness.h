@@ -53,6 +53,25 @@ int th_run_child(void (*fn)(void *), void *arg, char **err_text);
 /* What cx_error_print prints for e (malloc'd). */
 char *th_printed(const cx_error *e);
 
+/* The leak gate: every test runs with a counting allocator under cx (see
+ * cx_set_allocator); a test fails if, once the thread's caches are drained,
+ * more blocks are live through cx than before it, or more descriptors are
+ * open.  Tests that install their own allocator keep working: the macro
+ * below routes cx_set_allocator to the harness, which calls theirs inside its
+ * counter (NULL arguments restore libc's). */
+void th_set_allocator(void *(*m)(size_t), void *(*r)(void *, size_t), void (*f)(void *));
+#define cx_set_allocator th_set_allocator
+
+/* Blocks allocated through cx and not yet freed (caches included). */
+long th_live_blocks(void);
+/* Drains the calling thread's cx caches (error freelist, generator and
+ * ExitStack pools): what remains live is what the program holds. */
+void th_drain_caches(void);
+/* Fault injection: the k-th allocation through cx from now (1-based) and,
+ * when `all_after`, every one after it, returns NULL; 0 disarms.  Returns
+ * how many allocations were made since the last call (arming counts from 0). */
+long th_fail_allocation(long k, int all_after);
+
 /* A trace buffer tests append event names to, and compare at the end. */
 extern __thread char th_trace[4096]; /* per thread: threads may log concurrently */
 void th_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

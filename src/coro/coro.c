@@ -163,6 +163,7 @@ static void altstack_drain(void)
     sigaltstack(&off, NULL);
     munmap(altstack, 64 * 1024);
     altstack = NULL;
+    thread_ctx.entry = NULL; /* drained early (cx__thread_drain): set up again on use */
 }
 
 __attribute__((constructor)) static void altstack_register(void)

@@ -223,7 +223,7 @@ TEST(log_activity_with_no_log_writes_to_stderr)
     cx_with (cx_capture_stderr(&text))
     cx_with (cx_log_activity("quiet work", NULL)) {}
     CHECK(strncmp(text, "start: quiet work\nend: quiet work (", 35) == 0);
-    free(text);
+    cx_free(text); /* cx_malloc'd: the test harness counts cx's blocks */
 }
 
 TEST(log_activity_nested_logs_inner_inside_outer)
