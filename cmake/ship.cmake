@@ -23,7 +23,7 @@ endif()
 
 # ---- the shared libraries: soname libcx*.so.0, exports under a version script ----
 set(CX_SHIP_LIBS)
-foreach(t cx cx_sqlite cx_pg cx_async)
+foreach(t cx cx_sqlite cx_pg cx_async cx_async_pg)
   if(TARGET ${t})
     list(APPEND CX_SHIP_LIBS ${t})
     target_link_options(${t} PRIVATE -Wl,--version-script=${CMAKE_SOURCE_DIR}/cmake/cx.map)

@@ -70,17 +70,17 @@ CX_API cx_manager cx_closing(void *obj, void (*close)(void *obj));
  * Process-wide: every thread's output moves.
  * Enter raises OSError if the descriptor cannot be duplicated. */
 CX_API cx_manager cx_redirect_stdout(FILE *to);
-CX_API cx_manager cx_redirect_stderr(FILE *to);
+CX_API cx_manager cx_redirect_stderr(FILE *to); /* the same for stderr */
 /* The same, to a descriptor (not closed by the manager). */
 CX_API cx_manager cx_redirect_stdout_fd(int fd);
-CX_API cx_manager cx_redirect_stderr_fd(int fd);
+CX_API cx_manager cx_redirect_stderr_fd(int fd); /* the same for stderr */
 
 /* capture_stdout / capture_stderr: like redirect, into a private temporary
  * file; at exit *text receives everything written, NUL-terminated,
  * allocated with cx_malloc (free it with cx_free or, with the default
  * allocator, free). */
 CX_API cx_manager cx_capture_stdout(char **text);
-CX_API cx_manager cx_capture_stderr(char **text);
+CX_API cx_manager cx_capture_stderr(char **text); /* the same for stderr */
 
 /* chdir(path): changes the working directory for the block and returns to
  * the previous one on exit, held by descriptor, so a renamed previous

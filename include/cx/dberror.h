@@ -28,9 +28,14 @@
 extern "C" {
 #endif
 
-CX_API extern const cx_type cx_DatabaseError, cx_InterfaceError, cx_DataError,
-    cx_OperationalError, cx_IntegrityError, cx_InternalError, cx_ProgrammingError,
-    cx_NotSupportedError;
+CX_API extern const cx_type cx_DatabaseError; /* the base of every database error (an Exception) */
+CX_API extern const cx_type cx_InterfaceError; /* misuse of the database interface (a DatabaseError) */
+CX_API extern const cx_type cx_DataError; /* bad data: a value out of range or too big (a DatabaseError) */
+CX_API extern const cx_type cx_OperationalError; /* the operation failed: I/O, locking, lost connection, no such table (a DatabaseError) */
+CX_API extern const cx_type cx_IntegrityError; /* a constraint failed (a DatabaseError) */
+CX_API extern const cx_type cx_InternalError; /* the database's internal error (a DatabaseError) */
+CX_API extern const cx_type cx_ProgrammingError; /* wrong SQL or wrong use of the API (a DatabaseError) */
+CX_API extern const cx_type cx_NotSupportedError; /* a feature the database does not have (a DatabaseError) */
 
 /* For the database modules: raises a new error of type `t` carrying `code`
  * (SQLite's extended result code, or 0) and `sqlstate` (5 characters, or

@@ -18,6 +18,8 @@
 extern "C" {
 #endif
 
+/* Marks a declaration as part of cx's ABI: default visibility while cx itself
+ * is built (everything else is hidden), nothing for its users. */
 #if defined(CX_BUILDING)
 #define CX_API __attribute__((visibility("default")))
 #else
@@ -35,22 +37,42 @@ extern "C" {
 
 /* An error type: a name and a base (NULL only for cx_BaseException). */
 typedef struct cx_type {
-    const char *name;
-    const struct cx_type *base;
+    const char *name;           /* the Python-style name printed in tracebacks */
+    const struct cx_type *base; /* the type it derives from */
 } cx_type;
 
-CX_API extern const cx_type cx_BaseException, cx_Exception, cx_ValueError,
-    cx_TypeError, cx_KeyError, cx_IndexError, cx_RuntimeError,
-    cx_NotImplementedError, cx_AssertionError, cx_MemoryError, cx_OSError,
-    cx_FileNotFoundError, cx_FileExistsError, cx_PermissionError,
-    cx_IsADirectoryError, cx_NotADirectoryError, cx_InterruptedError,
-    cx_TimeoutError, cx_GeneratorExit, cx_CancelledError;
+/* The built-in error types, Python's names and hierarchy. */
+CX_API extern const cx_type cx_BaseException; /* the root of the hierarchy (base NULL): catch it only to clean up and re-raise */
+CX_API extern const cx_type cx_Exception; /* the base of every ordinary error; what cx_except(&cx_Exception, e) should catch */
+CX_API extern const cx_type cx_ValueError; /* a right type but an unacceptable value */
+CX_API extern const cx_type cx_TypeError; /* an operation applied to the wrong kind of object */
+CX_API extern const cx_type cx_KeyError; /* a mapping key not found (a LookupError) */
+CX_API extern const cx_type cx_IndexError; /* a sequence index out of range (a LookupError) */
+CX_API extern const cx_type cx_RuntimeError; /* an error that fits no other category; also cx's misuse reports */
+CX_API extern const cx_type cx_NotImplementedError; /* an operation not provided (a RuntimeError) */
+CX_API extern const cx_type cx_AssertionError; /* a failed assertion */
+CX_API extern const cx_type cx_MemoryError; /* an allocation failed; raising it needs no memory */
+CX_API extern const cx_type cx_OSError; /* a system call failed; cx_error_errno() gives errno */
+CX_API extern const cx_type cx_FileNotFoundError; /* ENOENT (an OSError) */
+CX_API extern const cx_type cx_FileExistsError; /* EEXIST (an OSError) */
+CX_API extern const cx_type cx_PermissionError; /* EACCES, EPERM (an OSError) */
+CX_API extern const cx_type cx_IsADirectoryError; /* EISDIR (an OSError) */
+CX_API extern const cx_type cx_NotADirectoryError; /* ENOTDIR (an OSError) */
+CX_API extern const cx_type cx_InterruptedError; /* EINTR (an OSError) */
+CX_API extern const cx_type cx_TimeoutError; /* ETIMEDOUT, and timeouts (an OSError) */
+CX_API extern const cx_type cx_GeneratorExit; /* thrown into a generator that is closed (base cx_BaseException) */
+CX_API extern const cx_type cx_CancelledError; /* a cancelled task (base cx_BaseException) */
 /* Beyond the contract's list, so errno maps as in Python and the hierarchy
  * is complete (KeyError and IndexError derive from LookupError). */
-CX_API extern const cx_type cx_LookupError, cx_BlockingIOError,
-    cx_ChildProcessError, cx_ProcessLookupError, cx_ConnectionError,
-    cx_BrokenPipeError, cx_ConnectionAbortedError, cx_ConnectionRefusedError,
-    cx_ConnectionResetError;
+CX_API extern const cx_type cx_LookupError; /* the base of KeyError and IndexError */
+CX_API extern const cx_type cx_BlockingIOError; /* EAGAIN, EWOULDBLOCK, EALREADY, EINPROGRESS (an OSError) */
+CX_API extern const cx_type cx_ChildProcessError; /* ECHILD (an OSError) */
+CX_API extern const cx_type cx_ProcessLookupError; /* ESRCH (an OSError) */
+CX_API extern const cx_type cx_ConnectionError; /* the base of the connection errors (an OSError) */
+CX_API extern const cx_type cx_BrokenPipeError; /* EPIPE, ESHUTDOWN (a ConnectionError) */
+CX_API extern const cx_type cx_ConnectionAbortedError; /* ECONNABORTED (a ConnectionError) */
+CX_API extern const cx_type cx_ConnectionRefusedError; /* ECONNREFUSED (a ConnectionError) */
+CX_API extern const cx_type cx_ConnectionResetError; /* ECONNRESET (a ConnectionError) */
 
 /* Defines a user error type: CX_DEFINE_ERROR(ConfigError, cx_ValueError);
  * gives `const cx_type ConfigError`, named "ConfigError", subclass of the base. */
@@ -90,8 +112,9 @@ CX_API CX__NORETURN void cx_throw(cx_error *e);
  * reraise" at the call site. */
 #define cx_reraise() cx__reraise(__FILE__, __LINE__, __func__)
 
-/* Accessors.  Pointers returned are borrowed from `e`. */
+/* e's type.  Accessors return pointers borrowed from `e`. */
 CX_API const cx_type *cx_error_type(const cx_error *e);
+/* e's message (the formatted text, without the type name); borrowed. */
 CX_API const char *cx_error_message(const cx_error *e);
 /* errno of an OSError raised by cx_raise_errno; 0 for anything else. */
 CX_API int cx_error_errno(const cx_error *e);
@@ -103,9 +126,11 @@ CX_API bool cx_type_is(const cx_type *t, const cx_type *base);
 CX_API cx_error *cx_error_context(const cx_error *e);
 /* __cause__: the error named by cx_raise_from, or NULL. */
 CX_API cx_error *cx_error_cause(const cx_error *e);
-/* The raise site. */
+/* The file of the raise site (__FILE__ of the cx_raise); borrowed. */
 CX_API const char *cx_error_file(const cx_error *e);
+/* The line of the raise site. */
 CX_API int cx_error_line(const cx_error *e);
+/* The function of the raise site (__func__); borrowed. */
 CX_API const char *cx_error_function(const cx_error *e);
 
 /* Takes a reference; returns e.  NULL is allowed and returned. */

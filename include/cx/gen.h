@@ -22,6 +22,7 @@
 extern "C" {
 #endif
 
+/* A generator: an opaque coroutine with its own stack and frame chain. */
 typedef struct cx_gen cx_gen;
 /* A generator's body: runs on the generator's stack; yields with cx_yield. */
 typedef void cx_gen_fn(cx_gen *g, void *arg);

@@ -26,8 +26,10 @@ extern "C" {
  * (ru_maxrss) rose during the block: 0 when the block stayed under an
  * earlier peak. */
 typedef struct cx_report {
-    double wall_s, user_s, sys_s;
-    long peak_rss_growth_kib;
+    double wall_s;            /* elapsed wall-clock seconds */
+    double user_s;            /* CPU seconds in user mode */
+    double sys_s;             /* CPU seconds in the kernel */
+    long peak_rss_growth_kib; /* growth of the peak resident set, KiB */
 } cx_report;
 
 /* timer / timed_operation: measures the block's wall time.  At exit (on every

@@ -75,7 +75,7 @@ CX_API const cx_type *cx_pg_error_type(const char *sqlstate);
 /* Raises the mapped error for `res`, a failed result of `c` (res NULL: c's
  * last error, as OperationalError), for code of your own that calls libpq
  * directly.  Does not clear res.  Never returns. */
-CX_API _Noreturn void cx_pg_raise(PGconn *c, const PGresult *res);
+CX_API CX__NORETURN void cx_pg_raise(PGconn *c, const PGresult *res);
 
 #ifdef __cplusplus
 }

@@ -72,10 +72,10 @@ CX_API void cx_sqlite_reset(sqlite3_stmt *stmt);
  * parameters raises ProgrammingError (code SQLITE_RANGE); other failures
  * raise the mapped error. */
 CX_API void cx_sqlite_bind_int(sqlite3_stmt *stmt, int idx, int64_t value);
-CX_API void cx_sqlite_bind_double(sqlite3_stmt *stmt, int idx, double value);
+CX_API void cx_sqlite_bind_double(sqlite3_stmt *stmt, int idx, double value); /* binds a double */
 CX_API void cx_sqlite_bind_text(sqlite3_stmt *stmt, int idx, const char *text); /* NULL binds NULL */
-CX_API void cx_sqlite_bind_blob(sqlite3_stmt *stmt, int idx, const void *data, size_t size);
-CX_API void cx_sqlite_bind_null(sqlite3_stmt *stmt, int idx);
+CX_API void cx_sqlite_bind_blob(sqlite3_stmt *stmt, int idx, const void *data, size_t size); /* binds size bytes, copied */
+CX_API void cx_sqlite_bind_null(sqlite3_stmt *stmt, int idx); /* binds NULL */
 /* The index of the named parameter (":name", "@name", "$name"); raises
  * ProgrammingError when the statement has no such parameter. */
 CX_API int cx_sqlite_param(sqlite3_stmt *stmt, const char *name);

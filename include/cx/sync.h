@@ -41,6 +41,7 @@ typedef struct cx_rlock {
     int depth;                 /* acquisitions by owner not yet released */
 } cx_rlock;
 
+/* The static initialiser of a cx_rlock. */
 #define CX_RLOCK_INIT \
     {.guard = PTHREAD_MUTEX_INITIALIZER, .released = PTHREAD_COND_INITIALIZER, .depth = 0}
 

@@ -64,6 +64,7 @@ CX_API int cx__try_step(cx__try *t);
 CX_API int cx__try_match(cx__try *t, const cx_type *type);
 CX_API void cx__try_cleanup(cx__try *t);
 
+/* Starts a try statement: cx_try { ... } followed by its clauses. */
 #define cx_try                                                                 \
     CX__SHADOW_OFF                                                             \
     for (cx__try cx__t __attribute__((cleanup(cx__try_cleanup))),             \
@@ -79,14 +80,19 @@ CX_API void cx__try_cleanup(cx__try *t);
         } else if (cx__t.phase == CX__TRY_BODY)                                \
             for (; cx__t.phase == CX__TRY_BODY; cx__t.phase = CX__TRY_BODY_END)
 
+/* Handles an error that is an instance of `type` (a const cx_type *); declares
+ * cx_error *e, borrowed, valid inside the clause. */
 #define cx_except(type, e)                                                     \
     else if (cx__try_match(&cx__t, (type)))                                    \
         for (cx_error *e = cx__t.node.err; e; e = NULL)
 
+/* Handles every error, like a bare `except:`; declares cx_error *e. */
 #define cx_except_any(e) cx_except(NULL, e)
 
+/* Runs when the body raised nothing. */
 #define cx_else else if (cx__t.phase == CX__TRY_ELSE)
 
+/* Always runs last; an error no clause handled is raised again after it. */
 #define cx_finally else if (cx__t.phase == CX__TRY_FINALLY)
 
 #ifdef __cplusplus

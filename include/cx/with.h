@@ -29,7 +29,7 @@ extern "C" {
 
 /* A manager's behaviour: Python's __enter__ / __exit__. */
 typedef struct cx_manager_type {
-    const char *name;
+    const char *name; /* shown in error messages */
     /* Returns the value bound by the with (may be NULL); may raise. */
     void *(*enter)(void *state);
     /* err is NULL on success, else the error in flight (borrowed); returning
@@ -42,7 +42,8 @@ typedef struct cx_manager_type {
 
 /* A manager: a type and its state, held by value. */
 typedef struct cx_manager {
-    const cx_manager_type *type;
+    const cx_manager_type *type; /* its enter and exit */
+    /* The state enter and exit receive, inline and suitably aligned. */
     union {
         unsigned char bytes[CX_MANAGER_STATE_SIZE];
         void *align_ptr;
@@ -169,6 +170,8 @@ struct cx__value {
 #define CX__CAT(a, b) CX__CAT2(a, b)
 #define CX__PICK3(a, b, c, ...) c
 
+/* The with statement: cx_with (T *var, manager) statement, or
+ * cx_with (manager) statement; the rules are in this file's description. */
 #define cx_with(...)                                                           \
     CX__PICK3(__VA_ARGS__, CX__WITH_BIND, CX__WITH_PLAIN, _)                   \
     (__COUNTER__, __VA_ARGS__)
