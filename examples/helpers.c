@@ -25,8 +25,10 @@ void show_error(const cx_error *e)
         if (slash)
             printf("  | %.*s%.*s\n", (int)(file + 6 - line), line, (int)(line + n - slash - 1),
                    slash + 1);
-        else
+        else if (n)
             printf("  | %.*s\n", (int)n, line);
+        else
+            puts("  |");
         line += n + (line[n] == '\n');
     }
     free(text);
