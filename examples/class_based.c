@@ -1,6 +1,9 @@
 /* Creating Custom Context Managers / Class-Based Approach: the guide's
- * DatabaseConnection.  The object lives with its owner, as a Python instance
- * does; the manager's inline state is just a pointer to it. */
+ * DatabaseConnection, with its simulated connection (the guide's _connect
+ * returns a string).  The object lives with its owner, as a Python instance
+ * does; the manager's inline state is just a pointer to it.
+ * database_connection_pg.c is the same class over a real PostgreSQL
+ * connection. */
 #include "examples.h"
 
 typedef struct {
