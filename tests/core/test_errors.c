@@ -1,5 +1,6 @@
 /* The error model: types, messages, chains, printing. */
 #include <errno.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -137,6 +138,47 @@ TEST(long_messages_are_kept_whole)
     cx_error *e = caught(raise_long, NULL);
     CHECK_EQ(strlen(cx_error_message(e)), 1000);
     CHECK_EQ(cx_error_message(e)[999], '!');
+    cx_error_unref(e);
+}
+
+static void raise_plain(void *arg)
+{
+    (void)arg;
+    cx_raise(&cx_ValueError, "bad value");
+}
+
+TEST(a_message_without_conversions_is_kept_as_written)
+{
+    cx_error *e = caught(raise_plain, NULL);
+    CHECK_STR(cx_error_message(e), "bad value");
+    cx_error_unref(e);
+}
+
+#define TEN "0123456789"
+static void raise_long_plain(void *arg)
+{
+    (void)arg;
+    cx_raise(&cx_ValueError, TEN TEN TEN TEN TEN TEN TEN TEN TEN TEN TEN TEN TEN TEN TEN "!");
+}
+
+TEST(a_long_message_without_conversions_is_kept_whole)
+{
+    cx_error *e = caught(raise_long_plain, NULL);
+    CHECK_EQ(strlen(cx_error_message(e)), 151);
+    CHECK_EQ(cx_error_message(e)[150], '!');
+    cx_error_unref(e);
+}
+
+static void raise_percent(void *arg)
+{
+    (void)arg;
+    cx_raise(&cx_ValueError, "100%% sure");
+}
+
+TEST(a_doubled_percent_in_a_message_prints_one)
+{
+    cx_error *e = caught(raise_percent, NULL);
+    CHECK_STR(cx_error_message(e), "100% sure");
     cx_error_unref(e);
 }
 
@@ -458,4 +500,46 @@ TEST(unhandled_hook_sees_the_error_first)
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1);
     CHECK(strstr(err, "hook saw it") != NULL);
     free(err);
+}
+
+static long thread_allocs, thread_frees;
+static void *count_malloc(size_t n)
+{
+    __atomic_add_fetch(&thread_allocs, 1, __ATOMIC_RELAXED);
+    return malloc(n);
+}
+static void *count_realloc(void *p, size_t n)
+{
+    if (!p)
+        __atomic_add_fetch(&thread_allocs, 1, __ATOMIC_RELAXED);
+    return realloc(p, n);
+}
+static void count_free(void *p)
+{
+    if (p)
+        __atomic_add_fetch(&thread_frees, 1, __ATOMIC_RELAXED);
+    free(p);
+}
+
+static void *raise_and_catch_repeatedly(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 5; i++)
+        cx_try {
+            cx_raise(&cx_ValueError, "round %d", i);
+        } cx_except (&cx_ValueError, e) {
+            (void)e;
+        }
+    return NULL;
+}
+
+TEST(errors_cached_by_a_thread_are_freed_when_the_thread_ends)
+{
+    cx_set_allocator(count_malloc, count_realloc, count_free);
+    pthread_t t;
+    CHECK_EQ(pthread_create(&t, NULL, raise_and_catch_repeatedly, NULL), 0);
+    CHECK_EQ(pthread_join(t, NULL), 0);
+    cx_set_allocator(NULL, NULL, NULL);
+    CHECK(thread_allocs > 0);
+    CHECK_EQ(thread_frees, thread_allocs);
 }
