@@ -49,7 +49,10 @@ static const char *api_call(int user_id, const char *data, char *response, size_
 {
     char key[32];
     snprintf(key, sizeof key, "user:%d", user_id);
+    double asked = now_s();
     cx_with (limit(&limiter, key, 5, 1.0, true)) {
+        if (now_s() - asked > 0.05)
+            printf("  Rate limit exceeded. Waited %.1fs...\n", now_s() - asked);
         /* Make API call */
         printf("  Making API call for user %d at +%.2fs\n", user_id, now_s() - start);
         snprintf(response, size, "Response for %s", data);
@@ -77,7 +80,7 @@ void example_rate_limiter(void)
     char response[64];
     for (int i = 0; i < 7; i++)
         api_call(42, "ping", response, sizeof response);
-    printf("  last response: %s (calls 6 and 7 waited for the window)\n", response);
+    printf("  last response: %s\n", response);
 
     puts("A failed call gives its slot back (2 calls per 60 s, no waiting):");
     void (*calls[])(void *) = {strict_call, failing_call, strict_call, strict_call};
