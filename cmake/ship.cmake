@@ -119,6 +119,11 @@ else()
   message(WARNING "no C++ compiler: the C++ tests are not built (install g++)")
 endif()
 
+# The Debian packages (make deb builds them) claim every installed file once.
+cx_ship_test(debian_packages_claim_every_installed_file_once
+  COMMAND ${CX_SHIP_DIR}/check-debian-install.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}
+  LABELS deb)
+
 # Man pages render without a groff warning.
 if(CX_MAN3)
   cx_ship_test(man_pages_render_cleanly_with_man_l
