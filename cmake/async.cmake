@@ -74,3 +74,10 @@ foreach(src ${CX_ASYNC_TEST_SOURCES})
     endif()
   endforeach()
 endforeach()
+
+# The installed tree works for users: pkg-config cx-async.
+add_test(NAME async.pkg_config_builds_a_task_program_against_the_installed_tree
+  COMMAND ${CMAKE_SOURCE_DIR}/tests/async/check-install.sh
+          ${CMAKE_BINARY_DIR} ${CMAKE_C_COMPILER} "${CX_SANITIZER_FLAGS}")
+set_tests_properties(async.pkg_config_builds_a_task_program_against_the_installed_tree
+  PROPERTIES LABELS "async;install;no-valgrind" TIMEOUT 120)
