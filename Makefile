@@ -10,6 +10,9 @@
 #   make bench           cx against C, C++ and CPython: table, build/bench/results.json, chart
 #   make diff N=100000 SEED=7   N random scenarios run under CPython and cx, traces compared
 #   make install PREFIX=/usr/local
+#   make abi-check       the shared libraries' ABI against abi/*.abi (make abi-baseline rewrites them)
+#   make docs            the API reference (Doxygen, warnings are errors): build/docs/html
+#   make deb             Debian packages into build/deb/, unpacked and checked
 
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -105,6 +108,8 @@ N ?= 100000
 SEED ?= 1
 diff: build
 	python3 tests/diff/difftest.py --interp $(BUILD)/tests/diff/cx-diff --n $(N) --seed $(SEED) --brief
+
+.PHONY: abi-check abi-baseline docs deb
 
 # The ABI of every shared library against abi/*.abi (also part of make check).
 abi-check: build
