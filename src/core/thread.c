@@ -11,9 +11,14 @@ static int ndrains;
 static pthread_key_t key;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
+/* Whether this thread's key is set: caches say they are used each time they
+ * refill, which must cost no more than this test. */
+static __thread bool marked;
+
 static void drain_all(void *unused)
 {
     (void)unused;
+    marked = false; /* a drain that refills a cache sets the key again */
     for (int i = 0; i < ndrains; i++)
         drains[i]();
 }
@@ -33,7 +38,10 @@ CX_API void cx__thread_drain(void) { drain_all(NULL); }
 
 void cx__thread_cache_used(void)
 {
+    if (marked)
+        return;
     pthread_once(&once, make_key);
     if (!pthread_getspecific(key))
         pthread_setspecific(key, &key);
+    marked = true;
 }

@@ -1,4 +1,6 @@
 /* ExitStack: CPython's test_contextlib behaviours, in our own words. */
+#include <pthread.h>
+
 #include "probe.h"
 
 static void note(void *what) { th_log("%s", (const char *)what); }
@@ -373,6 +375,26 @@ TEST(exitstack_gives_back_large_storage_at_exit)
     allocations = frees = 0;
     th_trace[0] = '\0';
     thousand_entries();
+    cx_set_allocator(NULL, NULL, NULL);
+    CHECK(allocations > 0);
+    CHECK_EQ(frees, allocations);
+}
+
+static void *use_stacks_twice(void *arg)
+{
+    (void)arg;
+    thousand_entries(); /* one pooled stack, storage given back */
+    ten_entries();      /* the same stack again, storage kept */
+    return NULL;
+}
+
+TEST(exitstacks_pooled_by_a_thread_are_freed_when_the_thread_ends)
+{
+    cx_set_allocator(counting_malloc, counting_realloc, counting_free);
+    allocations = frees = 0;
+    pthread_t t;
+    CHECK_EQ(pthread_create(&t, NULL, use_stacks_twice, NULL), 0);
+    CHECK_EQ(pthread_join(t, NULL), 0);
     cx_set_allocator(NULL, NULL, NULL);
     CHECK(allocations > 0);
     CHECK_EQ(frees, allocations);
