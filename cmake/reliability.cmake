@@ -26,3 +26,34 @@ if(Python3_Interpreter_FOUND)
   set_tests_properties(reliability.diff_2000_scenarios_match_cpython
     PROPERTIES LABELS "reliability" TIMEOUT 600)
 endif()
+
+# tests/reliability: one executable, one CTest test per TEST(name), as
+# tests/CMakeLists.txt does for the other folders (names with "thread" also
+# get the `threads` label that make tsan runs).
+file(GLOB cx_rel_sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/reliability/*.c)
+add_executable(test_reliability ${cx_rel_sources} tests/harness.c tests/probe.c)
+set_target_properties(test_reliability PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+target_include_directories(test_reliability PRIVATE ${CMAKE_SOURCE_DIR}/tests)
+target_compile_definitions(test_reliability PRIVATE _GNU_SOURCE
+  CX_FAULT_SCENARIOS="${CMAKE_SOURCE_DIR}/tests/reliability/fault_scenarios.txt")
+target_link_libraries(test_reliability PRIVATE cx_diff_interp cx)
+set(cx_rel_wrapper)
+if(CX_VALGRIND)
+  target_compile_definitions(test_reliability PRIVATE CX_TEST_UNDER_VALGRIND)
+  set(cx_rel_wrapper valgrind --error-exitcode=99 --leak-check=full
+      --errors-for-leak-kinds=definite --trace-children=no --quiet)
+endif()
+foreach(src ${cx_rel_sources})
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${src})
+  file(STRINGS ${src} lines REGEX "^TEST\\([a-z0-9_]+\\)")
+  foreach(line ${lines})
+    string(REGEX REPLACE "^TEST\\(([a-z0-9_]+)\\).*" "\\1" name "${line}")
+    set(labels reliability)
+    if(name MATCHES "thread")
+      list(APPEND labels threads)
+    endif()
+    add_test(NAME reliability.${name}
+             COMMAND ${cx_rel_wrapper} $<TARGET_FILE:test_reliability> ${name})
+    set_tests_properties(reliability.${name} PROPERTIES LABELS "${labels}" TIMEOUT 600)
+  endforeach()
+endforeach()
