@@ -2,7 +2,8 @@
 # The cheap half of `make deb`, run by make check: every file `cmake
 # --install` puts under /usr is claimed by exactly one debian/*.install
 # pattern, and every pattern claims something, so a new header or library
-# cannot silently miss (or land twice in) the packages.
+# cannot silently miss (or land twice in) the packages; and the changelog's
+# version is cx's.
 #   usage: check-debian-install.sh <build dir> <source root>
 set -eu
 build=$(cd "$1" && pwd) src=$(cd "$2" && pwd)
@@ -19,6 +20,13 @@ if ! ls -d usr/lib/*-linux-gnu* >/dev/null 2>&1; then
 fi
 find . \( -type f -o -type l \) | sed 's|^\./||' | sort > "$work/installed"
 status=0
+# The packages carry the library's version.
+deb_version=$(sed -n '1s/^cx (\([^-)]*\).*/\1/p' "$src/debian/changelog")
+cx_version=$(sed -n 's/^#define CX_VERSION_STRING "\(.*\)"/\1/p' "$src/include/cx/version.h")
+if [ "$deb_version" != "$cx_version" ]; then
+    echo "debian/changelog is at $deb_version, cx/version.h at $cx_version: add a changelog entry" >&2
+    status=1
+fi
 : > "$work/claimed"
 for inst in "$src"/debian/*.install; do
     pkg=$(basename "$inst" .install)
