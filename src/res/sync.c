@@ -63,7 +63,8 @@ static void held_remove(const void *lock, int kind)
     held_entry *list = held_list(), *e = held_find(lock, kind);
     if (!e)
         return;
-    memmove(e, e + 1, (size_t)(list + held_n - (e + 1)) * sizeof *e);
+    if (e != list + held_n - 1) /* locks are mostly released last-taken first */
+        memmove(e, e + 1, (size_t)(list + held_n - (e + 1)) * sizeof *e);
     if (--held_n == 0 && held_heap) {
         cx_free(held_heap);
         held_heap = NULL;

@@ -166,6 +166,30 @@ TEST(lock_mutex_nested_on_different_mutexes_releases_both)
     pthread_mutex_unlock(&mutex);
 }
 
+static void lock_b_again(void *b)
+{
+    cx_with (cx_lock((pthread_mutex_t *)b))
+        th_log("unreachable");
+}
+
+TEST(lock_mutex_released_out_of_order_still_tracks_the_one_held)
+{
+    static pthread_mutex_t a = PTHREAD_MUTEX_INITIALIZER, b = PTHREAD_MUTEX_INITIALIZER;
+    cx_manager ma = cx_lock(&a), mb = cx_lock(&b);
+    cx_manager_enter(&ma);
+    cx_manager_enter(&mb);
+    cx_manager_exit(&ma, NULL); /* a first: b stays held */
+    cx_error *e = cx_protect(lock_b_again, &b);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    cx_error_unref(e);
+    cx_with (cx_lock(&a)) /* a is no longer held: taken again without complaint */
+        th_log("a");
+    cx_manager_exit(&mb, NULL);
+    CHECK_STR(th_trace, "a");
+    CHECK_EQ(pthread_mutex_trylock(&b), 0);
+    pthread_mutex_unlock(&b);
+}
+
 static pthread_mutex_t many[40];
 
 static void lock_many(int i)
