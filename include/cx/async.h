@@ -48,13 +48,15 @@ typedef struct cx_task cx_task;
  * failed task nobody awaited is printed to stderr ("task exception was never
  * retrieved").  If every task waits and nothing can wake them, the tasks are
  * cancelled and a cx_RuntimeError naming the deadlock is returned.  Raises
- * cx_RuntimeError when called inside a running loop. */
+ * cx_RuntimeError when called inside a running loop, cx_ValueError for a
+ * NULL main. */
 CX_API cx_error *cx_run(void (*main)(void *arg), void *arg);
 
 /* asyncio.create_task: starts fn(arg) as a new task of the running loop; it
  * first runs when the calling task next suspends.  The caller owns the task
  * and releases it with cx_await_task (an unawaited task is freed when cx_run
- * ends).  Raises cx_RuntimeError outside a task, cx_MemoryError. */
+ * ends).  Raises cx_RuntimeError outside a task, cx_ValueError for a NULL
+ * fn, cx_MemoryError. */
 CX_API cx_task *cx_spawn(void (*fn)(void *arg), void *arg);
 
 /* `await task`: suspends until t ends, releases t, then raises what t raised
@@ -62,7 +64,7 @@ CX_API cx_task *cx_spawn(void (*fn)(void *arg), void *arg);
  * is cancelled while it waits, t is cancelled too (as asyncio does) and
  * released, and cx_CancelledError is raised.  t is released on every path.
  * Raises cx_RuntimeError outside a task, for a task awaiting itself, and for
- * a task another task is already awaiting. */
+ * a task another task is already awaiting; cx_ValueError for NULL. */
 CX_API void cx_await_task(cx_task *t);
 
 /* Task.cancel(): asks t to end; cx_CancelledError is raised at its current

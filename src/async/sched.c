@@ -293,12 +293,16 @@ void cx__task_free(cx_task *t)
 cx_task *cx_spawn(void (*fn)(void *), void *arg)
 {
     cx_task *me = cx__async_task("cx_spawn");
+    if (!fn)
+        cx_raise(&cx_ValueError, "cx_spawn: fn is NULL");
     return task_new(me->s, fn, arg);
 }
 
 void cx_await_task(cx_task *t)
 {
     cx_task *me = cx__async_task("cx_await_task");
+    if (!t)
+        cx_raise(&cx_ValueError, "cx_await_task: the task is NULL");
     if (t == me)
         cx_raise(&cx_RuntimeError, "cx_await_task: a task cannot await itself");
     if (t->waiter)
@@ -382,6 +386,8 @@ cx_error *cx_run(void (*main)(void *), void *arg)
 {
     if (sched)
         cx_raise(&cx_RuntimeError, "cx_run: a loop is already running on this thread");
+    if (!main)
+        cx_raise(&cx_ValueError, "cx_run: main is NULL");
     cx__sched *s = cx_malloc(sizeof *s);
     memset(s, 0, sizeof *s);
     int rc = uv_loop_init(&s->loop);

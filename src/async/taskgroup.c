@@ -134,6 +134,13 @@ static bool tg_exit(void *state, cx_error *err)
         }
         if (err && !g->aborting)
             abort_tasks(g);
+        if (g->parent_cancel_requested && me->must_cancel) {
+            /* Our request never reached a suspension point (the body ended
+             * or raised first): take it back before waiting. */
+            me->must_cancel = false;
+            cx__task_uncancel(me);
+            g->parent_cancel_requested = false;
+        }
         while (g->live) {
             if (!cx__task_park(true)) {
                 me->must_cancel = false;

@@ -474,3 +474,46 @@ TEST(run_can_run_again_after_a_loop_ended)
     CHECK(cx_run(run_twice_main, &n) == NULL);
     CHECK_EQ(n, 2);
 }
+
+static void spawn_null(void *arg)
+{
+    (void)arg;
+    cx_spawn(NULL, NULL);
+}
+
+TEST(spawn_of_a_null_function_raises_value_error)
+{
+    cx_error *e = cx_run(spawn_null, NULL);
+    CHECK(cx_error_is(e, &cx_ValueError));
+    cx_error_unref(e);
+}
+
+static void await_twice_waiter(void *arg)
+{
+    cx_try {
+        cx_await_task(arg);
+    } cx_except (&cx_RuntimeError, e) {
+        th_log("second-awaiter-refused");
+    }
+}
+
+static void await_from_two(void *arg)
+{
+    (void)arg;
+    cx_task *t = cx_spawn(sleeper_100ms, NULL);
+    cx_task *other = cx_spawn(await_twice_waiter, t);
+    cx_sleep(0.01); /* other is waiting on t by now */
+    cx_try {
+        cx_await_task(t);
+    } cx_except (&cx_RuntimeError, e) {
+        th_log("main-refused");
+    }
+    cx_await_task(other);
+}
+
+TEST(await_on_a_task_another_task_awaits_raises_runtime_error)
+{
+    cx_error *e = cx_run(await_from_two, NULL);
+    CHECK(e == NULL);
+    CHECK_STR(th_trace, "main-refused");
+}
