@@ -141,3 +141,85 @@ TEST(leak_gate_drains_the_error_freelist)
     th_drain_caches();
     CHECK_EQ(th_live_blocks(), before);
 }
+
+/* ---- the allocation points, one by one ---- */
+
+static void raise_long(void *arg)
+{
+    (void)arg;
+    cx_raise(&cx_ValueError, "%0200d", 7);
+}
+
+/* The error itself cannot be had: the preallocated MemoryError is raised. */
+TEST(alloc_failure_for_an_error_raises_the_static_memory_error)
+{
+    th_drain_caches();
+    th_fail_allocation(1, 0);
+    cx_error *e = cx_protect(raise_long, NULL);
+    th_fail_allocation(0, 0);
+    CHECK(cx_error_is(e, &cx_MemoryError));
+    CHECK_STR(cx_error_message(e), "out of memory");
+    cx_error_unref(e);
+}
+
+/* Its long message cannot be copied: the error keeps its type and the
+ * message's head (losing a tail beats losing the error). */
+TEST(alloc_failure_for_a_long_message_keeps_the_error_with_its_head)
+{
+    th_drain_caches();
+    th_fail_allocation(2, 0);
+    cx_error *e = cx_protect(raise_long, NULL);
+    th_fail_allocation(0, 0);
+    CHECK(cx_error_is(e, &cx_ValueError));
+    CHECK(strlen(cx_error_message(e)) > 100 && strlen(cx_error_message(e)) < 200);
+    CHECK(strncmp(cx_error_message(e), "0000000000", 10) == 0);
+    cx_error_unref(e);
+}
+
+static int ran;
+static void count_run(void *arg) { (void)arg; ran++; }
+
+static void grow_stack(void *arg)
+{
+    (void)arg;
+    cx_with (cx_exitstack *s, cx_exitstack_new()) {
+        for (int i = 0; i < 8; i++)
+            cx_exitstack_callback(s, count_run, NULL);
+        th_fail_allocation(1, 0);
+        cx_exitstack_callback(s, count_run, NULL); /* needs room beyond 8 */
+        CHECK(!"the ninth push must raise");
+    }
+}
+
+/* Growing an ExitStack fails: MemoryError from the push, nothing pushed, and
+ * the entries already there still run. */
+TEST(alloc_failure_growing_an_exitstack_raises_memory_error_and_runs_its_entries)
+{
+    th_drain_caches();
+    ran = 0;
+    cx_error *e = cx_protect(grow_stack, NULL);
+    th_fail_allocation(0, 0);
+    CHECK(cx_error_is(e, &cx_MemoryError));
+    CHECK_EQ(ran, 8);
+    cx_error_unref(e);
+}
+
+static void simple_gen(cx_gen *g, void *arg) { (void)arg; cx_yield(g, NULL); }
+
+static void make_gen_manager(void *arg)
+{
+    (void)arg;
+    cx_with (cx_contextmanager(simple_gen, NULL))
+        CHECK(!"the body must not run");
+}
+
+/* The generator cannot be had: MemoryError where the manager is made. */
+TEST(alloc_failure_making_a_generator_manager_raises_memory_error)
+{
+    th_drain_caches();
+    th_fail_allocation(1, 1);
+    cx_error *e = cx_protect(make_gen_manager, NULL);
+    th_fail_allocation(0, 0);
+    CHECK(cx_error_is(e, &cx_MemoryError));
+    cx_error_unref(e);
+}
