@@ -75,18 +75,24 @@ class Gen:
             enter = None
             if self.r.random() < 0.12:
                 enter = (self.rtype(), self.msg())
-            x = self.r.random()
-            if x < 0.55:
-                exit_ = "P"
-            elif x < 0.8:
-                exit_ = "S"
-            else:
-                exit_ = (self.rtype(), self.msg())
+            exit_ = self.exit_action()
             return ("cls", self.fresh("a"), enter, exit_)
         if k < 0.85:
             return ("gen", self.fresh("g"), self.genbody(depth))
         types = self.r.sample(CATCH_TYPES[:-1], self.r.randint(1, 3))
         return ("sup", types)
+
+    def exit_action(self):
+        """P: pass, S: suppress, ("ST", T): suppress instances of T,
+        (T, msg): raise."""
+        x = self.r.random()
+        if x < 0.45:
+            return "P"
+        if x < 0.65:
+            return "S"
+        if x < 0.8:
+            return ("ST", self.r.choice(CATCH_TYPES[:-1]))
+        return (self.rtype(), self.msg())
 
     def genbody(self, depth):
         # How many yields: mostly one, sometimes none or two.
@@ -159,9 +165,7 @@ class Gen:
             return ("callback", ctx["stack"], self.fresh("c"),
                     self.block(cctx, depth + 2, 0, 2))
         if kind == "push":
-            x = r.random()
-            act = "P" if x < 0.5 else "S" if x < 0.75 else (self.rtype(), self.msg())
-            return ("push", ctx["stack"], self.fresh("p"), act)
+            return ("push", ctx["stack"], self.fresh("p"), self.exit_action())
         if kind == "try":
             tctx = dict(ctx, **{"try": True})
             body = self.block(tctx, depth + 1, 0, 3)
@@ -247,21 +251,20 @@ class M:
             raise self.enter_[0](self.enter_[1])
     def __exit__(self, t, v, tb):
         ev('exit', self.name, tname(t))
-        a = self.exit_
-        if a == 'S':
-            return True
-        if a != 'P':
-            raise a[0](a[1])
-        return False
-def PX(name, act):
+        return act(self.exit_, t)
+def PX(name, a):
     def f(t, v, tb):
         ev('pexit', name, tname(t))
-        if act == 'S':
-            return True
-        if act != 'P':
-            raise act[0](act[1])
-        return False
+        return act(a, t)
     return f
+def act(a, t):
+    if a == 'S':
+        return True
+    if a == 'P':
+        return False
+    if a[0] == 'ST':
+        return t is not None and issubclass(t, a[1])
+    raise a[0](a[1])
 def emsg(e):
     return str(e.args[0]) if e.args else ''
 def chain(e):
@@ -270,13 +273,13 @@ def chain(e):
         seen.add(id(e))
         parts.append('%s(%s)' % (type(e).__name__, emsg(e)))
         if e.__cause__ is not None:
-            parts.append('<cause')
-            e = e.__cause__
+            link, e = '<cause', e.__cause__
         elif e.__context__ is not None and not e.__suppress_context__:
-            parts.append('<context')
-            e = e.__context__
+            link, e = '<context', e.__context__
         else:
-            e = None
+            link, e = None, None
+        if e is not None and id(e) not in seen:  # a cycle ends the print
+            parts.append(link)
     return ' '.join(parts)
 def run(i, f):
     OUT.append('### %d' % i)
@@ -291,7 +294,7 @@ def run(i, f):
 def py_mgr(m, emit, ind):
     if m[0] == "cls":
         enter = "None" if m[2] is None else "(%s, %r)" % m[2]
-        ex = repr(m[3]) if isinstance(m[3], str) else "(%s, %r)" % m[3]
+        ex = py_act(m[3])
         return "M(%r, %s, %s)" % (m[1], enter, ex)
     if m[0] == "gen":
         emit(ind, "def %s():" % m[1])
@@ -299,6 +302,14 @@ def py_mgr(m, emit, ind):
         emit(ind + 1, "if False: yield")
         return "contextmanager(%s)()" % m[1]
     return "suppress(%s)" % ", ".join(t if t != "any" else "BaseException" for t in m[1])
+
+
+def py_act(a):
+    if isinstance(a, str):
+        return repr(a)
+    if a[0] == "ST":
+        return "('ST', %s)" % a[1]
+    return "(%s, %r)" % a
 
 
 def py_block(stmts, emit, ind):
@@ -345,8 +356,7 @@ def py_stmt(s, emit, ind):
         py_block(s[3], emit, ind + 1)
         emit(ind, "%s.callback(%s)" % (s[1], s[2]))
     elif k == "push":
-        act = repr(s[3]) if isinstance(s[3], str) else "(%s, %r)" % s[3]
-        emit(ind, "%s.push(PX(%r, %s))" % (s[1], s[2], act))
+        emit(ind, "%s.push(PX(%r, %s))" % (s[1], s[2], py_act(s[3])))
     elif k == "try":
         _, body, handlers, els, fin = s
         emit(ind, "try:")
@@ -392,6 +402,8 @@ def tok_mgr(m, out):
 def tok_act(a, out):
     if isinstance(a, str):
         out.append(a)
+    elif a[0] == "ST":
+        out += ["ST", a[1]]
     else:
         out += ["X", a[0], a[1]]
 

@@ -116,6 +116,10 @@ static void parse_action(parser *ps, node *n)
         n->act = ACT_PASS;
     else if (strcmp(a, "S") == 0)
         n->act = ACT_SUPPRESS;
+    else if (strcmp(a, "ST") == 0) {
+        n->act = ACT_SUPPRESS_TYPE;
+        n->type = type_named(need(ps));
+    }
     else if (strcmp(a, "X") == 0) {
         n->act = ACT_RAISE;
         n->type = type_named(need(ps));
@@ -277,9 +281,10 @@ static bool act(const node *n, cx_error *err)
 {
     if (n->act == ACT_SUPPRESS)
         return true;
+    if (n->act == ACT_SUPPRESS_TYPE)
+        return cx_error_is(err, n->type);
     if (n->act == ACT_RAISE)
         cx_raise(n->type, "%s", n->msg);
-    (void)err;
     return false;
 }
 
