@@ -31,6 +31,7 @@ struct cx_task {
     cx__coro *resume_at;     /* the coroutine it suspended on (its own, or a
                               * generator's it was running) */
     cx__state other;         /* the frame state of the side not running */
+    cx__handled *outer;      /* and its resumer link (see gen.c) */
     void (*fn)(void *);
     void *arg;
     int status;

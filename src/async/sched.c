@@ -74,6 +74,7 @@ static void swap_state(cx_task *t)
     cx__state mine = *s;
     *s = t->other;
     t->other = mine;
+    t->outer = cx__coro_swap_outer_handling(t->outer);
 }
 
 

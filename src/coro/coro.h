@@ -27,6 +27,10 @@ CX_API cx__coro *cx__coro_new_on(void *mem, size_t size, cx__coro_entry *entry, 
  * the switcher of tasks and generators keeps it up to date. */
 CX_API cx__coro *cx__coro_current(void);
 CX_API void cx__coro_set_current(cx__coro *c);
+/* Installs n as the thread's resumer link (what a generator with no
+ * handled error of its own sees as handled); returns the previous one. */
+struct cx__handled;
+CX_API struct cx__handled *cx__coro_swap_outer_handling(struct cx__handled *n);
 /* Saves the running context into `from` and continues `to`. */
 CX_API void cx__coro_switch(cx__coro *from, cx__coro *to);
 /* Returns a coroutine that is not running to the pool. */

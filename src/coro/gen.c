@@ -40,6 +40,16 @@ __attribute__((noinline)) void cx__coro_set_current(cx__coro *c) { running = c; 
 #define current cx__coro_current
 #define set_current cx__coro_set_current
 
+/* cx-async swaps the resumer link (cx__outer_handling) with each task, as
+ * it swaps the frame state: a task suspended inside a generator must not
+ * lend its handled error to the next task that runs. */
+CX_API cx__handled *cx__coro_swap_outer_handling(cx__handled *n)
+{
+    cx__handled *old = cx__outer_handling();
+    cx__set_outer_handling(n);
+    return old;
+}
+
 /* ---- a per-thread pool: a generator manager's enter+exit allocates nothing
  * once the thread has used one ---- */
 

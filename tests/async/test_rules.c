@@ -181,3 +181,50 @@ TEST(plain_contextmanager_body_may_suspend_inside_a_task)
     CHECK(e == NULL);
     CHECK_STR(th_trace, "v after-yield");
 }
+
+/* The error a task handles while it is suspended inside a generator is its
+ * own: another task raising meanwhile does not chain to it. */
+static void gen_that_sleeps(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_sleep(0.02);
+    cx_yield(g, NULL);
+}
+
+static void handle_and_suspend_in_generator(void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_raise(&cx_ValueError, "task a's");
+    } cx_except (&cx_ValueError, e) {
+        cx_gen *g = cx_agen_new(gen_that_sleeps, NULL);
+        cx_anext(g, NULL);
+        cx_aclose(g);
+    }
+}
+
+static void raise_meanwhile(void *arg)
+{
+    cx_sleep(0.005); /* task a is inside its handler, suspended in the generator */
+    cx_try {
+        cx_raise(&cx_KeyError, "task b's");
+    } cx_except (&cx_KeyError, e) {
+        *(int *)arg = cx_error_context(e) == NULL;
+    }
+}
+
+static void two_tasks_handling(void *arg)
+{
+    cx_task *a = cx_spawn(handle_and_suspend_in_generator, NULL);
+    cx_task *b = cx_spawn(raise_meanwhile, arg);
+    cx_await_task(a);
+    cx_await_task(b);
+}
+
+TEST(an_error_handled_by_a_suspended_task_is_not_the_context_of_another_tasks_error)
+{
+    int clean = 0;
+    cx_error *e = cx_run(two_tasks_handling, &clean);
+    CHECK(e == NULL);
+    CHECK_EQ(clean, 1);
+}
