@@ -212,15 +212,6 @@ TEST(taskgroup_cancellation_of_the_enclosing_task_propagates_into_the_group)
     CHECK_STR(th_trace, "sibling-cancelled sibling-cancelled owner-cancelled");
 }
 
-static void spawn_after_exit(void *arg)
-{
-    (void)arg;
-    cx_taskgroup *saved = NULL;
-    cx_async_with (cx_taskgroup *tg, cx_taskgroup_new())
-        saved = tg;
-    (void)saved;
-}
-
 static void group_spawn_while_aborting(void *arg)
 {
     (void)arg;
@@ -240,7 +231,35 @@ TEST(taskgroup_body_cancelled_by_a_failure_never_continues)
     cx_error *e = cx_run(group_spawn_while_aborting, NULL);
     CHECK(e == NULL);
     CHECK_STR(th_trace, "group");
-    (void)spawn_after_exit;
+}
+
+static void spawn_while_shutting_down(void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_async_with (cx_taskgroup *tg, cx_taskgroup_new()) {
+            cx_taskgroup_spawn(tg, fail_now, "x");
+            cx_try {
+                cx_sleep(1);
+            } cx_except (&cx_CancelledError, e) {
+                cx_try {
+                    cx_taskgroup_spawn(tg, fail_now, "late");
+                } cx_except (&cx_RuntimeError, e2) {
+                    th_log("refused");
+                }
+                cx_reraise();
+            }
+        }
+    } cx_except (&cx_ExceptionGroup, e) {
+        th_log("group:%zu", cx_error_group_size(e));
+    }
+}
+
+TEST(taskgroup_spawn_while_shutting_down_after_a_failure_raises_runtime_error)
+{
+    cx_error *e = cx_run(spawn_while_shutting_down, NULL);
+    CHECK(e == NULL);
+    CHECK_STR(th_trace, "refused group:1");
 }
 
 static void await_group_task(void *arg)
