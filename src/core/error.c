@@ -61,12 +61,13 @@ static void error_free(cx_error *e)
  * truncated when none can be had (losing a tail beats losing the error). */
 static void error_format(cx_error *e, const char *fmt, va_list ap)
 {
-    /* A message with no conversion (cx_raise(t, "bad value")) is the format
-     * itself: copied, it costs a fraction of vsnprintf. */
-    if (!strchr(fmt, '%')) {
-        size_t n = strlen(fmt);
-        if (n < sizeof e->inline_msg) {
-            memcpy(e->inline_msg, fmt, n + 1);
+    /* A short message with no conversion (cx_raise(t, "bad value")) is the
+     * format itself: copied in one pass, it costs a fraction of vsnprintf
+     * (a plain loop: GCC expands a bounded memcpy into `rep movsq`, whose
+     * start-up alone costs more). */
+    for (size_t i = 0; i < sizeof e->inline_msg && fmt[i] != '%'; i++) {
+        e->inline_msg[i] = fmt[i];
+        if (!fmt[i]) {
             e->msg = e->inline_msg;
             return;
         }
