@@ -157,12 +157,14 @@ typedef struct {
     PGresult *r;
 } query_state;
 
+/* Sends what libpq buffered.  Not cancellable: half a query on the wire
+ * would leave the connection unusable; a cancellation waits for the drain,
+ * which cancels the query on the server. */
 static void flush_all(cx_task *t, PGconn *c)
 {
     int rc;
     while ((rc = PQflush(c)) == 1)
-        if (!wait_fd(t, PQsocket(c), true, true))
-            cx__task_raise_cancelled(t); /* nothing was executed: the query is incomplete */
+        wait_fd(t, PQsocket(c), true, false);
     if (rc < 0)
         cx_pg_raise(c, NULL);
 }

@@ -383,6 +383,31 @@ static void free_tasks(cx__sched *s)
     }
 }
 
+/* Handles the tasks left open are closed; the loop and its memory go. */
+static void close_loop(cx__sched *s)
+{
+    uv_walk(&s->loop, close_any, NULL);
+    uv_run(&s->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&s->loop);
+    cx__timers_fini(s);
+    cx__slots_release(&s->slots);
+    sched = NULL;
+    cx_free(s);
+}
+
+typedef struct {
+    cx__sched *s;
+    void (*main)(void *);
+    void *arg;
+} start_args;
+
+static void start_main(void *p)
+{
+    start_args *a = p;
+    a->s->main = task_new(a->s, a->main, a->arg);
+    a->s->main->is_main = true;
+}
+
 cx_error *cx_run(void (*main)(void *), void *arg)
 {
     if (sched)
@@ -404,8 +429,12 @@ cx_error *cx_run(void (*main)(void *), void *arg)
     sched = s;
 
     cx_error *result = NULL;
-    s->main = task_new(s, main, arg);
-    s->main->is_main = true;
+    start_args start = {s, main, arg};
+    cx_error *failed = cx_protect(start_main, &start);
+    if (failed) { /* no memory for the first task */
+        close_loop(s);
+        cx__propagate(failed);
+    }
     uv_run(&s->loop, UV_RUN_DEFAULT);
     if (!s->main_done || s->live) {
         /* Every task waits on something that can never happen. */
@@ -426,13 +455,6 @@ cx_error *cx_run(void (*main)(void *), void *arg)
     result = s->main->error;
     s->main->error = NULL;
     free_tasks(s);
-
-    uv_walk(&s->loop, close_any, NULL);
-    uv_run(&s->loop, UV_RUN_DEFAULT);
-    uv_loop_close(&s->loop);
-    cx__timers_fini(s);
-    cx__slots_release(&s->slots);
-    sched = NULL;
-    cx_free(s);
+    close_loop(s);
     return result;
 }
