@@ -140,7 +140,8 @@ static struct {
     double budget_ns;
     const char *only, *impl, *json, *chart, *markdown, *python, *peers;
     long tasks; /* tasks_100k's task count */
-} opt = {false, 9, 30e6, NULL, NULL, NULL, NULL, NULL, "python3", CX_BENCH_PEERS, 100000};
+    long count; /* operations per sample, fixed (0: calibrated) */
+} opt = {false, 9, 30e6, NULL, NULL, NULL, NULL, NULL, "python3", CX_BENCH_PEERS, 100000, 0};
 
 /* ---- time ---- */
 
@@ -360,6 +361,8 @@ static void calibrate(row *r)
         r->n = opt.tasks;
     } else if (opt.smoke) {
         r->n = 3;
+    } else if (opt.count) {
+        r->n = opt.count;
     } else if (r->run) {
         long n = 1;
         for (;;) {
@@ -634,6 +637,8 @@ int main(int argc, char **argv)
             opt.budget_ns = atof(v) * 1e6;
         else if (!strcmp(a, "--only"))
             opt.only = v;
+        else if (!strcmp(a, "--count"))
+            opt.count = atol(v);
         else if (!strcmp(a, "--impl"))
             opt.impl = v;
         else if (!strcmp(a, "--json"))

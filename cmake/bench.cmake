@@ -38,20 +38,30 @@ add_executable(cx-bench ${CX_BENCH_SOURCES})
 target_compile_definitions(cx-bench PRIVATE ${CX_BENCH_DEFS})
 target_compile_options(cx-bench PRIVATE -O2)
 # cx is linked statically, as the peers are compiled into the program: the
-# figures are the code's cost, not the PLT's or __tls_get_addr's
-# (docs/benchmarks.md gives the shared library's figures).  cx-async is built
-# again, statically, from cx_async's own sources, so the program holds one cx.
-target_link_libraries(cx-bench PRIVATE cx_static m)
-if(CX_BENCH_ASYNC)
-  get_target_property(cx_bench_async_sources cx_async SOURCES)
-  get_target_property(cx_bench_async_defs cx_async COMPILE_DEFINITIONS)
-  get_target_property(cx_bench_async_libs cx_async LINK_LIBRARIES)
-  list(TRANSFORM cx_bench_async_libs REPLACE "^cx$" "cx_static")
-  add_library(cx_bench_async STATIC EXCLUDE_FROM_ALL ${cx_bench_async_sources})
-  target_compile_definitions(cx_bench_async PRIVATE ${cx_bench_async_defs})
-  target_include_directories(cx_bench_async PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/include)
-  target_link_libraries(cx_bench_async PUBLIC ${cx_bench_async_libs})
-  target_link_libraries(cx-bench PRIVATE cx_bench_async)
+# figures are the code's cost, not the PLT's or __tls_get_addr's.
+# -DCX_BENCH_SHARED=ON links libcx.so (and libcx-async.so) instead, for the
+# figures a program linked with `pkg-config --libs cx` gets.  For the static
+# build cx-async is compiled again from cx_async's own sources, so that the
+# program holds one cx.
+option(CX_BENCH_SHARED "Link cx-bench with the shared libraries" OFF)
+if(CX_BENCH_SHARED)
+  target_link_libraries(cx-bench PRIVATE cx m)
+  if(CX_BENCH_ASYNC)
+    target_link_libraries(cx-bench PRIVATE cx_async)
+  endif()
+else()
+  target_link_libraries(cx-bench PRIVATE cx_static m)
+  if(CX_BENCH_ASYNC)
+    get_target_property(cx_bench_async_sources cx_async SOURCES)
+    get_target_property(cx_bench_async_defs cx_async COMPILE_DEFINITIONS)
+    get_target_property(cx_bench_async_libs cx_async LINK_LIBRARIES)
+    list(TRANSFORM cx_bench_async_libs REPLACE "^cx$" "cx_static")
+    add_library(cx_bench_async STATIC EXCLUDE_FROM_ALL ${cx_bench_async_sources})
+    target_compile_definitions(cx_bench_async PRIVATE ${cx_bench_async_defs})
+    target_include_directories(cx_bench_async PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/include)
+    target_link_libraries(cx_bench_async PUBLIC ${cx_bench_async_libs})
+    target_link_libraries(cx-bench PRIVATE cx_bench_async)
+  endif()
 endif()
 set_target_properties(cx-bench PROPERTIES
   RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)
