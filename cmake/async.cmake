@@ -24,6 +24,9 @@ endfunction()
 add_library(cx_async SHARED ${CX_ASYNC_SOURCES})
 cx_async_library(cx_async cx-async)
 target_link_libraries(cx_async PUBLIC cx PRIVATE PkgConfig::CX_LIBUV m)
+# Bound at load: lazy binding resolves a symbol on the calling task's stack
+# and needs kilobytes of it, more than the stack check's margin.
+target_link_options(cx_async PRIVATE -Wl,-z,now)
 add_library(cx::async ALIAS cx_async)
 
 add_library(cx_async_pg SHARED ${CMAKE_SOURCE_DIR}/src/async/pg.c)

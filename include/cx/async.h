@@ -87,7 +87,7 @@ CX_API void cx_sleep(double seconds);
  * 64 KiB, rounded to whole pages, at least 16 KiB).  Task stacks are carved
  * from large mappings without guard pages, so that 100,000 tasks fit in the
  * kernel's mapping limit: a task that overflows its stack corrupts memory.
- * A task found within 1 KiB of its stack's end when it suspends ends the
+ * A task found within 2 KiB of its stack's end when it suspends ends the
  * process with a message naming this function. */
 CX_API void cx_async_set_stack_size(size_t bytes);
 CX_API size_t cx_async_stack_size(void); /* the stack size tasks start with now */

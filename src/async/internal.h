@@ -40,6 +40,7 @@ struct cx_task {
     bool must_cancel;        /* raise CancelledError at the next suspension */
     bool released;           /* its owner let go: free once done */
     bool is_main;
+    bool stack_exhausted;    /* found near its stack's end: the loop reports it */
     int cancel_requests;     /* asyncio's cancelling() */
     cx_error *error;         /* how it ended (owned) */
     cx_task *waiter;         /* the task in cx_await_task on it */

@@ -77,19 +77,26 @@ static void swap_state(cx_task *t)
     t->outer = cx__coro_swap_outer_handling(t->outer);
 }
 
-
 /* Without guard pages an overflow is found only after the fact; a task this
- * close to its stack's end is stopped before it corrupts its neighbour. */
+ * close to its stack's end when it suspends is stopped before it corrupts
+ * its neighbour.  The report runs on the loop's stack: this one may not
+ * have room left for write(2) and abort(3). */
+#define STACK_MARGIN 2048
+
 static void stack_check(cx_task *t)
 {
     char here;
-    if ((size_t)(&here - (char *)t->slot) < 1024 && t->coro == cx__coro_current()) {
-        static const char msg[] = "cx: task stack nearly exhausted, raise it with "
-                                  "cx_async_set_stack_size()\n";
-        if (write(2, msg, sizeof msg - 1) < 0)
-            abort();
+    if ((size_t)(&here - (char *)t->slot) < STACK_MARGIN && t->coro == cx__coro_current())
+        t->stack_exhausted = true;
+}
+
+static void stack_report(void)
+{
+    static const char msg[] = "cx: task stack nearly exhausted, raise it with "
+                              "cx_async_set_stack_size()\n";
+    if (write(2, msg, sizeof msg - 1) < 0)
         abort();
-    }
+    abort();
 }
 
 /* From the running task to the loop; returns when the task is resumed. */
@@ -113,6 +120,8 @@ static void resume(cx__sched *s, cx_task *t)
     cx__coro_switch(s->loop_coro, t->resume_at);
     set_running(NULL);
     cx__coro_set_current(s->loop_coro);
+    if (t->stack_exhausted)
+        stack_report();
     if (t->status == CX__TASK_DONE && t->released)
         task_freed_slot(t);
 }

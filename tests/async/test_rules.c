@@ -1,6 +1,8 @@
 /* Rules that cut across the module: cancellation never hides a real error,
  * stack size setting, loops on several threads. */
 #include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include <cx/async.h>
 
@@ -227,4 +229,45 @@ TEST(an_error_handled_by_a_suspended_task_is_not_the_context_of_another_tasks_er
     cx_error *e = cx_run(two_tasks_handling, &clean);
     CHECK(e == NULL);
     CHECK_EQ(clean, 1);
+}
+
+/* Task stacks have no guard page; a task found near its stack's end when it
+ * suspends stops the process with a message instead of corrupting memory. */
+static void descend(char *target)
+{
+    volatile char buf[256];
+    buf[0] = 1;
+    if ((char *)buf > target)
+        descend(target);
+    else
+        cx_sleep(0);
+    buf[1] = buf[0];
+}
+
+static void deep_task(void *arg)
+{
+    (void)arg;
+    cx_sleep(0); /* binds cx_sleep now: lazy binding needs kilobytes of stack */
+    /* The task's bookkeeping sits in its stack slot's top bytes. */
+    char *bottom_at_most = (char *)cx_current_task() + 512 - 16 * 1024;
+    descend(bottom_at_most + 1536);
+}
+
+static void run_deep(void *arg)
+{
+    (void)arg;
+    cx_async_set_stack_size(16 * 1024);
+    cx_error *e = cx_run(deep_task, NULL);
+    cx_error_unref(e);
+    exit(0);
+}
+
+TEST(task_near_the_end_of_its_stack_when_it_suspends_stops_with_a_message)
+{
+    char *err = NULL;
+    int status = th_run_child(run_deep, NULL, &err);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    CHECK(strstr(err, "task stack nearly exhausted") != NULL);
+    CHECK(strstr(err, "cx_async_set_stack_size") != NULL);
+    free(err);
 }
