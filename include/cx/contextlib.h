@@ -51,8 +51,17 @@ CX_API size_t cx_exitstack_size(const cx_exitstack *s);
 /* suppress(*types): swallows an error that is an instance of one of the
  * types (subclasses match).  Up to 7 types.  Reentrant and reusable.
  * cx_suppress(&cx_KeyError, &cx_OSError). */
+#ifdef __cplusplus
+extern "C++" {
+struct cx__types {
+    const cx_type *list[8];
+};
+}
+#define cx_suppress(...) cx__suppress(cx__types{{__VA_ARGS__, nullptr}}.list)
+#else
 #define cx_suppress(...) \
     cx__suppress((const cx_type *const[]){__VA_ARGS__, NULL})
+#endif
 CX_API cx_manager cx__suppress(const cx_type *const *types);
 
 /* nullcontext(value): enter returns value, exit does nothing.  Reusable. */

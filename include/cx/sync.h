@@ -42,8 +42,12 @@ typedef struct cx_rlock {
 } cx_rlock;
 
 /* The static initialiser of a cx_rlock. */
+#ifdef __cplusplus
+#define CX_RLOCK_INIT {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, pthread_t(), 0}
+#else
 #define CX_RLOCK_INIT \
     {.guard = PTHREAD_MUTEX_INITIALIZER, .released = PTHREAD_COND_INITIALIZER, .depth = 0}
+#endif
 
 /* Initialises a cx_rlock at run time (same as CX_RLOCK_INIT). */
 CX_API void cx_rlock_init(cx_rlock *l);
@@ -58,6 +62,7 @@ CX_API int cx_rlock_depth(cx_rlock *l);
  *   pthread_rwlock_t *  cx_lock_rwlock (the write side; cx_read_lock for the read side)
  *   sem_t *             cx_lock_sem
  * Binds nothing (NULL). */
+#ifndef __cplusplus
 #ifdef CX__HAVE_RWLOCK
 #define cx_lock(L)                                                             \
     _Generic((L),                                                              \
@@ -71,6 +76,7 @@ CX_API int cx_rlock_depth(cx_rlock *l);
         pthread_mutex_t *: cx_lock_mutex,                                      \
         cx_rlock *: cx_lock_rlock,                                             \
         sem_t *: cx_lock_sem)(L)
+#endif
 #endif
 
 /* Locks `m` for the block, unlocks at exit.  Tries first; if the mutex is
@@ -160,6 +166,15 @@ CX_API void cx_rate_limiter_free(cx_rate_limiter *rl);
 CX_API cx_manager cx_rate_limited(cx_rate_limiter *rl);
 
 #ifdef __cplusplus
+/* C++ has no _Generic: there cx_lock is an overloaded function. */
+extern "C++" {
+inline cx_manager cx_lock(pthread_mutex_t *m) { return cx_lock_mutex(m); }
+inline cx_manager cx_lock(cx_rlock *l) { return cx_lock_rlock(l); }
+#ifdef CX__HAVE_RWLOCK
+inline cx_manager cx_lock(pthread_rwlock_t *rw) { return cx_lock_rwlock(rw); }
+#endif
+inline cx_manager cx_lock(sem_t *s) { return cx_lock_sem(s); }
+}
 }
 #endif
 #endif

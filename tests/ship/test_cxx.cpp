@@ -111,6 +111,28 @@ void stacked_with_and_else_and_finally_run_in_order()
     EXPECT(trace == "body else finally");
 }
 
+void lock_suppress_and_rlock_init_work_from_cpp()
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    static cx_rlock rl = CX_RLOCK_INIT;
+    cx_with (cx_lock(&m)) {
+        EXPECT(pthread_mutex_trylock(&m) != 0); // held inside the block
+    }
+    EXPECT(pthread_mutex_trylock(&m) == 0); // released after it
+    pthread_mutex_unlock(&m);
+    cx_with (cx_lock(&rl))
+    cx_with (cx_lock(&rl)) {
+        EXPECT(cx_rlock_depth(&rl) == 2);
+    }
+    EXPECT(cx_rlock_depth(&rl) == 0);
+    bool after = false;
+    cx_with (cx_suppress(&cx_KeyError, &cx_IndexError)) {
+        cx_raise(&cx_IndexError, "swallowed");
+    }
+    after = true;
+    EXPECT(after);
+}
+
 void cx_error_becomes_a_cpp_exception_at_the_boundary()
 {
     std::string what;
@@ -202,6 +224,7 @@ const test tests[] = {
     {"try_catches_an_error_raised_in_a_with_body", try_catches_an_error_raised_in_a_with_body},
     {"stacked_with_and_else_and_finally_run_in_order",
      stacked_with_and_else_and_finally_run_in_order},
+    {"lock_suppress_and_rlock_init_work_from_cpp", lock_suppress_and_rlock_init_work_from_cpp},
     {"cx_error_becomes_a_cpp_exception_at_the_boundary",
      cx_error_becomes_a_cpp_exception_at_the_boundary},
     {"cpp_exception_caught_in_the_body_becomes_a_cx_error",
