@@ -480,3 +480,25 @@ TEST(timeout_around_a_taskgroup_cancels_its_tasks)
     CHECK(e == NULL);
     CHECK_STR(th_trace, "sibling-cancelled sibling-cancelled timeout");
 }
+
+static void timeout_reused(void *arg)
+{
+    (void)arg;
+    cx_manager t = cx_timeout(0.01);
+    for (int i = 0; i < 2; i++) {
+        cx_try {
+            cx_async_with (t) {
+                cx_sleep(10);
+            }
+        } cx_except (&cx_TimeoutError, e) {
+            th_log("timeout%d", i);
+        }
+    }
+}
+
+TEST(timeout_manager_value_can_be_entered_again)
+{
+    cx_error *e = cx_run(timeout_reused, NULL);
+    CHECK(e == NULL);
+    CHECK_STR(th_trace, "timeout0 timeout1");
+}

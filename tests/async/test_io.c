@@ -297,3 +297,46 @@ TEST(tcp_connect_to_a_name_that_is_not_an_address_raises_value_error)
     CHECK(cx_error_is(e, &cx_ValueError));
     cx_error_unref(e);
 }
+
+static void sink_server(void *arg)
+{
+    void **a = arg;
+    cx_listener *l = a[0];
+    unsigned long *sum = a[1];
+    cx_async_with (cx_stream *s, cx_tcp_accept(l)) {
+        unsigned char buf[4096];
+        size_t n;
+        while ((n = cx_stream_read(s, buf, sizeof buf)) > 0)
+            for (size_t i = 0; i < n; i++)
+                *sum = *sum * 31 + buf[i];
+    }
+}
+
+static void large_transfer(void *arg)
+{
+    unsigned long *sums = arg;
+    enum { SIZE = 4 << 20 };
+    unsigned char *data = malloc(SIZE);
+    for (size_t i = 0; i < SIZE; i++) {
+        data[i] = (unsigned char)(i * 7 + (i >> 11));
+        sums[0] = sums[0] * 31 + data[i];
+    }
+    cx_async_with (cx_listener *l, cx_tcp_listen("127.0.0.1", 0)) {
+        void *a[2] = {l, &sums[1]};
+        cx_task *server = cx_spawn(sink_server, a);
+        cx_async_with (cx_stream *c, cx_tcp_connect("127.0.0.1", cx_listener_port(l))) {
+            cx_stream_write(c, data, SIZE); /* more than the socket buffers hold */
+            cx_stream_shutdown(c);
+        }
+        cx_await_task(server);
+    }
+    free(data);
+}
+
+TEST(tcp_large_transfer_arrives_intact_and_in_order)
+{
+    unsigned long sums[2] = {0, 0};
+    cx_error *e = cx_run(large_transfer, sums);
+    CHECK(e == NULL);
+    CHECK(sums[0] == sums[1]);
+}
