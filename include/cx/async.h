@@ -62,9 +62,10 @@ CX_API cx_task *cx_spawn(void (*fn)(void *arg), void *arg);
 /* `await task`: suspends until t ends, releases t, then raises what t raised
  * (unchanged; a cancelled t raises cx_CancelledError).  If the awaiting task
  * is cancelled while it waits, t is cancelled too (as asyncio does) and
- * released, and cx_CancelledError is raised.  t is released on every path.
- * Raises cx_RuntimeError outside a task, for a task awaiting itself, and for
- * a task another task is already awaiting; cx_ValueError for NULL. */
+ * released, and cx_CancelledError is raised.  t is released on every path
+ * but these, which leave it untouched: cx_RuntimeError outside a task, for a
+ * task awaiting itself, and for a task another task is already awaiting;
+ * cx_ValueError for NULL. */
 CX_API void cx_await_task(cx_task *t);
 
 /* Task.cancel(): asks t to end; cx_CancelledError is raised at its current
