@@ -608,6 +608,19 @@ static void write_chart(const char *path)
     fclose(f);
 }
 
+/* The 1-minute load average: how busy the machine was. */
+static double loadavg(void)
+{
+    double l = NAN;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1)
+            l = NAN;
+        fclose(f);
+    }
+    return l;
+}
+
 static void usage(void)
 {
     fputs("usage: cx-bench [--smoke] [--reps N] [--budget-ms MS] [--only CASE] [--impl IMPL]\n"
@@ -663,6 +676,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "cx-bench: no case named %s\n", opt.only);
         return 2;
     }
+    double load_before = loadavg();
     python_start();
     if (!getenv("CX_BENCH_SINGLE_THREAD"))
         park_a_thread();
@@ -687,6 +701,7 @@ int main(int argc, char **argv)
         i += k;
     }
     python_stop();
+    double load_after = loadavg();
 
     putchar('\n');
     print_table(stdout, false);
@@ -694,6 +709,8 @@ int main(int argc, char **argv)
     int unknown;
     int missed = print_targets(stdout, false, &unknown);
     printf("\n%d target(s) missed, %d not measurable in this build\n", missed, unknown);
+    printf("load average: %.2f at the start, %.2f at the end (%ld cores)\n", load_before,
+           load_after, sysconf(_SC_NPROCESSORS_ONLN));
 
     if (opt.json)
         write_json(opt.json);
@@ -702,6 +719,9 @@ int main(int argc, char **argv)
     if (opt.markdown) {
         FILE *f = fopen(opt.markdown, "w");
         if (f) {
+            fprintf(f, "%d repetitions per row; 1-minute load average %.2f at the start, %.2f "
+                       "at the end, %ld cores.\n\n",
+                    opt.reps, load_before, load_after, sysconf(_SC_NPROCESSORS_ONLN));
             print_table(f, true);
             fputs("\n", f);
             print_targets(f, true, &unknown);
