@@ -122,12 +122,7 @@ abi-baseline: build
 # The API reference (Doxygen, warnings are errors) and the guides: build/docs/html.
 docs:
 	@scripts/deps.sh $(DOCS_DEPS)
-	@mkdir -p $(BUILD)/docs
-	@sed -e 's|@SOURCE@|$(CURDIR)|g' -e 's|@OUTPUT@|$(abspath $(BUILD))/docs|g' \
-	    -e 's|@VERSION@|$(shell sed -n 's/^#define CX_VERSION_STRING "\(.*\)"/\1/p' include/cx/version.h)|g' \
-	    docs/Doxyfile.in > $(BUILD)/docs/Doxyfile
-	doxygen $(BUILD)/docs/Doxyfile
-	@echo "API reference: $(BUILD)/docs/html/index.html (0 warnings: they are errors)"
+	tests/ship/build-docs.sh . $(BUILD)/docs
 
 # Debian packages (unsigned) into $(BUILD)/deb/, then a check that installs
 # them into a scratch root and builds a program against them.

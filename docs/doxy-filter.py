@@ -14,6 +14,35 @@ import sys
 path = sys.argv[1]
 with open(path, encoding="utf-8") as f:
     text = f.read()
+
+def markdown(text, stem):
+    """The guides are GitHub Markdown; Doxygen reads most of it, except that
+    it takes @word for a command and needs explicit labels for in-page links.
+    Headings get GitHub's anchors as labels, prefixed by the file's name
+    (Doxygen's labels are global), and links to them follow."""
+    out, fenced, seen = [], False, {}
+    for line in text.split("\n"):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif not fenced:
+            line = re.sub(r"(?<![\\\w])@(?=[A-Za-z])", r"\\@", line)
+            m = re.match(r"^(#{2,6})\s+(.*?)\s*$", line)
+            if m and "{#" not in line:
+                slug = re.sub(r"[^\w\- ]", "", m.group(2).lower()).replace(" ", "-")
+                n = seen.get(slug, 0)
+                seen[slug] = n + 1
+                if n:
+                    slug = "%s-%d" % (slug, n)
+                line = "%s %s {#%s-%s}" % (m.group(1), m.group(2), stem, slug)
+            line = re.sub(r"\]\(#([\w\-]+)\)", lambda m: "](#%s-%s)" % (stem, m.group(1)), line)
+        out.append(line)
+    return "\n".join(out)
+
+
+if path.endswith(".md"):
+    stem = re.sub(r"\W", "-", path.rsplit("/", 1)[-1][:-3].lower())
+    sys.stdout.write(markdown(text, stem))
+    sys.exit(0)
 if not path.endswith(".h"):
     sys.stdout.write(text)
     sys.exit(0)
