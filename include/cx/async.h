@@ -112,7 +112,9 @@ CX_API cx_manager cx_asynccontextmanager(cx_gen_fn *fn, void *arg);
  * iterates it.  cx_anext is `await anext(g)` (cx_gen_next's contract);
  * cx_aclose is `await g.aclose()` (cx_gen_close's: cx_GeneratorExit is
  * thrown in so the body's cleanups run, and they may suspend; g is freed).
- * Each raises cx_RuntimeError outside a task.  The body yields with cx_yield. */
+ * Each raises cx_RuntimeError outside a task, and cx_anext and cx_aclose
+ * raise it for a generator another task is suspended inside ("asynchronous
+ * generator is already running").  The body yields with cx_yield. */
 CX_API cx_gen *cx_agen_new(cx_gen_fn *fn, void *arg);
 CX_API bool cx_anext(cx_gen *g, void **out); /* await anext(g) */
 CX_API void cx_aclose(cx_gen *g); /* await g.aclose() */

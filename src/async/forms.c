@@ -20,15 +20,56 @@ cx_gen *cx_agen_new(cx_gen_fn *fn, void *arg)
     return cx_gen_new(fn, arg);
 }
 
+/* The async generators a cx_anext is running on this thread (each record
+ * lives in that cx_anext's frame): another task reaching for one of them
+ * while its iterating task is suspended inside it is refused, as Python
+ * refuses it, instead of closing a generator that is running. */
+typedef struct running_agen {
+    cx_gen *g;
+    struct running_agen *prev, *next;
+} running_agen;
+
+static __thread running_agen *running_agens;
+
+static void refuse_if_running(cx_gen *g, const char *what)
+{
+    for (running_agen *r = running_agens; r; r = r->next)
+        if (r->g == g)
+            cx_raise(&cx_RuntimeError, "%s: asynchronous generator is already running", what);
+}
+
+static void agen_unmark(void *p)
+{
+    running_agen *r = p;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        running_agens = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+}
+
 bool cx_anext(cx_gen *g, void **out)
 {
     cx__async_task("cx_anext");
-    return cx_gen_next(g, out);
+    refuse_if_running(g, "anext()");
+    running_agen r = {g, NULL, running_agens};
+    if (running_agens)
+        running_agens->prev = &r;
+    running_agens = &r;
+    bool yielded = false;
+    cx_scope {
+        cx_defer(agen_unmark, &r);
+        yielded = cx_gen_next(g, out);
+    }
+    return yielded;
 }
 
 void cx_aclose(cx_gen *g)
 {
     cx__async_task("cx_aclose");
+    if (g)
+        refuse_if_running(g, "aclose()");
     cx_gen_close(g);
 }
 

@@ -481,3 +481,43 @@ TEST(guide_aclosing_early_break_runs_the_async_generator_cleanup)
     CHECK(e == NULL);
     CHECK_STR(th_trace, "received:Item 0 received:Item 1 received:Item 2 cleaned-up");
 }
+
+static void slow_agen(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_sleep(0.05);
+    cx_yield(g, NULL);
+}
+
+static void iterate_slowly(void *arg)
+{
+    void *v;
+    cx_anext(arg, &v);
+}
+
+static void close_while_running(void *arg)
+{
+    (void)arg;
+    cx_gen *g = cx_agen_new(slow_agen, NULL);
+    cx_task *t = cx_spawn(iterate_slowly, g);
+    cx_sleep(0.01); /* t is suspended inside g now */
+    cx_try {
+        cx_aclose(g);
+    } cx_except (&cx_RuntimeError, e) {
+        th_log("aclose-refused");
+    }
+    cx_try {
+        cx_anext(g, NULL);
+    } cx_except (&cx_RuntimeError, e) {
+        th_log("anext-refused");
+    }
+    cx_await_task(t);
+    cx_aclose(g);
+}
+
+TEST(aclose_or_anext_of_a_generator_another_task_is_inside_raises_runtime_error)
+{
+    cx_error *e = cx_run(close_while_running, NULL);
+    CHECK(e == NULL);
+    CHECK_STR(th_trace, "aclose-refused anext-refused");
+}
