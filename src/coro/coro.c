@@ -70,7 +70,18 @@ void cx__ctx_switch(ctx *from, ctx *to);
 void cx__ctx_boot(void);
 _Noreturn void cx__coro_start(cx__coro *c);
 
-static size_t page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
+/* Asked once: every generator made from the pool checks its stack's size,
+ * and sysconf was a tenth of a generator manager's enter + exit. */
+static size_t page_size(void)
+{
+    static size_t cached;
+    size_t p = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (!p) {
+        p = (size_t)sysconf(_SC_PAGESIZE);
+        __atomic_store_n(&cached, p, __ATOMIC_RELAXED);
+    }
+    return p;
+}
 static char *stack_low(const cx__coro *c) { return c->low; }
 static size_t stack_bytes(const cx__coro *c) { return (size_t)((const char *)c - stack_low(c)); }
 size_t cx__coro_stack_size(const cx__coro *c) { return stack_bytes(c); }
