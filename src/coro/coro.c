@@ -71,7 +71,7 @@ void cx__ctx_boot(void);
 _Noreturn void cx__coro_start(cx__coro *c);
 
 /* Asked once: every generator made from the pool checks its stack's size,
- * and sysconf was a tenth of a generator manager's enter + exit. */
+ * and sysconf was 7% of a generator manager's enter + exit. */
 static size_t page_size(void)
 {
     static size_t cached;
