@@ -202,7 +202,8 @@ CX_API cx_manager cx_tcp_accept(cx_listener *l);
 
 /* Reads up to len bytes (suspends until some arrive); returns how many, 0
  * at end of stream.  Raises OSError (ConnectionResetError, ...),
- * cx_CancelledError (the bytes of a read cut short are lost). */
+ * cx_CancelledError (the bytes of a read cut short are lost), and
+ * cx_RuntimeError while another task is reading the same stream. */
 CX_API size_t cx_stream_read(cx_stream *s, void *buf, size_t len);
 /* Writes all len bytes (suspends until the kernel took them).  Raises
  * OSError (BrokenPipeError, ...); a cancelled write closes the stream. */

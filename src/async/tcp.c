@@ -181,6 +181,8 @@ size_t cx_stream_read(cx_stream *s, void *buf, size_t len)
 {
     cx_task *t = cx__async_task("cx_stream_read");
     cx__task_checkpoint(t);
+    if (s->reader)
+        cx_raise(&cx_RuntimeError, "cx_stream_read: another task is reading this stream");
     if (len == 0)
         return 0;
     if (len > UINT32_MAX)

@@ -340,3 +340,36 @@ TEST(tcp_large_transfer_arrives_intact_and_in_order)
     CHECK(e == NULL);
     CHECK(sums[0] == sums[1]);
 }
+
+static void first_reader(void *arg)
+{
+    char buf[4];
+    CHECK_EQ(cx_stream_read(arg, buf, sizeof buf), 1);
+    th_log("first-reader-got-its-byte");
+}
+
+static void two_readers(void *arg)
+{
+    (void)arg;
+    cx_async_with (cx_listener *l, cx_tcp_listen("127.0.0.1", 0))
+    cx_async_with (cx_stream *c, cx_tcp_connect("127.0.0.1", cx_listener_port(l)))
+    cx_async_with (cx_stream *s, cx_tcp_accept(l)) {
+        cx_task *t = cx_spawn(first_reader, s);
+        cx_sleep(0.01); /* t waits in its read */
+        char b;
+        cx_try {
+            cx_stream_read(s, &b, 1);
+        } cx_except (&cx_RuntimeError, e) {
+            th_log("second-reader-refused");
+        }
+        cx_stream_write(c, "x", 1);
+        cx_await_task(t);
+    }
+}
+
+TEST(tcp_read_from_a_second_task_while_one_reads_raises_runtime_error)
+{
+    cx_error *e = cx_run(two_readers, NULL);
+    CHECK(e == NULL);
+    CHECK_STR(th_trace, "second-reader-refused first-reader-got-its-byte");
+}
