@@ -80,8 +80,15 @@ endforeach()
 
 # ABI against the committed baseline (abi/<lib>.abi).  Only in the plain
 # build: sanitizers change the code, not the interface, and abidw has nothing
-# to add there.  A library with no baseline yet fails: make abi-baseline.
-if(NOT CX_SANITIZE AND NOT CX_TSAN AND NOT CX_VALGRIND)
+# to add there; and only with debug information, where the types come from.
+# A library with no baseline yet fails: make abi-baseline.
+if(CMAKE_BUILD_TYPE MATCHES "^(RelWithDebInfo|Debug)$" OR CMAKE_C_FLAGS MATCHES "(^| )-g")
+  set(CX_HAVE_DEBUG_INFO ON)
+else()
+  set(CX_HAVE_DEBUG_INFO OFF)
+  message(STATUS "cx: no debug information in this build type: the ABI check is not registered")
+endif()
+if(CX_HAVE_DEBUG_INFO AND NOT CX_SANITIZE AND NOT CX_TSAN AND NOT CX_VALGRIND)
   foreach(t ${CX_SHIP_LIBS})
     cx_ship_test(${t}_abi_is_compatible_with_the_baseline
       COMMAND ${CX_SHIP_DIR}/check-abi.sh check $<TARGET_FILE:${t}>

@@ -19,6 +19,12 @@ dump() {
           --no-corpus-path --no-comp-dir-path --type-id-style hash \
           --out-file "$2" "$1"
 }
+# Types come from DWARF: a build without -g (Release) would compare names only.
+if ! readelf -S "$lib" | grep -q '\.debug_info'; then
+    echo "$lib has no debug information: the ABI check needs a build with -g" >&2
+    echo "(CMAKE_BUILD_TYPE RelWithDebInfo, the default, or Debug)" >&2
+    exit 1
+fi
 case $mode in
 dump)
     dump "$lib" "$baseline"
