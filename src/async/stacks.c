@@ -2,7 +2,14 @@
  * (plus a guard page) would hit vm.max_map_count (65530 by default) long
  * before 100,000 tasks, and give every task a page for its bookkeeping; here
  * a slot's top bytes hold the task and its coroutine, right above the stack,
- * so a task that suspends shallowly touches one page. */
+ * so a task that suspends shallowly touches one page.
+ *
+ * When a loop ends its chunks are kept, mapped and with the pages its tasks
+ * touched, for the next loop (on any thread) whose tasks have stacks of the
+ * same size: the kernel supplying fresh zeroed pages, and taking them back,
+ * was a quarter of the time of a loop running 100,000 tasks.  What is kept
+ * is the most any loop had at once, as malloc keeps freed memory. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -26,6 +33,51 @@ size_t cx_async_stack_size(void) { return __atomic_load_n(&stack_setting, __ATOM
 
 #define SLOTS_PER_CHUNK 128
 
+/* The chunks of the loops that ended (process-wide; cx_run is rare, so a
+ * mutex costs nothing per task). */
+static struct {
+    pthread_mutex_t lock;
+    size_t slot_size;
+    char **chunks;
+    size_t n, cap;
+} kept = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static char *kept_take(size_t slot_size)
+{
+    char *m = NULL;
+    pthread_mutex_lock(&kept.lock);
+    if (kept.n && kept.slot_size == slot_size)
+        m = kept.chunks[--kept.n];
+    pthread_mutex_unlock(&kept.lock);
+    return m;
+}
+
+/* Keeps p's chunks (unmaps them if there is no room to note them). */
+static void kept_give(cx__slots *p)
+{
+    pthread_mutex_lock(&kept.lock);
+    if (kept.slot_size != p->slot_size) { /* the stack size changed: the old ones go */
+        for (size_t i = 0; i < kept.n; i++)
+            munmap(kept.chunks[i], kept.slot_size * SLOTS_PER_CHUNK);
+        kept.n = 0;
+        kept.slot_size = p->slot_size;
+    }
+    if (kept.cap - kept.n < p->nchunks) {
+        size_t cap = kept.n + p->nchunks;
+        char **chunks = realloc(kept.chunks, cap * sizeof *chunks);
+        if (chunks) {
+            kept.chunks = chunks;
+            kept.cap = cap;
+        }
+    }
+    size_t i = 0;
+    for (; i < p->nchunks && kept.n < kept.cap; i++)
+        kept.chunks[kept.n++] = p->chunks[i];
+    pthread_mutex_unlock(&kept.lock);
+    for (; i < p->nchunks; i++)
+        munmap(p->chunks[i], p->slot_size * SLOTS_PER_CHUNK);
+}
+
 void cx__slots_init(cx__slots *p)
 {
     memset(p, 0, sizeof *p);
@@ -48,11 +100,14 @@ void *cx__slot_take(cx__slots *p)
             p->chunks = chunks;
             p->cap = cap;
         }
-        /* MAP_NORESERVE: only the pages a task touches cost memory. */
-        char *m = mmap(NULL, p->slot_size * SLOTS_PER_CHUNK, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (m == MAP_FAILED)
-            return NULL;
+        char *m = kept_take(p->slot_size);
+        if (!m) {
+            /* MAP_NORESERVE: only the pages a task touches cost memory. */
+            m = mmap(NULL, p->slot_size * SLOTS_PER_CHUNK, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+            if (m == MAP_FAILED)
+                return NULL;
+        }
         p->chunks[p->nchunks++] = m;
         p->next = m;
         p->left = SLOTS_PER_CHUNK;
@@ -73,8 +128,7 @@ void cx__slot_give(cx__slots *p, void *slot)
 
 void cx__slots_release(cx__slots *p)
 {
-    for (size_t i = 0; i < p->nchunks; i++)
-        munmap(p->chunks[i], p->slot_size * SLOTS_PER_CHUNK);
+    kept_give(p);
     free(p->chunks);
     memset(p, 0, sizeof *p);
 }
