@@ -36,6 +36,20 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
+/* ThreadSanitizer keeps a shadow stack per thread: without being told of
+ * each switch it grows by a coroutine's frames at every switch until it
+ * overflows.  Each stack is a TSan fiber. */
+#if defined(__SANITIZE_THREAD__)
+#define CX_TSAN_FIBERS 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CX_TSAN_FIBERS 1
+#endif
+#endif
+#ifdef CX_TSAN_FIBERS
+#include <sanitizer/tsan_interface.h>
+#endif
+
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
@@ -64,6 +78,7 @@ struct cx__coro {
     const void *asan_bottom; /* a thread context's stack, learnt from ASan */
     size_t asan_size;
     unsigned valgrind_id;
+    void *tsan_fiber;   /* TSan's fiber; a thread context's is learnt as it leaves */
 };
 
 void cx__ctx_switch(ctx *from, ctx *to);
@@ -344,8 +359,26 @@ static void prepare(cx__coro *c)
 static void raw_switch(cx__coro *from, cx__coro *to) { cx__ctx_switch(&from->regs, &to->regs); }
 #endif
 
+/* A coroutine about to run its entry from the start gets a fresh fiber (a
+ * pooled stack's old one may hold the frames it was given up in). */
+static void tsan_fiber_fresh(cx__coro *c)
+{
+#ifdef CX_TSAN_FIBERS
+    if (c->tsan_fiber)
+        __tsan_destroy_fiber(c->tsan_fiber);
+    c->tsan_fiber = __tsan_create_fiber(0);
+#else
+    (void)c;
+#endif
+}
+
 void cx__coro_switch(cx__coro *from, cx__coro *to)
 {
+#ifdef CX_TSAN_FIBERS
+    if (!from->tsan_fiber)
+        from->tsan_fiber = __tsan_get_current_fiber();
+    __tsan_switch_to_fiber(to->tsan_fiber, 0);
+#endif
     sanitizer_leaving(from, to);
     set_last_from(from);
     raw_switch(from, to);
@@ -369,6 +402,7 @@ cx__coro *cx__coro_new(size_t stack_size, cx__coro_entry *entry, void *arg)
     /* A pooled stack may have been given up mid-frame: forget its redzones. */
     __asan_unpoison_memory_region(stack_low(c), (size_t)(stack_top(c) - stack_low(c)));
 #endif
+    tsan_fiber_fresh(c);
     prepare(c);
     return c;
 }
@@ -390,6 +424,7 @@ cx__coro *cx__coro_new_on(void *mem, size_t size, cx__coro_entry *entry, void *a
 #ifdef CX_VALGRIND
     c->valgrind_id = VALGRIND_STACK_REGISTER(stack_low(c), (char *)c);
 #endif
+    tsan_fiber_fresh(c);
     prepare(c);
     return c;
 }
@@ -399,6 +434,9 @@ void cx__coro_free(cx__coro *c)
     if (!c->map) { /* a stack the caller provided: theirs to reuse */
 #ifdef CX_VALGRIND
         VALGRIND_STACK_DEREGISTER(c->valgrind_id);
+#endif
+#ifdef CX_TSAN_FIBERS
+        __tsan_destroy_fiber(c->tsan_fiber);
 #endif
         return;
     }
