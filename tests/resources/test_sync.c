@@ -800,7 +800,9 @@ TEST(rate_limiter_refusing_with_eight_threads_never_exceeds_max_calls_in_a_windo
     r.rl = cx_rate_limiter_new(3, 0.1, false);
     r.until = mono() + 0.45;
     run_rate_threads(&r);
-    CHECK(r.n >= 3 * 4);   /* at least four windows' worth got through */
+    /* At least a window's worth got through (natively about four; under
+     * Valgrind, which runs one thread at a time, starting them eats windows). */
+    CHECK(r.n >= 3);
     CHECK(r.refused > 0);
     CHECK(busiest_window(&r, 0.1) <= 3);
     cx_rate_limiter_free(r.rl);
