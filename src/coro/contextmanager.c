@@ -7,6 +7,8 @@
 
 bool cx__gen_throw(cx_gen *g, cx_error *err, cx_error **raised);
 void cx__gen_free(cx_gen *g);
+void *cx__gen_cm_enter(cx_gen **gp, unsigned serial);
+bool cx__gen_cm_exit(cx_gen **gp, cx_error *err, void *state);
 bool cx__gen_unstarted(const cx_gen *g, unsigned serial);
 unsigned cx__gen_serial(const cx_gen *g);
 
@@ -15,20 +17,13 @@ typedef struct {
     unsigned serial;
 } cm_state;
 
+/* Enter and the usual exit are gen.c's (cx__gen_cm_enter, cx__gen_cm_exit:
+ * they switch to the generator in their own frame, see its gate), entered by
+ * a tail call; the rarer exits come back here. */
 static void *cm_enter(void *state)
 {
     cm_state *s = state;
-    if (!cx__gen_unstarted(s->g, s->serial))
-        cx_raise(&cx_RuntimeError, "generator manager is single-use: entered twice");
-    void *value;
-    cx_try {
-        if (!cx_gen_next(s->g, &value))
-            cx_raise_from(&cx_RuntimeError, NULL, "generator didn't yield"); /* from None */
-    } cx_except_any (e) {
-        cx__gen_free(s->g);
-        cx_reraise();
-    }
-    return value;
+    return cx__gen_cm_enter(&s->g, s->serial);
 }
 
 static void release(void *state)
@@ -41,8 +36,10 @@ static void release(void *state)
 /* contextlib's `try: raise RuntimeError(what) finally: self.gen.close()`:
  * the generator's remaining cleanups run (GeneratorExit is thrown in at its
  * cx_yield) while the RuntimeError is being handled; the close frees it. */
-static _Noreturn void didnt_stop(cm_state *s, const char *what)
+_Noreturn void cx__cm_didnt_stop(void *state, const char *what);
+_Noreturn void cx__cm_didnt_stop(void *state, const char *what)
 {
+    cm_state *s = state;
     cx_gen *g = s->g;
     s->g = NULL;
     cx_try {
@@ -58,7 +55,7 @@ static void finish(cm_state *s)
 {
     cx_error *raised;
     if (cx__gen_throw(s->g, NULL, &raised))
-        didnt_stop(s, "generator didn't stop");
+        cx__cm_didnt_stop(s, "generator didn't stop");
     if (raised)
         cx__propagate(raised);
 }
@@ -70,7 +67,7 @@ static bool finish_with(cm_state *s, cx_error *err)
 {
     cx_error *raised;
     if (cx__gen_throw(s->g, err, &raised))
-        didnt_stop(s, "generator didn't stop after throw()");
+        cx__cm_didnt_stop(s, "generator didn't stop after throw()");
     if (!raised)
         return true;
     if (raised == err) {
@@ -80,7 +77,9 @@ static bool finish_with(cm_state *s, cx_error *err)
     cx__propagate(raised);
 }
 
-static bool cm_exit(void *state, cx_error *err)
+/* The general exit: the generator is released however finishing it ends. */
+bool cx__cm_exit_any(void *state, cx_error *err);
+bool cx__cm_exit_any(void *state, cx_error *err)
 {
     cm_state *s = state;
     bool suppressed = false;
@@ -92,6 +91,12 @@ static bool cm_exit(void *state, cx_error *err)
             finish(s);
     }
     return suppressed;
+}
+
+static bool cm_exit(void *state, cx_error *err)
+{
+    cm_state *s = state;
+    return cx__gen_cm_exit(&s->g, err, s);
 }
 
 static const cx_manager_type contextmanager_type = {"contextmanager", cm_enter, cm_exit};

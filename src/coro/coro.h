@@ -33,6 +33,108 @@ struct cx__handled;
 CX_API struct cx__handled *cx__coro_swap_outer_handling(struct cx__handled *n);
 /* Saves the running context into `from` and continues `to`. */
 CX_API void cx__coro_switch(cx__coro *from, cx__coro *to);
+/* ---- the generators' direct switch ----
+ * cx__coro_jump(from, to) does what cx__coro_switch does, inlined into its
+ * caller where cx's own switch is used and no sanitizer needs telling (ASan,
+ * TSan, the ucontext fallback go through cx__coro_switch).  Inlined, the
+ * resume address is a label in the caller itself: no call/ret pair straddles
+ * the two stacks, so the return predictor misses once per transfer (where
+ * the code returns into different callers) instead of at every level of an
+ * out-of-line switch.  The registers the ABI makes callee-saved are clobbers,
+ * so the compiler saves just those the caller holds live; the frame pointer
+ * is saved by hand.  Both ends of any switch agree: a context is resumed by
+ * the code that saved it, and a new one starts at cx__ctx_boot.
+ *
+ * The FP control words (x86-64: MXCSR and the x87 control word, which the
+ * SysV ABI makes callee-saved) stay per coroutine, as before: each side
+ * stores its own before leaving, and on return loads them back only if they
+ * differ from the ones in force.  Loading them is what costs (fldcw and
+ * ldmxcsr serialise); storing and comparing is a few cycles.  A generator
+ * that calls fesetround() therefore still does not change its resumer's
+ * rounding, nor the other way round. */
+#if !defined(CX_CORO_UCONTEXT)
+#if defined(__x86_64__) || defined(__aarch64__)
+#define CX_CORO_UCONTEXT 0
+#else
+#define CX_CORO_UCONTEXT 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CX__CORO_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define CX__CORO_SANITIZED 1
+#endif
+#endif
+
+#if !CX_CORO_UCONTEXT && !defined(CX__CORO_SANITIZED) && defined(__x86_64__)
+/* *from and *to start with the saved { sp, resume address }. */
+static inline __attribute__((always_inline)) void cx__coro_jump(cx__coro *from, cx__coro *to)
+{
+    void *f = from, *t = to;
+    __asm__ volatile(
+        "subq $160, %%rsp\n\t"       /* step over the caller's red zone */
+        "movq %%rbp, (%%rsp)\n\t"
+        "stmxcsr 8(%%rsp)\n\t"
+        "fnstcw 12(%%rsp)\n\t"
+        "leaq 1f(%%rip), %%rax\n\t"
+        "movq %%rsp, (%0)\n\t"
+        "movq %%rax, 8(%0)\n\t"
+        "movq (%1), %%rsp\n\t"
+        "jmpq *8(%1)\n"
+        "1:\n\t"
+        "stmxcsr 16(%%rsp)\n\t"
+        "fnstcw 20(%%rsp)\n\t"
+        "movl 8(%%rsp), %%eax\n\t"
+        "cmpl 16(%%rsp), %%eax\n\t"
+        "jne 3f\n\t"
+        "movzwl 12(%%rsp), %%eax\n\t"
+        "cmpw 20(%%rsp), %%ax\n\t"
+        "je 2f\n"
+        "3:\n\t"
+        "ldmxcsr 8(%%rsp)\n\t"
+        "fldcw 12(%%rsp)\n"
+        "2:\n\t"
+        "movq (%%rsp), %%rbp\n\t"
+        "addq $160, %%rsp"
+        : "+D"(f), "+S"(t)
+        :
+        : "rax", "rbx", "rcx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13", "r14",
+          "r15", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
+          "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "st", "st(1)",
+          "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)", "mm0", "mm1", "mm2", "mm3",
+          "mm4", "mm5", "mm6", "mm7", "memory", "cc");
+}
+#elif !CX_CORO_UCONTEXT && !defined(CX__CORO_SANITIZED) && defined(__aarch64__)
+static inline __attribute__((always_inline)) void cx__coro_jump(cx__coro *from, cx__coro *to)
+{
+    register void *f __asm__("x0") = from;
+    register void *t __asm__("x1") = to;
+    __asm__ volatile(
+        "sub sp, sp, #16\n\t"
+        "stp x29, x30, [sp]\n\t"
+        "mov x9, sp\n\t"
+        "adr x10, 1f\n\t"
+        "stp x9, x10, [%0]\n\t"
+        "ldp x9, x10, [%1]\n\t"
+        "mov sp, x9\n\t"
+        "br x10\n"
+        "1:\n\t"
+        "ldp x29, x30, [sp]\n\t"
+        "add sp, sp, #16"
+        : "+r"(f), "+r"(t)
+        :
+        : "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13",
+          "x14", "x15", "x16", "x17", "x18", "x19", "x20", "x21", "x22", "x23", "x24",
+          "x25", "x26", "x27", "x28", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8",
+          "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19",
+          "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30",
+          "v31", "memory", "cc");
+}
+#else
+#define cx__coro_jump cx__coro_switch
+#endif
+
 /* Returns a coroutine that is not running to the pool. */
 CX_API void cx__coro_free(cx__coro *c);
 CX_API size_t cx__coro_stack_size(const cx__coro *c);

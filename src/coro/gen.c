@@ -1,5 +1,6 @@
 /* Generators: a body on its own coroutine, with its own frame chain, and
  * the values and errors that cross a cx_yield. */
+#include <stdint.h>
 #include <string.h>
 
 #include <cx/gen.h>
@@ -26,7 +27,11 @@ struct cx_gen {
 
 /* ---- which context runs on this thread ---- */
 
-static __thread cx__coro *running; /* NULL: the thread's own context */
+/* NULL: the thread's own context (a resume may also leave the thread's own
+ * context here: both mean the same).  Initial-exec: one %fs-relative access.
+ * Read and written only before a switch, or after one on the resumer's side,
+ * which is on the same thread as before it. */
+static __thread cx__coro *running __attribute__((tls_model("initial-exec")));
 
 /* Out of line: after a switch the thread may be another one, so the TLS
  * address must be computed afresh, never cached across the switch. */
@@ -36,9 +41,6 @@ __attribute__((noinline)) cx__coro *cx__coro_current(void)
 }
 
 __attribute__((noinline)) void cx__coro_set_current(cx__coro *c) { running = c; }
-
-#define current cx__coro_current
-#define set_current cx__coro_set_current
 
 /* cx-async swaps the resumer link (cx__outer_handling) with each task, as
  * it swaps the frame state: a task suspended inside a generator must not
@@ -89,56 +91,150 @@ static void gen_recycle(cx_gen *g)
 
 /* ---- switching ---- */
 
+/* Every function that switches stacks inside and then returns is entered
+ * through the gate of switch_*.S, which keeps the return predictor right
+ * across the switch (see there): cx_gen_next, cx_yield and the internal
+ * entries the managers use.  Without cx's own switch (ucontext) or under a
+ * sanitizer, the gate is a plain call. */
+typedef bool gate_b_fn(void *a, void *b, void *c);
+typedef void *gate_p_fn(void *a, void *b, void *c);
+#if !CX_CORO_UCONTEXT && !defined(CX__CORO_SANITIZED)
+bool cx__gen_gate_b(void *a, void *b, void *c, gate_b_fn *fn);
+void *cx__gen_gate_p(void *a, void *b, void *c, gate_p_fn *fn);
+#else
+static inline bool cx__gen_gate_b(void *a, void *b, void *c, gate_b_fn *fn)
+{
+    return fn(a, b, c);
+}
+static inline void *cx__gen_gate_p(void *a, void *b, void *c, gate_p_fn *fn)
+{
+    return fn(a, b, c);
+}
+#endif
+
 void cx_gen_set_stack_size(size_t bytes) { cx__coro_set_default_stack(bytes); }
 
 /* Each direction swaps the thread's state with the saved one, so each side
- * finds its own frame chain. */
-static void switch_to(cx_gen *g, cx__coro *from, cx__coro *to)
+ * finds its own frame chain.  Done by the side leaving, before the switch,
+ * on the thread it runs on: field by field through cx__ts (%fs-relative
+ * each), no copy of the state through a pointer. */
+static inline void swap_state(cx_gen *g)
 {
-    cx__state *s = cx__state_get();
-    cx__state mine = *s;
-    *s = g->other;
-    g->other = mine;
-    cx__coro_switch(from, to);
+    cx__frame *top = cx__ts.top;
+    cx__handled *handling = cx__ts.handling;
+    cx_error *thrown = cx__ts.thrown;
+    cx__ts.top = g->other.top;
+    cx__ts.handling = g->other.handling;
+    cx__ts.thrown = g->other.thrown;
+    g->other.top = top;
+    g->other.handling = handling;
+    g->other.thrown = thrown;
 }
 
+/* Out of line, as every use of thread-local data after a switch on the
+ * generator's side: it may have been resumed on another thread. */
+static void *switch_out_gated(void *p, void *unused1, void *unused2)
+{
+    cx_gen *g = p;
+    (void)unused1, (void)unused2;
+    swap_state(g);
+    cx__coro_jump(g->coro, g->resumer);
+    return NULL;
+}
+
+__attribute__((noinline)) static void switch_out(cx_gen *g)
+{
+    cx__gen_gate_p(g, NULL, NULL, switch_out_gated);
+}
+
+/* A body's end, however it ended: report it and park until the next body
+ * (a generator reused from the pool) resumes the coroutine here. */
+static void finished(cx_gen *g)
+{
+    g->status = GEN_FINISHED;
+    switch_out(g);
+}
+
+#ifdef CX__BUILTIN_JUMP
+/* The landing frame under every body, pushed and popped out of line: each
+ * body may run on another thread than the one before (see switch_out). */
+__attribute__((noinline)) static void base_push(cx__jump *base) { cx__jump_push(base); }
+__attribute__((noinline)) static void base_pop(cx__jump *base) { cx__jump_pop(base); }
+
+/* The coroutine's whole life: run a body, report how it ended, park.  The
+ * frame an error escaping a body lands in is this function's own, set up
+ * once (a jump buffer stays valid while its function runs, and this one
+ * never returns): a body costs two pointer pushes, no setjmp. */
+static void gen_main(void *p)
+{
+    cx_gen *g = p;
+    cx__jump base;
+    if (CX__SETJMP(base.jb)) {
+        g->escaped = cx__landed(); /* the unwinder popped base */
+        finished(g);
+    }
+    for (;;) {
+        base_push(&base);
+        g->fn(g, g->arg);
+        base_pop(&base);
+        finished(g);
+    }
+}
+#else
+/* libc's _setjmp (TSan follows only it): one cx_protect per body. */
 static void gen_body(void *p)
 {
     cx_gen *g = p;
     g->fn(g, g->arg);
 }
 
-/* The coroutine's whole life: run a body, report how it ended, park.  A
- * generator reused from the pool resumes it here for its next body. */
 static void gen_main(void *p)
 {
     cx_gen *g = p;
     for (;;) {
         g->escaped = cx_protect(gen_body, g);
-        g->status = GEN_FINISHED;
-        switch_to(g, g->coro, g->resumer);
+        finished(g);
     }
 }
+#endif
 
-/* Runs g until it yields or finishes. */
-static void resume(cx_gen *g)
+__attribute__((noinline, cold)) static void take_stack(cx_gen *g)
 {
-    if (!g->coro) {
-        g->coro = cx__coro_new(0, gen_main, g);
-        if (!g->coro)
-            cx_raise_errno(12 /* ENOMEM */, "generator: no stack");
-    }
-    cx__coro *back = current();
+    g->coro = cx__coro_new(0, gen_main, g);
+    if (!g->coro)
+        cx__raise_errno(__FILE__, __LINE__, "resume", 12 /* ENOMEM */, "generator: no stack");
+}
+
+/* Python links a resumed generator's exc_info to its resumer's: an error
+ * raised in the generator chains to what the resumer is handling.  Only
+ * when the resumer handles one does the link change (with none, the
+ * generator sees the link the resumer sees, as it is). */
+__attribute__((noinline)) static void switch_in_handling(cx_gen *g, cx__coro *back)
+{
+    cx__handled *outer = cx__outer_handling();
+    cx__set_outer_handling(cx__ts.handling);
+    swap_state(g);
+    cx__coro_jump(back, g->coro);
+    cx__set_outer_handling(outer);
+}
+
+/* Runs g until it yields or finishes.  This side stays on its thread. */
+static inline __attribute__((always_inline)) void resume(cx_gen *g)
+{
+    if (__builtin_expect(!g->coro, 0))
+        take_stack(g);
+    cx__coro *prev = running;
+    cx__coro *back = prev ? prev : cx__coro_thread();
     g->resumer = back;
     g->status = GEN_RUNNING;
-    set_current(g->coro);
-    /* Python links a resumed generator's exc_info to its resumer's: an error
-     * raised in the generator chains to what the resumer is handling. */
-    cx__handled *outer = cx__outer_handling();
-    cx__set_outer_handling(cx__state_get()->handling ? cx__state_get()->handling : outer);
-    switch_to(g, back, g->coro);
-    cx__set_outer_handling(outer);
-    set_current(back == cx__coro_thread() ? NULL : back);
+    running = g->coro;
+    if (__builtin_expect(cx__ts.handling != NULL, 0)) {
+        switch_in_handling(g, back);
+    } else {
+        swap_state(g);
+        cx__coro_jump(back, g->coro);
+    }
+    running = prev;
 }
 
 cx_gen *cx_gen_new(cx_gen_fn *fn, void *arg)
@@ -169,28 +265,41 @@ cx_gen *cx_gen_new(cx_gen_fn *fn, void *arg)
 
 bool cx_gen_finished(const cx_gen *g) { return g->status == GEN_FINISHED; }
 
-void *cx_yield(cx_gen *g, void *value)
+/* Raises what was thrown in at a cx_yield.  Out of line: the generator may
+ * have been resumed on another thread, so its thread-local state is looked
+ * up afresh. */
+__attribute__((noinline)) static _Noreturn void raise_thrown(cx_gen *g)
 {
-    if (g->status != GEN_RUNNING || current() != g->coro)
-        cx_raise(&cx_RuntimeError, "cx_yield: not inside the running generator");
+    cx_error *e = g->thrown;
+    g->thrown = NULL;
+    /* As CPython's throw(): raised as it is, except that a generator
+     * suspended inside a handler chains it to the error it handles. */
+    if (cx__state_get()->handling)
+        cx__error_set_context(e, cx__state_get()->handling->err);
+    cx__propagate(e);
+}
+
+static void *yield_gated(void *p, void *value, void *unused)
+{
+    cx_gen *g = p;
+    (void)unused;
+    if (g->status != GEN_RUNNING || running != g->coro || !running)
+        cx__raise(__FILE__, __LINE__, "cx_yield", &cx_RuntimeError,
+                  "cx_yield: not inside the running generator");
     g->value = value;
     g->status = GEN_SUSPENDED;
-    switch_to(g, g->coro, g->resumer);
-    if (g->thrown) {
-        cx_error *e = g->thrown;
-        g->thrown = NULL;
-        /* As CPython's throw(): raised as it is, except that a generator
-         * suspended inside a handler chains it to the error it handles. */
-        if (cx__state_get()->handling)
-            cx__error_set_context(e, cx__state_get()->handling->err);
-        cx__propagate(e);
-    }
+    swap_state(g);
+    cx__coro_jump(g->coro, g->resumer);
+    if (g->thrown)
+        raise_thrown(g);
     return NULL;
 }
 
+void *cx_yield(cx_gen *g, void *value) { return cx__gen_gate_p(g, value, NULL, yield_gated); }
+
 /* Runs g one step; returns true if it yielded.  An error the body raised is
  * handed back (owned) in *raised. */
-static bool step(cx_gen *g, cx_error **raised)
+static inline __attribute__((always_inline)) bool step(cx_gen *g, cx_error **raised)
 {
     if (g->status == GEN_RUNNING)
         cx_raise(&cx_ValueError, "generator already executing");
@@ -205,8 +314,11 @@ static bool step(cx_gen *g, cx_error **raised)
     return false;
 }
 
-bool cx_gen_next(cx_gen *g, void **out)
+static bool next_gated(void *p, void *o, void *unused)
 {
+    cx_gen *g = p;
+    void **out = o;
+    (void)unused;
     cx_error *raised;
     if (step(g, &raised)) {
         if (out)
@@ -218,8 +330,13 @@ bool cx_gen_next(cx_gen *g, void **out)
     return false;
 }
 
-bool cx__gen_throw(cx_gen *g, cx_error *err, cx_error **raised)
+bool cx_gen_next(cx_gen *g, void **out) { return cx__gen_gate_b(g, out, NULL, next_gated); }
+
+static bool throw_gated(void *p, void *e, void *r)
 {
+    cx_gen *g = p;
+    cx_error *err = e;
+    cx_error **raised = r;
     if (g->status == GEN_CREATED) { /* never started: nothing to unwind */
         g->status = GEN_FINISHED;
         *raised = cx_error_ref(err);
@@ -228,6 +345,82 @@ bool cx__gen_throw(cx_gen *g, cx_error *err, cx_error **raised)
     if (g->status == GEN_SUSPENDED)
         g->thrown = cx_error_ref(err);
     return step(g, raised);
+}
+
+bool cx__gen_throw(cx_gen *g, cx_error *err, cx_error **raised)
+{
+    return cx__gen_gate_b(g, err, raised, throw_gated);
+}
+
+/* ---- a generator manager's enter and usual exit (contextmanager.c's
+ * cm_enter and cm_exit tail-call these) ---- */
+
+bool cx__cm_exit_any(void *state, cx_error *err);
+bool cx__gen_unstarted(const cx_gen *g, unsigned serial);
+_Noreturn void cx__cm_didnt_stop(void *state, const char *what);
+
+static void take_stack_protected(void *g) { take_stack(g); }
+
+/* Runs the unstarted generator *gp to its first cx_yield and returns the
+ * value.  Otherwise, as contextlib's `except: free; raise`: the generator is
+ * freed, then what it raised (or a failure to get its stack, or
+ * RuntimeError "generator didn't yield", from None) propagates. */
+static void *cm_enter_gated(void *gpp, void *serial, void *unused)
+{
+    cx_gen *g = *(cx_gen **)gpp;
+    (void)unused;
+    if (!cx__gen_unstarted(g, (unsigned)(uintptr_t)serial))
+        cx__raise(__FILE__, __LINE__, "cm_enter", &cx_RuntimeError,
+                  "generator manager is single-use: entered twice");
+    cx_error *raised;
+    if (!g->coro && (raised = cx_protect(take_stack_protected, g))) {
+        gen_recycle(g);
+        cx__propagate(raised);
+    }
+    if (step(g, &raised))
+        return g->value;
+    gen_recycle(g);
+    if (raised)
+        cx__propagate(raised);
+    cx__raise_from(__FILE__, __LINE__, "cm_enter", &cx_RuntimeError, NULL,
+                   "generator didn't yield"); /* from None */
+}
+
+void *cx__gen_cm_enter(cx_gen **gp, unsigned serial)
+{
+    return cx__gen_gate_p(gp, (void *)(uintptr_t)serial, NULL, cm_enter_gated);
+}
+
+/* The usual exit, the generator suspended at its cx_yield: it is resumed
+ * here (with err thrown in, if any) and freed before its error, if any,
+ * propagates, as contextmanager.c's general exit does on the way out. */
+static bool cm_exit_gated(void *gpp, void *e, void *state)
+{
+    cx_gen **gp = gpp;
+    cx_gen *g = *gp;
+    cx_error *err = e;
+    if (g->status != GEN_SUSPENDED)
+        return cx__cm_exit_any(state, err);
+    if (err)
+        g->thrown = cx_error_ref(err);
+    cx_error *raised;
+    if (step(g, &raised))
+        cx__cm_didnt_stop(state, err ? "generator didn't stop after throw()"
+                                     : "generator didn't stop");
+    gen_recycle(g);
+    *gp = NULL;
+    if (!raised)
+        return err != NULL;
+    if (raised == err) {
+        cx_error_unref(raised);
+        return false;
+    }
+    cx__propagate(raised);
+}
+
+bool cx__gen_cm_exit(cx_gen **gp, cx_error *err, void *state)
+{
+    return cx__gen_gate_b(gp, err, state, cm_exit_gated);
 }
 
 void cx__gen_free(cx_gen *g) { gen_recycle(g); }

@@ -53,4 +53,31 @@ cx__ctx_boot:
     brk #0
     .size cx__ctx_boot, .-cx__ctx_boot
 
+/* The generators' gate: see switch_x86_64.S.  fn(a, b, c) is called from
+ * this one site; the way back to the caller is `br`, not `ret`, so the
+ * return stack is not consulted for it. */
+    .globl cx__gen_gate_b
+    .hidden cx__gen_gate_b
+    .type cx__gen_gate_b, %function
+    .globl cx__gen_gate_p
+    .hidden cx__gen_gate_p
+    .type cx__gen_gate_p, %function
+cx__gen_gate_b:
+cx__gen_gate_p:
+    .cfi_startproc
+    stp x29, x30, [sp, #-16]!
+    .cfi_def_cfa_offset 16
+    .cfi_offset 29, -16
+    .cfi_offset 30, -8
+    mov x29, sp
+    blr x3
+    ldp x29, x30, [sp], #16
+    .cfi_def_cfa_offset 0
+    .cfi_restore 29
+    .cfi_restore 30
+    br x30
+    .cfi_endproc
+    .size cx__gen_gate_b, .-cx__gen_gate_b
+    .size cx__gen_gate_p, .-cx__gen_gate_p
+
     .section .note.GNU-stack,"",%progbits

@@ -51,4 +51,36 @@ cx__ctx_boot:
     .cfi_endproc
     .size cx__ctx_boot, .-cx__ctx_boot
 
+/* The generators' gate (gen.c): cx__gen_gate(a, b, c, fn) calls fn(a, b, c)
+ * from this one call site and returns what it returns, by an indirect jump
+ * to its caller instead of `ret`.  A function that switches stacks inside
+ * (resume, cx_yield) returns to a caller whose call was made before the
+ * switch, while the other side's calls filled the return predictor: a `ret`
+ * there is mispredicted on every transfer.  Through the gate, fn returns to
+ * the same address on both sides (predicted), and the jump back is
+ * predicted by the branch target buffer.  The caller's call is left on the
+ * return predictor, which wraps around; a later `ret` of that caller may
+ * miss once.  Two names, one routine: for the C declarations' return types. */
+    .globl cx__gen_gate_b
+    .hidden cx__gen_gate_b
+    .type cx__gen_gate_b, @function
+    .globl cx__gen_gate_p
+    .hidden cx__gen_gate_p
+    .type cx__gen_gate_p, @function
+cx__gen_gate_b:
+cx__gen_gate_p:
+    .cfi_startproc
+    subq $8, %rsp
+    .cfi_adjust_cfa_offset 8
+    call *%rcx
+    addq $8, %rsp
+    .cfi_adjust_cfa_offset -8
+    popq %rcx
+    .cfi_adjust_cfa_offset -8
+    .cfi_register rip, rcx
+    jmpq *%rcx
+    .cfi_endproc
+    .size cx__gen_gate_b, .-cx__gen_gate_b
+    .size cx__gen_gate_p, .-cx__gen_gate_p
+
     .section .note.GNU-stack,"",@progbits

@@ -526,6 +526,41 @@ TEST(gen_floating_point_state_survives_switches)
     cx_gen_close(g);
 }
 
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+
+/* MXCSR's rounding control: bits 13-14 (00 nearest, 01 down, 10 up, 11 zero). */
+#define ROUNDING_BITS 0x6000u
+
+static void rounds_up(cx_gen *g, void *arg)
+{
+    unsigned *seen = arg;
+    _mm_setcsr((_mm_getcsr() & ~ROUNDING_BITS) | 0x4000u);
+    cx_yield(g, NULL);
+    *seen = _mm_getcsr() & ROUNDING_BITS;
+    _mm_setcsr(_mm_getcsr() & ~ROUNDING_BITS);
+}
+
+/* The SysV ABI makes MXCSR's control bits callee-saved: a switch keeps each
+ * side's own, so a generator's fesetround() does not leak into its resumer,
+ * nor the resumer's into the generator. */
+TEST(gen_rounding_mode_stays_with_the_side_that_set_it)
+{
+    unsigned before = _mm_getcsr();
+    unsigned seen = 0;
+    cx_gen *g = cx_gen_new(rounds_up, &seen);
+    CHECK(cx_gen_next(g, NULL));
+    CHECK_EQ(_mm_getcsr() & ROUNDING_BITS, before & ROUNDING_BITS);
+    _mm_setcsr((_mm_getcsr() & ~ROUNDING_BITS) | 0x6000u);
+    CHECK(!cx_gen_next(g, NULL));
+    unsigned after = _mm_getcsr() & ROUNDING_BITS;
+    _mm_setcsr(before);
+    CHECK_EQ(seen, 0x4000u);
+    CHECK_EQ(after, 0x6000u);
+    cx_gen_close(g);
+}
+#endif
+
 /* ---- found by the differential tester (tests/diff) ---- */
 
 static void raises_at_once(cx_gen *g, void *arg)
