@@ -171,7 +171,9 @@ typedef struct unwinding {
  * (returns NULL).  As in CPython, entries run while the caller's error is
  * being handled; fix_context then chains what one raised to the error it was
  * given. */
-static cx_error *run_entries(unwinding *u)
+/* noinline: inlined into unwind, clang keeps u's fields in registers across
+ * the jump buffer, and a landing sees them as they were at the setjmp. */
+__attribute__((noinline)) static cx_error *run_entries(unwinding *u)
 {
     cx__jump j;
     if (CX__SETJMP(j.jb))
