@@ -34,8 +34,9 @@ CROSS_DEPS := aarch64-linux-gnu-gcc=gcc-aarch64-linux-gnu \
 MODULE_DEPS := /usr/include/sqlite3.h=libsqlite3-dev \
   /usr/include/postgresql/libpq-fe.h=libpq-dev \
   /usr/lib/postgresql=postgresql /usr/include/uv.h=libuv1-dev
-# Shipping checks: the ABI against abi/*.abi, the man pages.
-SHIP_DEPS := abidw=abigail-tools abidiff=abigail-tools man=man-db groff=groff-base readelf=binutils
+# Shipping checks: the ABI against abi/*.abi, the man pages, the API reference.
+SHIP_DEPS := abidw=abigail-tools abidiff=abigail-tools man=man-db groff=groff-base readelf=binutils \
+  doxygen=doxygen
 CHECK_DEPS := $(BASE_DEPS) python3=python3 g++=g++ valgrind=valgrind $(MODULE_DEPS) $(SHIP_DEPS) \
   $(if $(filter x86_64,$(shell uname -m)),$(CROSS_DEPS)) \
   $(if $(CMAKE_CC),$(notdir $(CC))=$(notdir $(CC)))
