@@ -517,3 +517,128 @@ TEST(await_on_a_task_another_task_awaits_raises_runtime_error)
     CHECK(e == NULL);
     CHECK_STR(th_trace, "main-refused");
 }
+
+/* ---- the deadline queue and the ready rounds (the scheduler's fast paths) ---- */
+
+static void sleep_then_log(void *arg)
+{
+    int ms = *(int *)arg;
+    cx_try {
+        cx_sleep(ms / 1000.0);
+        th_log("%d", ms);
+    } cx_except (&cx_CancelledError, e) {
+        th_log("cancelled-%d", ms);
+    }
+}
+
+static void sleeps_in_mixed_order(void *arg)
+{
+    (void)arg;
+    static int ms[] = {50, 10, 30, 20, 40, 60};
+    cx_task *t[6];
+    for (int i = 0; i < 6; i++)
+        t[i] = cx_spawn(sleep_then_log, &ms[i]);
+    for (int i = 0; i < 6; i++)
+        cx_await_task(t[i]);
+}
+
+TEST(sleeps_end_in_deadline_order_whatever_order_they_began_in)
+{
+    cx_error *e = cx_run(sleeps_in_mixed_order, NULL);
+    CHECK(e == NULL);
+    CHECK_STR(th_trace, "10 20 30 40 50 60");
+}
+
+static void cancel_a_middle_sleeper(void *arg)
+{
+    (void)arg;
+    static int ms[] = {10, 20, 30, 40, 50};
+    cx_task *t[5];
+    for (int i = 0; i < 5; i++)
+        t[i] = cx_spawn(sleep_then_log, &ms[i]);
+    cx_sleep(0); /* every one is asleep */
+    cx_task_cancel(t[2]);
+    for (int i = 0; i < 5; i++)
+        cx_await_task(t[i]);
+}
+
+TEST(cancelling_one_sleep_leaves_the_other_sleeps_in_order)
+{
+    cx_error *e = cx_run(cancel_a_middle_sleeper, NULL);
+    CHECK(e == NULL);
+    CHECK_STR(th_trace, "cancelled-30 10 20 40 50");
+}
+
+static void spin_until_set(void *arg)
+{
+    volatile int *flag = arg;
+    while (!*flag)
+        cx_sleep(0);
+}
+
+static void set_after_sleep(void *arg)
+{
+    cx_sleep(0.01);
+    *(volatile int *)arg = 1;
+}
+
+static void spinner_and_sleeper(void *arg)
+{
+    int flag = 0;
+    double t0 = now_s();
+    cx_task *spinner = cx_spawn(spin_until_set, &flag);
+    cx_task *sleeper = cx_spawn(set_after_sleep, &flag);
+    cx_await_task(sleeper);
+    cx_await_task(spinner);
+    *(double *)arg = now_s() - t0;
+}
+
+TEST(a_task_looping_on_sleep_zero_does_not_starve_a_timer)
+{
+    double took = 0;
+    cx_error *e = cx_run(spinner_and_sleeper, &took);
+    CHECK(e == NULL);
+    CHECK(took >= 0.01);
+    CHECK(took < 1.0);
+}
+
+enum { RING_TASKS = 129 };
+static int ring_woken[RING_TASKS], ring_nwoken, ring_ncancelled;
+
+static void ring_sleeper(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    cx_try {
+        cx_sleep(0.02 + i * 1e-4);
+        ring_woken[ring_nwoken++] = i;
+    } cx_except (&cx_CancelledError, e) {
+        ring_ncancelled++;
+    }
+}
+
+/* 128 sleeps in deadline order fill the queue; most are cancelled (holes
+ * in it), then one more arrives and the queue is compacted. */
+static void fill_cancel_and_add(void *arg)
+{
+    (void)arg;
+    cx_task *t[RING_TASKS];
+    for (int i = 0; i < RING_TASKS - 1; i++)
+        t[i] = cx_spawn(ring_sleeper, (void *)(intptr_t)i);
+    cx_sleep(0);
+    for (int i = 1; i <= 100; i++)
+        cx_task_cancel(t[i]);
+    cx_sleep(0);
+    t[RING_TASKS - 1] = cx_spawn(ring_sleeper, (void *)(intptr_t)(RING_TASKS + 200));
+    for (int i = 0; i < RING_TASKS; i++)
+        cx_await_task(t[i]);
+}
+
+TEST(sleeps_left_after_many_cancellations_still_end_in_deadline_order)
+{
+    cx_error *e = cx_run(fill_cancel_and_add, NULL);
+    CHECK(e == NULL);
+    CHECK_EQ(ring_ncancelled, 100);
+    CHECK_EQ(ring_nwoken, RING_TASKS - 100);
+    for (int i = 1; i < ring_nwoken; i++)
+        CHECK(ring_woken[i - 1] < ring_woken[i]);
+}
