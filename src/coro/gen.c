@@ -1,5 +1,6 @@
 /* Generators: a body on its own coroutine, with its own frame chain, and
  * the values and errors that cross a cx_yield. */
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@ struct cx_gen {
     void *arg;
     int status;
     cx__coro *coro;     /* taken at first resume; kept while pooled */
+    size_t stack;       /* coro's stack size */
     cx__coro *resumer;  /* the context that resumed it */
     cx__state other;    /* the side not running: the generator's chain while
                          * suspended, the resumer's while it runs */
@@ -32,6 +34,14 @@ struct cx_gen {
  * Read and written only before a switch, or after one on the resumer's side,
  * which is on the same thread as before it. */
 static __thread cx__coro *running __attribute__((tls_model("initial-exec")));
+
+/* The thread's own context (cx__coro_thread), asked once per thread. */
+static __thread cx__coro *thread_self __attribute__((tls_model("initial-exec")));
+
+__attribute__((noinline)) static cx__coro *thread_context(void)
+{
+    return thread_self = cx__coro_thread();
+}
 
 /* Out of line: after a switch the thread may be another one, so the TLS
  * address must be computed afresh, never cached across the switch. */
@@ -55,10 +65,12 @@ CX_API cx__handled *cx__coro_swap_outer_handling(cx__handled *n)
 /* ---- a per-thread pool: a generator manager's enter+exit allocates nothing
  * once the thread has used one ---- */
 
-static __thread cx_gen *pool;
+static __thread cx_gen *pool __attribute__((tls_model("initial-exec")));
+static __thread bool pool_marked __attribute__((tls_model("initial-exec")));
 
 static void pool_drain(void)
 {
+    pool_marked = false; /* a refill marks the thread's caches used again */
     while (pool) {
         cx_gen *g = pool;
         pool = g->next;
@@ -75,16 +87,20 @@ __attribute__((constructor)) static void pool_register(void)
 
 static void gen_recycle(cx_gen *g)
 {
-    cx_error_unref(g->escaped);
-    cx_error_unref(g->thrown);
-    g->escaped = g->thrown = NULL;
+    if (g->escaped || g->thrown) {
+        cx_error_unref(g->escaped);
+        cx_error_unref(g->thrown);
+        g->escaped = g->thrown = NULL;
+    }
     if (g->status != GEN_FINISHED && g->coro) {
         /* Abandoned mid-body: its stack cannot be parked for reuse. */
         cx__coro_free(g->coro);
         g->coro = NULL;
     }
-    if (!pool)
+    if (!pool_marked) {
         cx__thread_cache_used();
+        pool_marked = true;
+    }
     g->next = pool;
     pool = g;
 }
@@ -112,22 +128,70 @@ static inline void *cx__gen_gate_p(void *a, void *b, void *c, gate_p_fn *fn)
 }
 #endif
 
-void cx_gen_set_stack_size(size_t bytes) { cx__coro_set_default_stack(bytes); }
+/* cx__coro_default_stack(), asked once and kept here (0: not yet asked),
+ * so that taking a pooled generator costs one comparison. */
+static size_t default_bytes;
+
+static size_t stack_default(void)
+{
+    size_t b = __atomic_load_n(&default_bytes, __ATOMIC_RELAXED);
+    if (!b) {
+        b = cx__coro_default_stack();
+        __atomic_store_n(&default_bytes, b, __ATOMIC_RELAXED);
+    }
+    return b;
+}
+
+void cx_gen_set_stack_size(size_t bytes)
+{
+    cx__coro_set_default_stack(bytes);
+    __atomic_store_n(&default_bytes, cx__coro_default_stack(), __ATOMIC_RELAXED);
+}
 
 /* Each direction swaps the thread's state with the saved one, so each side
  * finds its own frame chain.  Done by the side leaving, before the switch,
  * on the thread it runs on: field by field through cx__ts (%fs-relative
  * each), no copy of the state through a pointer. */
+/* Store forwarding: a load is served from an earlier store still in flight
+ * only if one store covers it.  The compilers read cx__ts's first two words
+ * (top, handling) as one 16-byte load (cx__jump_push, inline in every
+ * cx_try and cx_with, does); after two 8-byte stores that load waits for
+ * both to reach the cache, which made it the dearest instruction of a
+ * generator manager.  So the state is read word by word and the pair is
+ * written with one 16-byte store, which later loads of any width forward. */
+#if defined(__x86_64__) || defined(__aarch64__)
+typedef long long word_pair __attribute__((vector_size(16)));
+_Static_assert(offsetof(cx__state, handling) == 8 && sizeof(word_pair) == 16,
+               "cx__state starts with the pair top, handling");
+
+static inline void store_frame_pair(cx__state *dst, cx__frame *top, cx__handled *handling)
+{
+    word_pair p = {(long long)(uintptr_t)top, (long long)(uintptr_t)handling};
+#if defined(__x86_64__)
+    __asm__("" : "+x"(p)); /* kept whole: one store */
+#else
+    __asm__("" : "+w"(p));
+#endif
+    __builtin_memcpy(dst, &p, sizeof p);
+}
+#else
+static inline void store_frame_pair(cx__state *dst, cx__frame *top, cx__handled *handling)
+{
+    dst->top = top;
+    dst->handling = handling;
+}
+#endif
+
 static inline void swap_state(cx_gen *g)
 {
-    cx__frame *top = cx__ts.top;
-    cx__handled *handling = cx__ts.handling;
-    cx_error *thrown = cx__ts.thrown;
-    cx__ts.top = g->other.top;
-    cx__ts.handling = g->other.handling;
-    cx__ts.thrown = g->other.thrown;
-    g->other.top = top;
-    g->other.handling = handling;
+    cx__frame *top = cx__ts.top, *gtop = g->other.top;
+    cx__handled *handling = cx__ts.handling, *ghandling = g->other.handling;
+    cx_error *thrown = cx__ts.thrown, *gthrown = g->other.thrown;
+    __asm__("" : "+r"(top), "+r"(gtop), "+r"(handling), "+r"(ghandling), "+r"(thrown),
+            "+r"(gthrown));
+    store_frame_pair(&cx__ts, gtop, ghandling);
+    cx__ts.thrown = gthrown;
+    store_frame_pair(&g->other, top, handling);
     g->other.thrown = thrown;
 }
 
@@ -158,7 +222,16 @@ static void finished(cx_gen *g)
 #ifdef CX__BUILTIN_JUMP
 /* The landing frame under every body, pushed and popped out of line: each
  * body may run on another thread than the one before (see switch_out). */
-__attribute__((noinline)) static void base_push(cx__jump *base) { cx__jump_push(base); }
+__attribute__((noinline)) static void base_push(cx__jump *base)
+{
+    cx__frame *top = cx__ts.top;
+    cx__handled *handling = cx__ts.handling;
+    __asm__("" : "+r"(top), "+r"(handling)); /* word by word: see swap_state */
+    base->f.prev = top;
+    base->f.handling = handling;
+    base->f.kind = CX__FRAME_JUMP;
+    cx__ts.top = &base->f;
+}
 __attribute__((noinline)) static void base_pop(cx__jump *base) { cx__jump_pop(base); }
 
 /* The coroutine's whole life: run a body, report how it ended, park.  The
@@ -203,6 +276,7 @@ __attribute__((noinline, cold)) static void take_stack(cx_gen *g)
     g->coro = cx__coro_new(0, gen_main, g);
     if (!g->coro)
         cx__raise_errno(__FILE__, __LINE__, "resume", 12 /* ENOMEM */, "generator: no stack");
+    g->stack = cx__coro_stack_size(g->coro);
 }
 
 /* Python links a resumed generator's exc_info to its resumer's: an error
@@ -224,7 +298,7 @@ static inline __attribute__((always_inline)) void resume(cx_gen *g)
     if (__builtin_expect(!g->coro, 0))
         take_stack(g);
     cx__coro *prev = running;
-    cx__coro *back = prev ? prev : cx__coro_thread();
+    cx__coro *back = prev ? prev : thread_self ? thread_self : thread_context();
     g->resumer = back;
     g->status = GEN_RUNNING;
     running = g->coro;
@@ -242,7 +316,7 @@ cx_gen *cx_gen_new(cx_gen_fn *fn, void *arg)
     cx_gen *g = pool;
     if (g) {
         pool = g->next;
-        if (g->coro && cx__coro_stack_size(g->coro) != cx__coro_default_stack()) {
+        if (g->coro && g->stack != stack_default()) {
             cx__coro_free(g->coro); /* the stack size was changed since */
             g->coro = NULL;
         }
