@@ -133,20 +133,50 @@ void cx_error_unref(cx_error *e)
 }
 
 /* Python's rule for `raise`: the handled error becomes the context, unless
- * that would make a cycle, which is cut where it closes. */
+ * that would make a cycle, which is cut where it closes (cut_links_to). */
+#define CUT_WALK_MAX 256
+
+/* Cuts every link to e in the chains reachable from `from` (context and
+ * cause links both).  Python cuts only the context link that closes the
+ * cycle and leaves a cycle through a __cause__ (`raise X from e` then
+ * `raise e`) to its collector; cx counts references, so that link goes too.
+ * The raised error prints the same: the printer stops at an error seen. */
+static void cut_links_to(cx_error *e, cx_error *from)
+{
+    cx_error *todo[CUT_WALK_MAX], *seen[CUT_WALK_MAX];
+    int ntodo = 0, nseen = 0;
+    if (from)
+        todo[ntodo++] = from;
+    while (ntodo) {
+        cx_error *c = todo[--ntodo];
+        bool again = c->refs < 0; /* the static MemoryError links nothing */
+        for (int i = 0; i < nseen && !again; i++)
+            again = seen[i] == c;
+        if (again)
+            continue;
+        if (nseen == CUT_WALK_MAX)
+            return; /* a pathological graph: a cycle left there only leaks */
+        seen[nseen++] = c;
+        if (c->context == e) {
+            c->context = NULL;
+            cx_error_unref(e);
+        }
+        if (c->cause == e) {
+            c->cause = NULL;
+            cx_error_unref(e);
+        }
+        if (c->context && ntodo < CUT_WALK_MAX)
+            todo[ntodo++] = c->context;
+        if (c->cause && ntodo < CUT_WALK_MAX)
+            todo[ntodo++] = c->cause;
+    }
+}
+
 void cx__error_set_context(cx_error *e, cx_error *context)
 {
     if (e->refs < 0 || context == e)
         return;
-    for (cx_error *c = context; c; c = c->context) {
-        if (c->context == e) {
-            if (c->refs < 0)
-                break;
-            c->context = NULL;
-            cx_error_unref(e);
-            break;
-        }
-    }
+    cut_links_to(e, context);
     cx_error *old = e->context;
     e->context = cx_error_ref(context);
     cx_error_unref(old);

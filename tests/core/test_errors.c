@@ -543,3 +543,35 @@ TEST(errors_cached_by_a_thread_are_freed_when_the_thread_ends)
     CHECK(thread_allocs > 0);
     CHECK_EQ(thread_frees, thread_allocs);
 }
+
+/* ---- found by the differential tester under ASan (tests/diff) ---- */
+
+static void raise_from_then_raise_e(void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_raise(&cx_KeyError, "original");
+    } cx_except (&cx_KeyError, e) {
+        cx_try {
+            cx_raise_from(&cx_TypeError, e, "from the original");
+        } cx_finally {
+            cx_throw(e); /* its context becomes the TypeError, whose cause is e */
+        }
+    }
+}
+
+/* `raise X from e` then `raise e`: Python keeps a cycle through __cause__
+ * for its collector; cx cuts that link, so nothing leaks (the harness counts
+ * every block) and e still prints the same chain. */
+TEST(raise_e_whose_chain_reaches_it_through_a_cause_leaks_nothing)
+{
+    cx_error *e = cx_protect(raise_from_then_raise_e, NULL);
+    CHECK(cx_error_is(e, &cx_KeyError));
+    cx_error *ctx = cx_error_context(e);
+    CHECK(cx_error_is(ctx, &cx_TypeError));
+    CHECK(cx_error_cause(ctx) == NULL);
+    char *text = th_printed(e);
+    CHECK(strstr(text, "TypeError: from the original") != NULL);
+    free(text);
+    cx_error_unref(e);
+}
