@@ -118,26 +118,43 @@ static void mutex_release(pthread_mutex_t *m, const char *who)
 }
 
 /* cx_lock's enter and exit take the common case themselves (a call fewer
- * each) and leave the rest to mutex_acquire and mutex_release. */
+ * each, no registers to save) and leave the rest to mutex_acquire and
+ * mutex_release. */
+__attribute__((noinline, noreturn)) static void mutex_lock_failed(int rc)
+{
+    held_n = 0;
+    cx_raise_errno(rc, "cx_lock: lock mutex");
+}
+
+__attribute__((noinline, noreturn)) static void mutex_unlock_failed(int rc)
+{
+    cx_raise_errno(rc, "cx_lock: unlock mutex");
+}
+
+__attribute__((noinline)) static void mutex_enter_busy(pthread_mutex_t *m)
+{
+    if (!held_heap && held_n < HELD_INLINE && pthread_mutex_trylock(m) == 0) {
+        held_inline[held_n++] = (held_entry){m, HELD_MUTEX};
+        return;
+    }
+    mutex_acquire(m, "cx_lock");
+}
+
 static void *mutex_enter(void *state)
 {
     pthread_mutex_t *m = *(pthread_mutex_t **)state;
-    if (__builtin_expect(!held_heap, 1)) {
+    if (__builtin_expect(held_n == 0 && !held_heap, 1)) {
         /* Holding nothing through cx, this thread cannot be taking the lock
-         * again: a plain lock (a trylock costs more) decides. */
-        if (held_n == 0) {
-            int rc = pthread_mutex_lock(m);
-            if (rc != 0)
-                cx_raise_errno(rc, "cx_lock: lock mutex");
-            held_inline[held_n++] = (held_entry){m, HELD_MUTEX};
-            return NULL;
-        }
-        if (held_n < HELD_INLINE && pthread_mutex_trylock(m) == 0) {
-            held_inline[held_n++] = (held_entry){m, HELD_MUTEX};
-            return NULL;
-        }
+         * again: a plain lock (a trylock costs more) decides.  The entry is
+         * written first, so nothing is needed after the call. */
+        held_inline[0] = (held_entry){m, HELD_MUTEX};
+        held_n = 1;
+        int rc = pthread_mutex_lock(m);
+        if (__builtin_expect(rc != 0, 0))
+            mutex_lock_failed(rc);
+        return NULL;
     }
-    mutex_acquire(m, "cx_lock");
+    mutex_enter_busy(m);
     return NULL;
 }
 
@@ -149,9 +166,9 @@ static bool mutex_exit(void *state, cx_error *err)
         held_inline[held_n - 1].kind == HELD_MUTEX) {
         held_n--;
         int rc = pthread_mutex_unlock(m);
-        if (rc == 0)
-            return false;
-        cx_raise_errno(rc, "cx_lock: unlock mutex");
+        if (__builtin_expect(rc != 0, 0))
+            mutex_unlock_failed(rc);
+        return false;
     }
     mutex_release(m, "cx_lock");
     return false;
