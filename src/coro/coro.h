@@ -49,9 +49,13 @@ CX_API void cx__coro_switch(cx__coro *from, cx__coro *to);
  * SysV ABI makes callee-saved) stay per coroutine, as before: each side
  * stores its own before leaving, and on return loads them back only if they
  * differ from the ones in force.  Loading them is what costs (fldcw and
- * ldmxcsr serialise); storing and comparing is a few cycles.  A generator
- * that calls fesetround() therefore still does not change its resumer's
- * rounding, nor the other way round. */
+ * ldmxcsr serialise).  The ones in force on arrival are those the side that
+ * left just stored: every switch on x86-64 (this one and cx__ctx_switch in
+ * switch_x86_64.S) leaves with %rdi = its `from`, whose saved sp has MXCSR
+ * at +8 and the x87 control word at +12, so arriving costs two compares,
+ * no store of the registers.  A generator that calls fesetround()
+ * therefore still does not change its resumer's rounding, nor the other way
+ * round (test gen_rounding_mode_stays_with_the_side_that_set_it). */
 #if !defined(CX_CORO_UCONTEXT)
 #if defined(__x86_64__) || defined(__aarch64__)
 #define CX_CORO_UCONTEXT 0
@@ -83,13 +87,14 @@ static inline __attribute__((always_inline)) void cx__coro_jump(cx__coro *from, 
         "movq (%1), %%rsp\n\t"
         "jmpq *8(%1)\n"
         "1:\n\t"
-        "stmxcsr 16(%%rsp)\n\t"
-        "fnstcw 20(%%rsp)\n\t"
-        "movl 8(%%rsp), %%eax\n\t"
-        "cmpl 16(%%rsp), %%eax\n\t"
+        /* the side that left saved its words at its sp + 8 and + 12, and
+         * they are the ones in force: reload ours only if they differ */
+        "movq (%%rdi), %%rax\n\t"
+        "movl 8(%%rax), %%ecx\n\t"
+        "cmpl 8(%%rsp), %%ecx\n\t"
         "jne 3f\n\t"
-        "movzwl 12(%%rsp), %%eax\n\t"
-        "cmpw 20(%%rsp), %%ax\n\t"
+        "movzwl 12(%%rax), %%ecx\n\t"
+        "cmpw 12(%%rsp), %%cx\n\t"
         "je 2f\n"
         "3:\n\t"
         "ldmxcsr 8(%%rsp)\n\t"
