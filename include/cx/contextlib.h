@@ -23,16 +23,18 @@ typedef struct cx_exitstack cx_exitstack;
 CX_API cx_manager cx_exitstack_new(void);
 
 /* enter_context: enters m and pushes its exit; returns m's enter value.
- * If enter raises, nothing is pushed.  May raise cx_MemoryError past 8
- * entries (then m's exit runs at once with no error). */
+ * If enter raises, nothing is pushed.  Past 8 entries the room for the
+ * entry is made first: if that raises cx_MemoryError, m is never entered. */
 CX_API void *cx_exitstack_enter(cx_exitstack *s, cx_manager m);
 
 /* push: an exit function, called as exit(arg, err) with the error in flight
- * (NULL if none); returning true suppresses it. */
+ * (NULL if none); returning true suppresses it.  Past 8 entries it may raise
+ * cx_MemoryError, and then nothing is pushed. */
 CX_API void cx_exitstack_push(cx_exitstack *s, bool (*exit)(void *arg, cx_error *err),
                               void *arg);
 
-/* callback: fn(arg) runs at close; it never suppresses. */
+/* callback: fn(arg) runs at close; it never suppresses.  Past 8 entries it
+ * may raise cx_MemoryError, and then nothing is pushed. */
 CX_API void cx_exitstack_callback(cx_exitstack *s, void (*fn)(void *arg), void *arg);
 
 /* pop_all: moves every entry to a new stack, which the caller closes with
