@@ -6,27 +6,19 @@
 #include <cx/gen.h>
 
 #include "../core/internal.h"
+#include "coro.h"
 
 bool cx__gen_throw(cx_gen *g, cx_error *err, cx_error **raised);
 void cx__gen_free(cx_gen *g);
-void *cx__gen_cm_enter(cx_gen **gp, unsigned serial);
-bool cx__gen_cm_exit(cx_gen **gp, cx_error *err, void *state);
-bool cx__gen_unstarted(const cx_gen *g, unsigned serial);
-unsigned cx__gen_serial(const cx_gen *g);
+void *cx__gen_cm_enter(void *state);
+bool cx__gen_cm_exit(void *state, cx_error *err);
+cx__cm_state cx__gen_cm_new(cx_gen_fn *fn, void *arg);
 
-typedef struct {
-    cx_gen *g;
-    unsigned serial;
-} cm_state;
+typedef cx__cm_state cm_state;
 
 /* Enter and the usual exit are gen.c's (cx__gen_cm_enter, cx__gen_cm_exit:
- * they switch to the generator in their own frame, see its gate), entered by
- * a tail call; the rarer exits come back here. */
-static void *cm_enter(void *state)
-{
-    cm_state *s = state;
-    return cx__gen_cm_enter(&s->g, s->serial);
-}
+ * they switch to the generator in their own frame, see its gate); the rarer
+ * exits come back here. */
 
 static void release(void *state)
 {
@@ -95,20 +87,14 @@ bool cx__cm_exit_any(void *state, cx_error *err)
     return suppressed;
 }
 
-static bool cm_exit(void *state, cx_error *err)
-{
-    cm_state *s = state;
-    return cx__gen_cm_exit(&s->g, err, s);
-}
-
-static const cx_manager_type contextmanager_type = {"contextmanager", cm_enter, cm_exit};
+static const cx_manager_type contextmanager_type = {"contextmanager", cx__gen_cm_enter,
+                                                    cx__gen_cm_exit};
 
 /* The generator is made now, so that every copy of the manager value shares
  * it and a second enter is seen. */
 cx_manager cx_contextmanager(cx_gen_fn *fn, void *arg)
 {
-    cx_gen *g = cx_gen_new(fn, arg);
-    cm_state s = {g, cx__gen_serial(g)};
+    cm_state s = cx__gen_cm_new(fn, arg);
     cx_manager m;
     /* The caller copies the value it gets back in 16-byte pieces: written
      * the same way (type and padding, then the state), each piece is

@@ -140,6 +140,14 @@ static inline __attribute__((always_inline)) void cx__coro_jump(cx__coro *from, 
 #define cx__coro_jump cx__coro_switch
 #endif
 
+/* A generator manager's state (contextmanager.c makes it, gen.c's enter and
+ * exit read it): the generator, and which use of its pooled struct. */
+struct cx_gen;
+typedef struct cx__cm_state {
+    struct cx_gen *g;
+    unsigned serial;
+} cx__cm_state;
+
 /* Returns a coroutine that is not running to the pool. */
 CX_API void cx__coro_free(cx__coro *c);
 CX_API size_t cx__coro_stack_size(const cx__coro *c);

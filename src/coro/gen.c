@@ -85,7 +85,7 @@ __attribute__((constructor)) static void pool_register(void)
     cx__thread_drain_register(pool_drain);
 }
 
-static void gen_recycle(cx_gen *g)
+static inline __attribute__((always_inline)) void gen_recycle(cx_gen *g)
 {
     if (g->escaped || g->thrown) {
         cx_error_unref(g->escaped);
@@ -430,7 +430,6 @@ bool cx__gen_throw(cx_gen *g, cx_error *err, cx_error **raised)
  * cm_enter and cm_exit tail-call these) ---- */
 
 bool cx__cm_exit_any(void *state, cx_error *err);
-bool cx__gen_unstarted(const cx_gen *g, unsigned serial);
 _Noreturn void cx__cm_didnt_stop(void *state, const char *what);
 
 static void take_stack_protected(void *g) { take_stack(g); }
@@ -439,11 +438,15 @@ static void take_stack_protected(void *g) { take_stack(g); }
  * value.  Otherwise, as contextlib's `except: free; raise`: the generator is
  * freed, then what it raised (or a failure to get its stack, or
  * RuntimeError "generator didn't yield", from None) propagates. */
-static void *cm_enter_gated(void *gpp, void *serial, void *unused)
+static void *cm_enter_gated(void *state, void *unused1, void *unused2)
 {
-    cx_gen *g = *(cx_gen **)gpp;
-    (void)unused;
-    if (!cx__gen_unstarted(g, (unsigned)(uintptr_t)serial))
+    cx__cm_state *s = state;
+    cx_gen *g = s->g;
+    (void)unused1, (void)unused2;
+    /* Still the generator the manager made, and not started: a manager's
+     * copy tells whether it was entered before (pooled structs are freed
+     * only when their thread ends). */
+    if (g->serial != s->serial || g->status != GEN_CREATED)
         cx__raise(__FILE__, __LINE__, "cm_enter", &cx_RuntimeError,
                   "generator manager is single-use: entered twice");
     cx_error *raised;
@@ -460,18 +463,17 @@ static void *cm_enter_gated(void *gpp, void *serial, void *unused)
                    "generator didn't yield"); /* from None */
 }
 
-void *cx__gen_cm_enter(cx_gen **gp, unsigned serial)
-{
-    return cx__gen_gate_p(gp, (void *)(uintptr_t)serial, NULL, cm_enter_gated);
-}
+/* The manager type's enter (contextmanager.c). */
+void *cx__gen_cm_enter(void *state) { return cx__gen_gate_p(state, NULL, NULL, cm_enter_gated); }
 
 /* The usual exit, the generator suspended at its cx_yield: it is resumed
  * here (with err thrown in, if any) and freed before its error, if any,
  * propagates, as contextmanager.c's general exit does on the way out. */
-static bool cm_exit_gated(void *gpp, void *e, void *state)
+static bool cm_exit_gated(void *state, void *e, void *unused)
 {
-    cx_gen **gp = gpp;
-    cx_gen *g = *gp;
+    cx__cm_state *s = state;
+    cx_gen *g = s->g;
+    (void)unused;
     cx_error *err = e;
     if (g->status != GEN_SUSPENDED)
         return cx__cm_exit_any(state, err);
@@ -482,7 +484,7 @@ static bool cm_exit_gated(void *gpp, void *e, void *state)
         cx__cm_didnt_stop(state, err ? "generator didn't stop after throw()"
                                      : "generator didn't stop");
     gen_recycle(g);
-    *gp = NULL;
+    s->g = NULL;
     if (!raised)
         return err != NULL;
     if (raised == err) {
@@ -492,22 +494,20 @@ static bool cm_exit_gated(void *gpp, void *e, void *state)
     cx__propagate(raised);
 }
 
-bool cx__gen_cm_exit(cx_gen **gp, cx_error *err, void *state)
+/* The manager type's exit (contextmanager.c). */
+bool cx__gen_cm_exit(void *state, cx_error *err)
 {
-    return cx__gen_gate_b(gp, err, state, cm_exit_gated);
+    return cx__gen_gate_b(state, err, NULL, cm_exit_gated);
+}
+
+/* A new generator for a manager, and its state (returned in registers). */
+cx__cm_state cx__gen_cm_new(cx_gen_fn *fn, void *arg)
+{
+    cx_gen *g = cx_gen_new(fn, arg);
+    return (cx__cm_state){g, g->serial};
 }
 
 void cx__gen_free(cx_gen *g) { gen_recycle(g); }
-
-/* Still the generator `serial` named, and not started: a manager's copy can
- * tell whether its generator was entered before (pooled structs are freed
- * only when their thread ends). */
-bool cx__gen_unstarted(const cx_gen *g, unsigned serial)
-{
-    return g->serial == serial && g->status == GEN_CREATED;
-}
-
-unsigned cx__gen_serial(const cx_gen *g) { return g->serial; }
 
 static void gen_free(void *g) { gen_recycle(g); }
 
