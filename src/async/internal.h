@@ -44,8 +44,6 @@ struct cx_task {
     int cancel_requests;     /* asyncio's cancelling() */
     cx_error *error;         /* how it ended (owned) */
     cx_task *waiter;         /* the task in cx_await_task on it */
-    char *sp_hint;           /* about where its stack pointer was when it
-                              * last suspended (the loop prefetches from there) */
     cx_task *prev_all, *next_all;
     cx_taskgroup *group;     /* the group that owns it, or NULL */
     cx_task *next_in_group;

@@ -103,7 +103,6 @@ static void stack_report(void)
 static void suspend(cx_task *t)
 {
     stack_check(t);
-    t->sp_hint = (char *)__builtin_frame_address(0) - 256;
     t->resume_at = cx__coro_current();
     swap_state(t);
     cx__coro_switch(t->resume_at, t->s->loop_coro);
@@ -149,36 +148,6 @@ void cx__task_wake(cx_task *t)
  * cx_sleep(0) cannot starve them. */
 #define ROUNDS_PER_POLL 32
 
-/* With many tasks each one's memory is a cache (and TLB) miss: the tasks a
- * few places ahead in the queue are fetched while this one runs, first
- * their bookkeeping, then (once that has arrived) the top of their stacks. */
-#define PREFETCH_AHEAD 8
-#define PREFETCH_STACK 2048
-
-static void prefetch_task(cx__sched *s, size_t ahead)
-{
-    if (ahead >= s->nready)
-        return;
-    cx_task *t = s->ready[(s->ready_first + ahead) & (s->ready_cap - 1)];
-    if (ahead >= PREFETCH_AHEAD / 2) {
-        __builtin_prefetch(t, 1);
-        __builtin_prefetch((char *)t + 64, 1);
-        __builtin_prefetch((char *)t + 128, 1);
-    } else {
-        __builtin_prefetch(t->resume_at, 1); /* the switch reads its registers */
-        /* At most PREFETCH_STACK bytes: the frames a shallow task returns
-         * through.  (A task suspended in a generator is on that one's
-         * stack: sp_hint is then outside its slot and ignored.) */
-        char *top = (char *)t - 64, *p = t->sp_hint;
-        if (!p || p < (char *)t->slot || p >= top)
-            return;
-        if (top - p > PREFETCH_STACK)
-            p = top - PREFETCH_STACK;
-        for (; p < top; p += 64)
-            __builtin_prefetch(p, 1);
-    }
-}
-
 static void on_idle(uv_idle_t *h)
 {
     cx__sched *s = h->data;
@@ -188,8 +157,6 @@ static void on_idle(uv_idle_t *h)
             cx_task *t = s->ready[s->ready_first];
             s->ready_first = (s->ready_first + 1) & (s->ready_cap - 1);
             s->nready--;
-            prefetch_task(s, PREFETCH_AHEAD - 1);
-            prefetch_task(s, PREFETCH_AHEAD / 2 - 1);
             t->queued = false;
             resume(s, t);
         }
@@ -324,7 +291,6 @@ static cx_task *task_new(cx__sched *s, void (*fn)(void *), void *arg)
     t->cancel_requests = 0;
     t->error = NULL;
     t->waiter = NULL;
-    t->sp_hint = NULL;
     t->prev_all = NULL;
     t->group = NULL;
     t->next_in_group = NULL;

@@ -160,17 +160,13 @@ static void rearm(cx__sched *s)
 }
 
 /* libuv's clock is in whole milliseconds and may run behind uv_hrtime: a
- * deadline not yet reached is simply re-armed, so no sleep ends early.
- * The ring's next entries are fetched ahead: each lies on another task's
- * stack. */
+ * deadline not yet reached is simply re-armed, so no sleep ends early. */
 static void on_timer(uv_timer_t *h)
 {
     cx__sched *s = h->data;
     uint64_t now = uv_hrtime();
     cx__deadline *d;
     while ((d = earliest(s)) && d->at <= now) {
-        for (size_t pos = s->fifo_head + 4; pos < s->fifo_tail && pos < s->fifo_head + 6; pos++)
-            __builtin_prefetch(*fifo_at(s, pos), 1);
         if (in_fifo(d))
             fifo_take_out(s, d);
         else
