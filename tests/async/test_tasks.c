@@ -520,11 +520,17 @@ TEST(await_on_a_task_another_task_awaits_raises_runtime_error)
 
 /* ---- the deadline queue and the ready rounds (the scheduler's fast paths) ---- */
 
+/* Each sleeper sleeps until `deadline_base` + its ms, a time fixed before
+ * any of them was spawned: however late a slow machine (Valgrind) starts a
+ * task, its deadline is the one the test names. */
+static double deadline_base;
+
 static void sleep_then_log(void *arg)
 {
     int ms = *(int *)arg;
     cx_try {
-        cx_sleep(ms / 1000.0);
+        double left = deadline_base + ms / 1000.0 - now_s();
+        cx_sleep(left > 0 ? left : 0);
         th_log("%d", ms);
     } cx_except (&cx_CancelledError, e) {
         th_log("cancelled-%d", ms);
@@ -534,8 +540,9 @@ static void sleep_then_log(void *arg)
 static void sleeps_in_mixed_order(void *arg)
 {
     (void)arg;
-    static int ms[] = {50, 10, 30, 20, 40, 60};
+    static int ms[] = {100, 20, 60, 40, 80, 120};
     cx_task *t[6];
+    deadline_base = now_s();
     for (int i = 0; i < 6; i++)
         t[i] = cx_spawn(sleep_then_log, &ms[i]);
     for (int i = 0; i < 6; i++)
@@ -546,14 +553,15 @@ TEST(sleeps_end_in_deadline_order_whatever_order_they_began_in)
 {
     cx_error *e = cx_run(sleeps_in_mixed_order, NULL);
     CHECK(e == NULL);
-    CHECK_STR(th_trace, "10 20 30 40 50 60");
+    CHECK_STR(th_trace, "20 40 60 80 100 120");
 }
 
 static void cancel_a_middle_sleeper(void *arg)
 {
     (void)arg;
-    static int ms[] = {10, 20, 30, 40, 50};
+    static int ms[] = {20, 40, 60, 80, 100};
     cx_task *t[5];
+    deadline_base = now_s();
     for (int i = 0; i < 5; i++)
         t[i] = cx_spawn(sleep_then_log, &ms[i]);
     cx_sleep(0); /* every one is asleep */
@@ -566,7 +574,7 @@ TEST(cancelling_one_sleep_leaves_the_other_sleeps_in_order)
 {
     cx_error *e = cx_run(cancel_a_middle_sleeper, NULL);
     CHECK(e == NULL);
-    CHECK_STR(th_trace, "cancelled-30 10 20 40 50");
+    CHECK_STR(th_trace, "cancelled-60 20 40 80 100");
 }
 
 static void spin_until_set(void *arg)
