@@ -29,7 +29,10 @@ target_link_libraries(cx_async PUBLIC cx PRIVATE PkgConfig::CX_LIBUV m)
 target_link_options(cx_async PRIVATE -Wl,-z,now)
 add_library(cx::async ALIAS cx_async)
 
-add_library(cx_async_pg SHARED ${CMAKE_SOURCE_DIR}/src/async/pg.c)
+# conninfo.c is cx-pg's too, compiled in hidden: the two connects parse and
+# hide passwords alike without exporting a helper.
+add_library(cx_async_pg SHARED ${CMAKE_SOURCE_DIR}/src/async/pg.c
+  ${CMAKE_SOURCE_DIR}/src/pg/conninfo.c)
 cx_async_library(cx_async_pg cx-async-pg)
 target_link_libraries(cx_async_pg PUBLIC cx_async cx cx_pg
   PRIVATE PkgConfig::CX_LIBUV PkgConfig::CX_ASYNC_LIBPQ)

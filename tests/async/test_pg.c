@@ -1,6 +1,10 @@
 /* Non-blocking PostgreSQL on the loop, against the private server of the
  * CTest fixture pg_server (its PG* variables are in the file CX_PG_ENV). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cx/async.h>
 #include <cx/pg.h>
@@ -158,16 +162,135 @@ TEST(pg_async_query_cut_by_a_timeout_is_cancelled_and_the_connection_stays_usabl
     CHECK(now_s() - t0 < 10);
 }
 
-static void bad_server(void *arg)
+static void bad_server_at(void *conninfo)
 {
-    (void)arg;
-    cx_async_with (PGconn *c, cx_pg_async_connect("host=/nonexistent/cx-socket-dir port=1 connect_timeout=5"))
+    cx_async_with (PGconn *c, cx_pg_async_connect(conninfo))
         (void)c;
 }
 
 TEST(pg_async_connect_to_a_missing_server_raises_operational_error)
 {
-    cx_error *e = cx_run(bad_server, NULL);
+    cx_error *e = cx_run(bad_server_at, "host=/nonexistent/cx-socket-dir port=1 connect_timeout=5");
     CHECK(cx_error_is(e, &cx_OperationalError));
+    cx_error_unref(e);
+}
+
+/* ---- connecting: passwords hidden, a deadline, the loop kept running ---- */
+
+static cx_error *async_connect_error(const char *conninfo)
+{
+    cx_error *e = cx_run(bad_server_at, (void *)conninfo);
+    CHECK(e != NULL);
+    return e;
+}
+
+static void check_hidden(cx_error *e, const char *password)
+{
+    CHECK(strstr(cx_error_message(e), password) == NULL);
+    char *printed = th_printed(e);
+    CHECK(strstr(printed, password) == NULL);
+    free(printed);
+}
+
+TEST(pg_async_connect_with_a_wrong_password_never_shows_it)
+{
+    load_pg_env();
+    char conninfo[600];
+    snprintf(conninfo, sizeof conninfo, "host=%s port=%s user=%s dbname=%s password=Hunter2-wrong",
+             getenv("PGHOST"), getenv("PGPORT"), getenv("CX_PG_SECRET_USER"),
+             getenv("PGDATABASE"));
+    cx_error *e = async_connect_error(conninfo);
+    CHECK(cx_error_type(e) == &cx_OperationalError);
+    CHECK(strstr(cx_error_message(e), "password authentication failed") != NULL);
+    check_hidden(e, "Hunter2-wrong");
+    cx_error_unref(e);
+}
+
+TEST(pg_async_connect_masks_a_password_echoed_by_a_bad_option_value)
+{
+    /* libpq quotes the bad port value, which is the password. */
+    cx_error *e = async_connect_error("host=/tmp port=Pw-9x7 password=Pw-9x7");
+    CHECK(cx_error_is(e, &cx_DatabaseError));
+    check_hidden(e, "Pw-9x7");
+    CHECK(strstr(cx_error_message(e), "********") != NULL);
+    cx_error_unref(e);
+}
+
+TEST(pg_async_connect_with_a_malformed_conninfo_holding_a_password_never_shows_it)
+{
+    cx_error *e = async_connect_error("host=/tmp password=S3cr3t 'unterminated");
+    CHECK(cx_error_type(e) == &cx_ProgrammingError);
+    check_hidden(e, "S3cr3t");
+    cx_error_unref(e);
+}
+
+/* A TCP port that completes the handshake and never says a word. */
+static int silent_listener(int *port)
+{
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK(s >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    CHECK_EQ(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    CHECK_EQ(listen(s, 8), 0);
+    socklen_t len = sizeof a;
+    CHECK_EQ(getsockname(s, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return s;
+}
+
+typedef struct {
+    const char *conninfo;
+    int ticks;
+    double took;
+} silent_connect;
+
+static void connect_beside_a_ticker(void *arg)
+{
+    silent_connect *sc = arg;
+    cx_task *ticker = cx_spawn(count_ticks, &sc->ticks);
+    double t0 = now_s();
+    cx_try {
+        cx_async_with (PGconn *c, cx_pg_async_connect(sc->conninfo))
+            (void)c;
+    } cx_finally {
+        sc->took = now_s() - t0;
+        cx_task_cancel(ticker);
+        cx_try {
+            cx_await_task(ticker);
+        } cx_except (&cx_CancelledError, e) {
+        }
+    }
+}
+
+TEST(pg_async_connect_to_a_silent_server_times_out_and_leaves_other_tasks_running)
+{
+    int port;
+    int s = silent_listener(&port);
+    char conninfo[128];
+    snprintf(conninfo, sizeof conninfo, "host=127.0.0.1 port=%d connect_timeout=2 sslmode=disable",
+             port);
+    silent_connect sc = {conninfo, 0, 0};
+    cx_error *e = cx_run(connect_beside_a_ticker, &sc);
+    close(s);
+    CHECK(cx_error_type(e) == &cx_OperationalError);
+    CHECK(strstr(cx_error_message(e), "timeout expired") != NULL);
+    CHECK(sc.took >= 1.5 && sc.took < 6.0);
+    CHECK(sc.ticks >= 50); /* ~200 ticks of 10 ms while the connect waited 2 s */
+    cx_error_unref(e);
+}
+
+TEST(pg_async_connect_to_a_silent_server_honours_pgconnect_timeout)
+{
+    int port;
+    int s = silent_listener(&port);
+    char conninfo[128];
+    snprintf(conninfo, sizeof conninfo, "host=127.0.0.1 port=%d sslmode=disable", port);
+    setenv("PGCONNECT_TIMEOUT", "2", 1);
+    silent_connect sc = {conninfo, 0, 0};
+    cx_error *e = cx_run(connect_beside_a_ticker, &sc);
+    unsetenv("PGCONNECT_TIMEOUT");
+    close(s);
+    CHECK(cx_error_type(e) == &cx_OperationalError);
+    CHECK(sc.took >= 1.5 && sc.took < 6.0);
     cx_error_unref(e);
 }
