@@ -1,6 +1,7 @@
 /* The contextlib Module / `contextlib.ExitStack`: any number of files
  * opened in one with block, plus a callback and a temporary directory, all
- * released last-in first-out when the block ends. */
+ * released last-in first-out when the block ends (the diagram's order:
+ * callback, then the files from the last opened to the first). */
 #include "examples.h"
 
 static void announce_cleanup(void *temp_dir)
@@ -8,13 +9,21 @@ static void announce_cleanup(void *temp_dir)
     printf("  Cleanup: %s\n", (const char *)temp_dir);
 }
 
+static void announce_close(void *filename)
+{
+    printf("  Closing %s\n", (const char *)filename);
+}
+
 static void process_files(const char *const *filenames, int n)
 {
     cx_with (cx_exitstack *stack, cx_exitstack_new()) {
         /* Open all files */
         FILE *files[8];
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             files[i] = cx_exitstack_enter(stack, cx_open(filenames[i], "r"));
+            /* Runs just before this file's own exit closes it. */
+            cx_exitstack_callback(stack, announce_close, (void *)filenames[i]);
+        }
 
         /* Register cleanup callbacks (the directory itself is removed too) */
         const char *temp_dir = cx_exitstack_enter(stack, cx_tempdir());

@@ -1,5 +1,7 @@
 /* The contextlib Module / `contextlib.suppress()`: removing a file that is
- * not there raises FileNotFoundError, which the block swallows. */
+ * not there raises FileNotFoundError, which the block swallows; the
+ * diagram's suppress(FileNotFoundError, OSError) names several types, and
+ * the body stops at the first error it swallows. */
 #include <errno.h>
 #include <unistd.h>
 
@@ -20,6 +22,17 @@ void example_suppress(void)
         puts("  File removed (if it existed)");
     }
     puts("  Program continues regardless!");
+
+    /* The diagram: several types at once.  file1.txt exists, file2.txt does
+     * not: its FileNotFoundError ends the body and is swallowed. */
+    write_text("file1.txt", "soon gone\n");
+    cx_with (cx_suppress(&cx_FileNotFoundError, &cx_OSError)) {
+        os_remove("file1.txt");
+        puts("  file1.txt removed");
+        os_remove("file2.txt");
+        puts("  never printed: file2.txt was not there");
+    }
+    puts("  suppress(FileNotFoundError, OSError) swallowed the missing file2.txt");
 
     /* Only the named types: PermissionError is not suppressed. */
     cx_try {
