@@ -134,7 +134,8 @@ static void chaining(void *arg)
     }
 }
 
-/* CPython's test_exit_exception_chaining: IndexError <- KeyError <- ValueError <- TypeError */
+/* With nothing suppressing, each error an entry raises chains to the one
+ * before it, down to the body's: IndexError <- KeyError <- ValueError <- TypeError */
 TEST(exitstack_exit_that_raises_chains_the_original)
 {
     cx_error *e = cx_protect(chaining, NULL);
@@ -146,6 +147,58 @@ TEST(exitstack_exit_that_raises_chains_the_original)
     cx_error *t = cx_error_context(v);
     CHECK(cx_error_is(t, &cx_TypeError));
     CHECK(cx_error_context(t) == NULL);
+    cx_error_unref(e);
+}
+
+/* CPython's test_exit_exception_chaining: callbacks raising IndexError,
+ * KeyError and AttributeError, then a suppressing exit, then a callback
+ * raising ValueError, over a body that divides by zero.  C has neither
+ * error type, so the test makes its own. */
+static CX_DEFINE_ERROR(AttributeError, cx_Exception);
+static CX_DEFINE_ERROR(ZeroDivisionError, cx_Exception);
+
+static void raise_attribute(void *arg) { (void)arg; cx_raise(&AttributeError, "attribute"); }
+
+static bool keep_and_suppress(void *seen, cx_error *err)
+{
+    *(cx_error **)seen = cx_error_ref(err);
+    return true;
+}
+
+static void chaining_across_a_suppression(void *seen)
+{
+    cx_with (cx_exitstack *s, cx_exitstack_new()) {
+        cx_exitstack_callback(s, raise_index, NULL);
+        cx_exitstack_callback(s, raise_key, NULL);
+        cx_exitstack_callback(s, raise_attribute, NULL);
+        cx_exitstack_push(s, keep_and_suppress, seen);
+        cx_exitstack_callback(s, raise_value, NULL);
+        cx_raise(&ZeroDivisionError, "division by zero");
+    }
+}
+
+TEST(exitstack_errors_raised_above_a_suppression_chain_only_to_each_other)
+{
+    cx_error *seen = NULL;
+    cx_error *e = cx_protect(chaining_across_a_suppression, &seen);
+    CHECK(cx_error_is(e, &cx_IndexError));
+    cx_error *k = cx_error_context(e);
+    CHECK(cx_error_is(k, &cx_KeyError));
+    cx_error *a = cx_error_context(k);
+    CHECK(cx_error_is(a, &AttributeError));
+    CHECK(cx_error_context(a) == NULL); /* what came before was suppressed */
+    cx_error_unref(seen);
+    cx_error_unref(e);
+}
+
+TEST(exitstack_suppressing_exit_sees_the_inner_exit_error_chained_to_the_body_error)
+{
+    cx_error *seen = NULL;
+    cx_error *e = cx_protect(chaining_across_a_suppression, &seen);
+    CHECK(cx_error_is(seen, &cx_ValueError));
+    CHECK(cx_error_is(cx_error_context(seen), &ZeroDivisionError));
+    CHECK(cx_error_context(cx_error_context(seen)) == NULL);
+    cx_error_unref(seen);
     cx_error_unref(e);
 }
 
@@ -193,7 +246,7 @@ static bool suppress_then_log(void *arg, cx_error *err)
     return true;
 }
 
-static void correct_context(void *arg)
+static void suppressed_entry_error_then_another(void *arg)
 {
     (void)arg;
     cx_with (cx_exitstack *s, cx_exitstack_new()) {
@@ -204,14 +257,52 @@ static void correct_context(void *arg)
     }
 }
 
-/* CPython's test_exit_exception_with_correct_context: after a suppression, a
- * new error has no stale context. */
-TEST(exitstack_error_after_a_suppression_has_no_stale_context)
+/* CPython's test_exit_exception_non_suppressing (issue 19092): a suppression
+ * ends with the entry that suppressed; what an entry below it raises still
+ * propagates.  The body raises too, so a stale context would show. */
+TEST(exitstack_error_raised_after_an_entry_error_was_suppressed_propagates_without_context)
 {
-    cx_error *e = cx_protect(correct_context, NULL);
+    cx_error *e = cx_protect(suppressed_entry_error_then_another, NULL);
     CHECK(cx_error_is(e, &cx_KeyError));
     CHECK(cx_error_context(e) == NULL);
     CHECK_STR(th_trace, "suppressing:IndexError");
+    cx_error_unref(e);
+}
+
+/* CPython's test_exit_exception_with_correct_context (issue 20317): generator
+ * managers that raise in a finally after their yield.  The generator manager
+ * already chains what it raises to the error thrown in; ExitStack must see
+ * that and leave the chain alone, not loop on it. */
+static void raises_in_finally(cx_gen *g, void *name)
+{
+    cx_try {
+        cx_yield(g, NULL);
+    } cx_finally {
+        cx_raise(&cx_Exception, "%s", (const char *)name);
+    }
+}
+
+static void generator_managers_raising_in_finally(void *arg)
+{
+    (void)arg;
+    cx_with (cx_exitstack *s, cx_exitstack_new()) {
+        cx_exitstack_enter(s, cx_contextmanager(raises_in_finally, "4"));
+        cx_exitstack_enter(s, cx_contextmanager(raises_in_finally, "3"));
+        cx_exitstack_enter(s, cx_contextmanager(raises_in_finally, "2"));
+        cx_raise(&cx_Exception, "1");
+    }
+}
+
+TEST(exitstack_generator_managers_raising_in_finally_chain_each_error_once)
+{
+    cx_error *e = cx_protect(generator_managers_raising_in_finally, NULL);
+    const char *want[] = {"4", "3", "2", "1"};
+    cx_error *c = e;
+    for (int i = 0; i < 4; i++, c = cx_error_context(c)) {
+        CHECK(c != NULL);
+        CHECK_STR(cx_error_message(c), want[i]);
+    }
+    CHECK(c == NULL);
     cx_error_unref(e);
 }
 
