@@ -26,6 +26,15 @@ TEST(redirect_stdout_catches_printf_and_write)
     fclose(to);
 }
 
+TEST(redirect_stdout_catches_puts)
+{
+    FILE *to = tmpfile();
+    cx_with (cx_redirect_stdout(to))
+        puts("from puts");
+    CHECK_STR(read_all(to), "from puts\n");
+    fclose(to);
+}
+
 TEST(redirect_stdout_flushes_pending_output_at_entry)
 {
     char *text = NULL;
@@ -103,6 +112,15 @@ TEST(redirect_stderr_catches_fprintf_stderr)
     fclose(to);
 }
 
+TEST(redirect_stderr_catches_write_to_descriptor_2)
+{
+    FILE *to = tmpfile();
+    cx_with (cx_redirect_stderr(to))
+        CHECK_EQ(write(2, "from write\n", 11), 11);
+    CHECK_STR(read_all(to), "from write\n");
+    fclose(to);
+}
+
 TEST(redirect_stdout_fd_sends_output_to_a_descriptor)
 {
     int p[2];
@@ -125,6 +143,20 @@ TEST(redirect_stderr_fd_sends_output_to_a_descriptor)
     close(p[1]);
     char buf[32] = {0};
     CHECK_EQ(read(p[0], buf, sizeof buf - 1), 3);
+    CHECK_STR(buf, "err");
+    close(p[0]);
+}
+
+TEST(redirect_stderr_fd_catches_write_to_descriptor_2)
+{
+    int p[2];
+    CHECK(pipe(p) == 0);
+    cx_with (cx_redirect_stderr_fd(p[1]))
+        CHECK_EQ(write(2, "written", 7), 7);
+    close(p[1]);
+    char buf[32] = {0};
+    CHECK_EQ(read(p[0], buf, sizeof buf - 1), 7);
+    CHECK_STR(buf, "written");
     close(p[0]);
 }
 
