@@ -66,11 +66,15 @@ struct cx__types {
 #endif
 CX_API cx_manager cx__suppress(const cx_type *const *types);
 
-/* nullcontext(value): enter returns value, exit does nothing.  Reusable. */
+/* nullcontext(value): enter returns value, exit does nothing.  Reusable and
+ * reentrant: it has nothing to change. */
 CX_API cx_manager cx_nullcontext(void *value);
 
 /* closing(obj): enter returns obj; exit calls close(obj) whatever happened.
- * Also closes generators: cx_closing(g, (void (*)(void *))cx_gen_close). */
+ * Also closes generators: cx_closing(g, (void (*)(void *))cx_gen_close).
+ * Single-use: the first exit closes obj, so a later block over the same obj
+ * would bind a closed object, and a nested one would close it under the
+ * outer block. */
 CX_API cx_manager cx_closing(void *obj, void (*close)(void *obj));
 
 /* redirect_stdout / redirect_stderr: descriptor 1 (2) points at `to`'s
@@ -79,7 +83,9 @@ CX_API cx_manager cx_closing(void *obj, void (*close)(void *obj));
  * is restored on every path.  Inside the block stdio buffers as anywhere:
  * fflush(stdout) before mixing printf with write(1, ...) if order matters.
  * Process-wide: every thread's output moves.
- * Enter raises OSError if the descriptor cannot be duplicated. */
+ * Enter raises OSError if the descriptor cannot be duplicated.
+ * Reusable and reentrant: each with holds its own copy of the manager, so
+ * the same manager may nest, each level restoring the descriptor it found. */
 CX_API cx_manager cx_redirect_stdout(FILE *to);
 CX_API cx_manager cx_redirect_stderr(FILE *to); /* the same for stderr */
 /* The same, to a descriptor (not closed by the manager). */
@@ -89,15 +95,20 @@ CX_API cx_manager cx_redirect_stderr_fd(int fd); /* the same for stderr */
 /* capture_stdout / capture_stderr: like redirect, into a private temporary
  * file; at exit *text receives everything written, NUL-terminated,
  * allocated with cx_malloc (free it with cx_free or, with the default
- * allocator, free). */
+ * allocator, free).  Reusable: each block sets *text anew (keep or free the
+ * previous text first).  Not reentrant: a block nested over the same text
+ * has its text overwritten (and lost) by the outer block's. */
 CX_API cx_manager cx_capture_stdout(char **text);
 CX_API cx_manager cx_capture_stderr(char **text); /* the same for stderr */
 
 /* chdir(path): changes the working directory for the block and returns to
  * the previous one on exit, held by descriptor, so a renamed previous
- * directory is still found.  Enter raises an OSError subclass; exit raises
- * OSError if the previous directory cannot be re-entered (e.g. removed).
- * Process-wide.  Reusable, not reentrant. */
+ * directory is still found; binds path (const char *, as given).  Enter
+ * raises an OSError subclass; exit raises OSError if the previous directory
+ * cannot be re-entered (FileNotFoundError if it was removed).
+ * Process-wide.  Reusable and reentrant: each with holds its own descriptor,
+ * so the same manager may nest, each level returning to where it was entered
+ * (a relative path is taken from the directory current at each enter). */
 CX_API cx_manager cx_chdir(const char *path);
 
 #ifdef __cplusplus

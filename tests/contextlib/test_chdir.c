@@ -101,6 +101,43 @@ TEST(chdir_nests)
     remove_base();
 }
 
+/* CPython's test_reentrant: each with has its own copy of the manager, so
+ * the same manager nests and each level returns to where it found itself. */
+TEST(chdir_manager_is_reentrant)
+{
+    char a[128], b[128], before[4096], seen[4][4096];
+    make_base();
+    snprintf(a, sizeof a, "%s/a", base);
+    snprintf(b, sizeof b, "%s/b", base);
+    CHECK(mkdir(a, 0700) == 0 && mkdir(b, 0700) == 0);
+    CHECK(getcwd(before, sizeof before));
+    cx_manager to_a = cx_chdir(a), to_b = cx_chdir(b);
+    cx_with (to_a) {
+        cx_with (to_b) {
+            cx_with (to_a)
+                CHECK(getcwd(seen[0], sizeof seen[0]));
+            CHECK(getcwd(seen[1], sizeof seen[1]));
+        }
+        CHECK(getcwd(seen[2], sizeof seen[2]));
+    }
+    CHECK(getcwd(seen[3], sizeof seen[3]));
+    CHECK(strcmp(seen[0] + strlen(seen[0]) - 2, "/a") == 0);
+    CHECK(strcmp(seen[1] + strlen(seen[1]) - 2, "/b") == 0);
+    CHECK(strcmp(seen[2] + strlen(seen[2]) - 2, "/a") == 0);
+    CHECK_STR(seen[3], before);
+    remove_base();
+}
+
+TEST(chdir_binds_the_path_it_was_given)
+{
+    const char *bound = NULL;
+    make_base();
+    cx_with (const char *p, cx_chdir(base))
+        bound = p;
+    CHECK(bound == base);
+    remove_base();
+}
+
 static void previous_removed(void *arg)
 {
     (void)arg;

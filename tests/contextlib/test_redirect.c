@@ -103,6 +103,41 @@ TEST(redirect_stdout_nests_and_unwinds_in_order)
     fclose(b);
 }
 
+/* CPython's test_cm_is_reentrant: each with has its own copy of the manager,
+ * and each level restores the descriptor it found. */
+TEST(redirect_stdout_manager_is_reentrant)
+{
+    char *text = NULL;
+    FILE *to = tmpfile();
+    cx_with (cx_capture_stdout(&text)) {
+        cx_manager to_file = cx_redirect_stdout(to);
+        cx_with (to_file) {
+            printf("Hello ");
+            cx_with (to_file)
+                printf("World!\n");
+            printf("again");
+        }
+        printf("back");
+    }
+    CHECK_STR(read_all(to), "Hello World!\nagain");
+    CHECK_STR(text, "back");
+    cx_free(text); /* cx_malloc'd: the test harness counts cx's blocks */
+    fclose(to);
+}
+
+/* CPython's test_cm_is_reusable. */
+TEST(redirect_stdout_manager_is_reusable)
+{
+    FILE *to = tmpfile();
+    cx_manager to_file = cx_redirect_stdout(to);
+    cx_with (to_file)
+        printf("one ");
+    cx_with (to_file)
+        printf("two");
+    CHECK_STR(read_all(to), "one two");
+    fclose(to);
+}
+
 TEST(redirect_stderr_catches_fprintf_stderr)
 {
     FILE *to = tmpfile();
@@ -180,6 +215,21 @@ TEST(capture_stderr_returns_what_went_to_stderr)
         fputs("warning: x\n", stderr);
     CHECK_STR(text, "warning: x\n");
     cx_free(text); /* cx_malloc'd: the test harness counts cx's blocks */
+}
+
+TEST(capture_stdout_manager_is_reusable_and_each_block_gets_its_own_text)
+{
+    char *text = NULL, *first = NULL;
+    cx_manager capture = cx_capture_stdout(&text);
+    cx_with (capture)
+        printf("first");
+    first = text;
+    cx_with (capture)
+        printf("second");
+    CHECK_STR(first, "first");
+    CHECK_STR(text, "second");
+    cx_free(first); /* cx_malloc'd: the test harness counts cx's blocks */
+    cx_free(text);
 }
 
 TEST(capture_of_nothing_is_an_empty_string)
