@@ -664,7 +664,7 @@ static void *release_holder_later(void *arg)
     return NULL;
 }
 
-TEST(flock_blocking_exclusive_waits_for_the_other_process_to_release)
+TEST(flock_blocking_exclusive_waits_until_a_thread_makes_the_other_process_release)
 {
     make_lock_file();
     holder h = start_holder(LOCK_EX);
