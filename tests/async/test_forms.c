@@ -403,6 +403,74 @@ TEST(async_exitstack_exit_that_suppresses_hides_the_error_from_those_below)
     CHECK_STR(th_trace, "exit:below:none after");
 }
 
+static bool sync_exit_fn(void *arg, cx_error *err)
+{
+    th_log("sync-exit:%s:%s", (const char *)arg, err ? cx_error_message(err) : "none");
+    return false;
+}
+
+static void sync_callback_fn(void *arg) { th_log("sync-callback:%s", (const char *)arg); }
+
+static void exitstack_mixed(void *arg)
+{
+    (void)arg;
+    cx_async_with (cx_exitstack *s, cx_async_exitstack_new()) {
+        cx_exitstack_enter(s, slow("m")); /* the sync enter; the manager suspends */
+        cx_async_exitstack_push_async_exit(s, async_exit_fn, "a");
+        cx_exitstack_push(s, sync_exit_fn, "b");
+        cx_async_exitstack_push_async_callback(s, async_callback_fn, "c");
+        cx_exitstack_callback(s, sync_callback_fn, "d");
+        CHECK_EQ(cx_exitstack_size(s), 5);
+        th_log("body");
+    }
+}
+
+TEST(async_exitstack_runs_sync_and_async_entries_together_lifo)
+{
+    cx_error *e = cx_run(exitstack_mixed, NULL);
+    CHECK(e == NULL);
+    CHECK_STR(th_trace, "enter:m body sync-callback:d callback:c sync-exit:b:none "
+                        "exit:a:none exit:m:ok");
+}
+
+static void exitstack_aclose(void *arg)
+{
+    (void)arg;
+    cx_async_with (cx_exitstack *s, cx_async_exitstack_new()) {
+        cx_async_exitstack_push_async_exit(s, async_exit_fn, "a");
+        cx_exitstack_callback(s, sync_callback_fn, "b");
+        cx_async_exitstack_push_async_callback(s, async_callback_fn, "c");
+        cx_async_exitstack_aclose(s); /* the async entries sleep in it */
+        th_log("after-aclose:%zu", cx_exitstack_size(s));
+    }
+    th_log("after-block");
+}
+
+TEST(async_exitstack_aclose_runs_the_entries_now_and_not_again_at_exit)
+{
+    cx_error *e = cx_run(exitstack_aclose, NULL);
+    CHECK(e == NULL);
+    CHECK_STR(th_trace, "callback:c sync-callback:b exit:a:none after-aclose:0 after-block");
+}
+
+static void exitstack_reuse(void *arg)
+{
+    (void)arg;
+    cx_async_with (cx_exitstack *s, cx_async_exitstack_new()) {
+        cx_async_exitstack_push_async_callback(s, async_callback_fn, "first");
+        cx_async_exitstack_aclose(s);
+        cx_async_exitstack_push_async_callback(s, async_callback_fn, "second");
+        th_log("body");
+    }
+}
+
+TEST(async_exitstack_after_aclose_takes_new_entries_and_runs_them_at_exit)
+{
+    cx_error *e = cx_run(exitstack_reuse, NULL);
+    CHECK(e == NULL);
+    CHECK_STR(th_trace, "callback:first body callback:second");
+}
+
 static void exitstack_outside(void *arg)
 {
     (void)arg;

@@ -63,28 +63,47 @@ TEST(async_open_of_a_missing_file_raises_file_not_found_error)
     cx_error_unref(e);
 }
 
+/* The ticker yields to the loop (cx_sleep(0)) and counts its turns until told
+ * to stop: a count that moves while another task is inside a call means that
+ * call let the loop run other tasks.  No clock is involved, so a loaded
+ * machine cannot make it miss. */
+typedef struct {
+    volatile bool stop;
+    volatile long ticks;
+} ticker_state;
+
 static void ticker_task(void *arg)
 {
-    for (int i = 0; i < 1000 && !*(volatile int *)arg; i++)
-        cx_sleep(0.001);
+    ticker_state *ts = arg;
+    while (!ts->stop) {
+        ts->ticks++;
+        cx_sleep(0);
+    }
 }
+
+enum { WRITES = 8 };
 
 static void file_io_with_ticker(void *arg)
 {
     const char *path = arg;
-    int stop = 0;
-    cx_task *tick = cx_spawn(ticker_task, &stop);
+    ticker_state ts = {false, 0};
+    int moved = 0; /* writes during which the ticker advanced */
+    cx_task *tick = cx_spawn(ticker_task, &ts);
     static char big[1 << 20];
     memset(big, 'x', sizeof big);
     cx_async_with (cx_afile *f, cx_async_open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) {
-        for (int i = 0; i < 8; i++)
+        for (int i = 0; i < WRITES; i++) {
+            long before = ts.ticks;
             cx_afile_write(f, big, sizeof big, -1);
+            moved += ts.ticks > before;
+        }
     }
-    stop = 1;
+    ts.stop = true;
     cx_await_task(tick);
     struct stat st;
     CHECK(stat(path, &st) == 0);
-    CHECK_EQ(st.st_size, 8 << 20);
+    CHECK_EQ(st.st_size, (long)WRITES << 20);
+    th_log("ticker-advanced-during-%d-of-%d-writes", moved, WRITES);
 }
 
 TEST(async_file_writes_leave_other_tasks_running)
@@ -94,6 +113,8 @@ TEST(async_file_writes_leave_other_tasks_running)
     cx_error *e = cx_run(file_io_with_ticker, path);
     unlink(path);
     CHECK(e == NULL);
+    /* A write(2) done on the loop thread would leave the ticker still. */
+    CHECK_STR(th_trace, "ticker-advanced-during-8-of-8-writes");
 }
 
 /* ---- TCP ---- */
@@ -133,6 +154,69 @@ TEST(tcp_client_and_server_exchange_bytes_on_localhost)
     cx_error *e = cx_run(echo_round_trip, NULL);
     CHECK(e == NULL);
     CHECK_STR(th_trace, "ping");
+}
+
+/* Reads until end of stream, giving up after 5 s (a peer that never closes
+ * fails the test with cx_TimeoutError instead of hanging it). */
+static void read_to_end(cx_stream *s, const char *who)
+{
+    char buf[64];
+    size_t got = 0, n;
+    cx_async_with (cx_timeout(5.0))
+        while ((n = cx_stream_read(s, buf + got, sizeof buf - 1 - got)) > 0)
+            got += n;
+    buf[got] = '\0';
+    th_log("%s-read:%s %s-read-end-of-stream", who, buf, who);
+}
+
+static void server_reads_to_end(void *arg)
+{
+    cx_async_with (cx_stream *s, cx_tcp_accept(arg))
+        read_to_end(s, "server");
+}
+
+static void client_block_ends(void *arg)
+{
+    (void)arg;
+    cx_async_with (cx_listener *l, cx_tcp_listen("127.0.0.1", 0)) {
+        cx_task *server = cx_spawn(server_reads_to_end, l);
+        cx_async_with (cx_stream *c, cx_tcp_connect("127.0.0.1", cx_listener_port(l)))
+            cx_stream_write(c, "bye", 3); /* no shutdown: only the exit ends the stream */
+        cx_await_task(server); /* the client task lives on, its stream's block ended */
+    }
+}
+
+TEST(tcp_connect_exit_closes_the_connection_so_the_server_reads_end_of_stream)
+{
+    cx_error *e = cx_run(client_block_ends, NULL);
+    CHECK(e == NULL);
+    CHECK_STR(th_trace, "server-read:bye server-read-end-of-stream");
+}
+
+static void server_block_ends(void *arg)
+{
+    cx_async_with (cx_stream *s, cx_tcp_accept(arg))
+        cx_stream_write(s, "bye", 3);
+    th_log("server-block-ended");
+}
+
+static void accepted_block_ends(void *arg)
+{
+    (void)arg;
+    cx_async_with (cx_listener *l, cx_tcp_listen("127.0.0.1", 0)) {
+        cx_task *server = cx_spawn(server_block_ends, l);
+        cx_async_with (cx_stream *c, cx_tcp_connect("127.0.0.1", cx_listener_port(l))) {
+            cx_await_task(server); /* its block has ended; this one has not */
+            read_to_end(c, "client");
+        }
+    }
+}
+
+TEST(tcp_accept_exit_closes_the_connection_so_the_client_reads_end_of_stream)
+{
+    cx_error *e = cx_run(accepted_block_ends, NULL);
+    CHECK(e == NULL);
+    CHECK_STR(th_trace, "server-block-ended client-read:bye client-read-end-of-stream");
 }
 
 static void connect_refused(void *arg)
