@@ -235,9 +235,12 @@ struct pg_result;
 
 /* PQconnectStart + PQconnectPoll driven by the loop; binds a PGconn *
  * (struct pg_conn *; include <cx/pg.h> for the type).  conninfo NULL: the
- * PG* environment.  Errors are cx-pg's (cx/pg.h): enter raises
- * cx_OperationalError with libpq's message when the connection fails.  Exit
- * closes the connection (PQfinish).  Single-use. */
+ * PG* environment.  Errors are cx-pg's (cx/pg.h), as cx_pg_connect's: enter
+ * raises cx_ProgrammingError for a conninfo libpq cannot parse,
+ * cx_OperationalError with libpq's message when the connection fails, and
+ * "connect: timeout expired" when connect_timeout (conninfo or
+ * PGCONNECT_TIMEOUT; 10 s if neither) passes first; a password never shows.
+ * Exit closes the connection (PQfinish).  Single-use. */
 CX_API cx_manager cx_pg_async_connect(const char *conninfo);
 
 /* PQsendQueryParams (text parameters $1..$n), then waits for the result
