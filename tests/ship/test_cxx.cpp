@@ -1,8 +1,13 @@
 // cx from C++: the statement macros, errors crossing the boundary in both
 // directions, and what happens when a C++ exception crosses a cx statement.
-// One test per run, named on the command line (as CTest runs them).
+// One test per run, named on the command line (as CTest runs them), inside
+// the same leak gate as the C suites (tests/harness.c): a test that leaves a
+// descriptor open or a block allocated through cx fails.
 #include <cx/cx.h>
 
+#include <dirent.h>
+
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -219,6 +224,45 @@ struct test {
     void (*fn)();
 };
 
+// ---- the leak gate ----
+
+std::atomic<long> live_blocks;
+
+void *counting_malloc(size_t n)
+{
+    void *p = std::malloc(n);
+    if (p)
+        live_blocks++;
+    return p;
+}
+
+void *counting_realloc(void *p, size_t n)
+{
+    void *q = std::realloc(p, n);
+    if (q && !p)
+        live_blocks++;
+    return q;
+}
+
+void counting_free(void *p)
+{
+    if (p)
+        live_blocks--;
+    std::free(p);
+}
+
+int count_fds()
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
 const test tests[] = {
     {"with_binds_a_typed_pointer_and_runs_exit", with_binds_a_typed_pointer_and_runs_exit},
     {"try_catches_an_error_raised_in_a_with_body", try_catches_an_error_raised_in_a_with_body},
@@ -237,17 +281,33 @@ const test tests[] = {
 
 } // namespace
 
+extern "C" CX_API void cx__thread_drain(void);
+
 int main(int argc, char **argv)
 {
+    cx_set_allocator(counting_malloc, counting_realloc, counting_free);
     int ran = 0;
     for (const test &t : tests) {
         if (argc > 1 && std::strcmp(argv[1], t.name) != 0)
             continue;
+        cx__thread_drain();
+        int fds = count_fds();
+        long blocks = live_blocks;
         cx_error *e = cx_protect([](void *fn) { (*reinterpret_cast<void (**)()>(fn))(); },
                                  const_cast<void (**)()>(&t.fn));
         if (e) {
             cx_error_print(e, stderr);
             cx_error_unref(e);
+            failures++;
+        }
+        cx__thread_drain();
+        if (count_fds() != fds) {
+            std::fprintf(stderr, "%s: leaked %d descriptor(s)\n", t.name, count_fds() - fds);
+            failures++;
+        }
+        if (live_blocks != blocks) {
+            std::fprintf(stderr, "%s: leaked %ld heap block(s) allocated through cx\n", t.name,
+                         live_blocks - blocks);
             failures++;
         }
         ran++;
