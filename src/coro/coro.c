@@ -107,25 +107,33 @@ size_t cx__coro_stack_size(const cx__coro *c) { return stack_bytes(c); }
 #define MAX_GUARDS 4096
 
 static uintptr_t guards[MAX_GUARDS]; /* guard page addresses, 0 = free slot */
+/* The size of the stack above each guard: the overflowing stack's own, which
+ * the message reports (the configured size may have changed since). */
+static size_t guarded_bytes[MAX_GUARDS];
 static struct sigaction previous_segv;
 static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
 
-static void guard_add(char *page)
+static void guard_add(char *page, size_t stack)
 {
     for (int i = 0; i < MAX_GUARDS; i++) {
         uintptr_t none = 0;
         if (__atomic_compare_exchange_n(&guards[i], &none, (uintptr_t)page, false,
-                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+            /* Stored before the stack is handed out, so before it can run
+             * and overflow; slots are never freed (stacks are pooled). */
+            __atomic_store_n(&guarded_bytes[i], stack, __ATOMIC_RELEASE);
             return;
+        }
     }
 }
 
+/* The size of the stack whose guard page holds addr; 0 if none does. */
 static size_t guarded_stack(uintptr_t addr)
 {
     uintptr_t page = addr & ~(uintptr_t)(page_size() - 1);
     for (int i = 0; i < MAX_GUARDS; i++)
         if (__atomic_load_n(&guards[i], __ATOMIC_ACQUIRE) == page)
-            return 1;
+            return __atomic_load_n(&guarded_bytes[i], __ATOMIC_ACQUIRE);
     return 0;
 }
 
@@ -138,20 +146,20 @@ static void write_number(char *buf, size_t *n, size_t v)
         buf[(*n)++] = digits[--k];
 }
 
-static size_t configured_stack(void);
-
 /* Async-signal-safe: write(2), sigaction(2), and the fault repeats with the
- * default action so the process ends as any segfault would. */
+ * default action so the process ends as any segfault would (killed by
+ * SIGSEGV).  The size printed is the overflowing stack's own. */
 static void on_segv(int sig, siginfo_t *info, void *uc)
 {
-    if (guarded_stack((uintptr_t)info->si_addr)) {
+    size_t overflowed = guarded_stack((uintptr_t)info->si_addr);
+    if (overflowed) {
         char msg[160];
         size_t n = 0;
         const char *a = "cx: coroutine stack overflow, stack size ";
         const char *b = ", raise it with cx_gen_set_stack_size()\n";
         memcpy(msg, a, strlen(a));
         n = strlen(a);
-        write_number(msg, &n, configured_stack());
+        write_number(msg, &n, overflowed);
         memcpy(msg + n, b, strlen(b));
         n += strlen(b);
         if (write(2, msg, n) < 0)
@@ -230,7 +238,6 @@ static cx__coro *pool;
 static size_t default_stack = CX__CORO_DEFAULT_STACK;
 static size_t mmaps;
 
-static size_t configured_stack(void) { return default_stack; }
 size_t cx__coro_mmap_count(void) { return __atomic_load_n(&mmaps, __ATOMIC_RELAXED); }
 
 static size_t round_pages(size_t n)
@@ -269,7 +276,7 @@ static cx__coro *stack_map(size_t map_size)
     c->map = map;
     c->low = map + page_size();
     c->map_size = map_size;
-    guard_add(map);
+    guard_add(map, stack_bytes(c));
 #ifdef CX_VALGRIND
     c->valgrind_id = VALGRIND_STACK_REGISTER(stack_low(c), (char *)c);
 #endif

@@ -1,6 +1,9 @@
 /* Generators: iteration, errors crossing cx_yield, close, nesting, threads. */
 #include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "probe.h"
 
@@ -426,21 +429,68 @@ static void recurse_forever(cx_gen *g, void *arg)
     deep(1 << 30);
 }
 
+/* The overflow ends the child as any segfault does: no core file, please. */
+static void no_core_file(void)
+{
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_CORE, &none);
+}
+
 static void overflow_child(void *arg)
 {
     (void)arg;
+    no_core_file();
     cx_gen_set_stack_size(64 * 1024);
     cx_gen *g = cx_gen_new(recurse_forever, NULL);
     cx_gen_next(g, NULL);
 }
 
+/* What the overflow handler prints for a stack of `bytes` (rounded up to
+ * whole pages, as the stack is). */
+static void expected_message(char *buf, size_t n, size_t bytes)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    snprintf(buf, n, "cx: coroutine stack overflow, stack size %zu, raise it with "
+             "cx_gen_set_stack_size()\n", (bytes + page - 1) / page * page);
+}
+
 TEST(gen_stack_overflow_ends_the_process_with_a_clear_message)
 {
-    char *err = NULL;
+    char *err = NULL, want[160];
     int status = th_run_child(overflow_child, NULL, &err);
-    CHECK(!(WIFEXITED(status) && WEXITSTATUS(status) == 0));
-    CHECK(strstr(err, "cx: coroutine stack overflow") != NULL);
-    CHECK(strstr(err, "cx_gen_set_stack_size") != NULL);
+    expected_message(want, sizeof want, 64 * 1024);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+    CHECK(strstr(err, want) != NULL);
+    free(err);
+}
+
+static void recurse_when_resumed(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_yield(g, NULL);
+    deep(1 << 30);
+}
+
+static void overflow_after_resize(void *arg)
+{
+    (void)arg;
+    no_core_file();
+    cx_gen_set_stack_size(100000); /* not a whole number of pages */
+    cx_gen *g = cx_gen_new(recurse_when_resumed, NULL);
+    cx_gen_next(g, NULL);          /* started: its stack is taken */
+    cx_gen_set_stack_size(1024 * 1024);
+    cx_gen_next(g, NULL);
+}
+
+TEST(gen_stack_overflow_reports_the_overflowing_stacks_size_not_the_current_setting)
+{
+    char *err = NULL, want[160];
+    int status = th_run_child(overflow_after_resize, NULL, &err);
+    expected_message(want, sizeof want, 100000);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+    if (!strstr(err, want))
+        fprintf(stderr, "printed: %swanted: %s", err, want);
+    CHECK(strstr(err, want) != NULL);
     free(err);
 }
 
