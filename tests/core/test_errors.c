@@ -365,7 +365,8 @@ TEST(reraise_propagates_the_handled_error_unchanged)
     cx_error_unref(e);
 }
 
-static void reraise_outside(void *arg) { (void)arg; cx_reraise(); }
+static int reraise_line;
+static void reraise_outside(void *arg) { (void)arg; reraise_line = __LINE__; cx_reraise(); }
 
 TEST(reraise_outside_a_handler_is_a_runtime_error_naming_the_site)
 {
@@ -373,6 +374,7 @@ TEST(reraise_outside_a_handler_is_a_runtime_error_naming_the_site)
     CHECK(cx_error_is(e, &cx_RuntimeError));
     CHECK_STR(cx_error_message(e), "no active exception to reraise");
     CHECK(strstr(cx_error_file(e), "test_errors.c") != NULL);
+    CHECK_EQ(cx_error_line(e), reraise_line);
     cx_error_unref(e);
 }
 
@@ -459,27 +461,42 @@ TEST(unhandled_error_prints_traceback_and_exits_1)
 
 static void say(void *text) { fprintf(stderr, "%s\n", (const char *)text); }
 
+/* A manager whose exit says what it saw (the child's stderr is the log). */
+static void *saying_enter(void *state) { (void)state; return NULL; }
+static bool saying_exit(void *state, cx_error *err)
+{
+    (void)state;
+    fprintf(stderr, "with exit ran (%s)\n", err ? cx_error_type(err)->name : "ok");
+    return false;
+}
+static const cx_manager_type saying_type = {"saying", saying_enter, saying_exit};
+
 static void unhandled_after_cleanups(void *arg)
 {
     (void)arg;
     cx_try {
-        cx_scope {
-            cx_defer(say, (void *)"defer ran");
-            cx_raise(&cx_ValueError, "boom");
+        cx_with (cx_manager_make(&saying_type, NULL, 0)) {
+            cx_scope {
+                cx_defer(say, (void *)"defer ran");
+                cx_raise(&cx_ValueError, "boom");
+            }
         }
     } cx_finally {
         fputs("finally ran\n", stderr);
     }
 }
 
-TEST(unhandled_error_runs_every_finally_and_defer_before_exiting)
+TEST(unhandled_error_runs_every_finally_with_exit_and_defer_before_exiting)
 {
     char *err = NULL;
     int status = th_run_child(unhandled_after_cleanups, NULL, &err);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1);
-    CHECK(strstr(err, "defer ran") != NULL);
-    CHECK(strstr(err, "defer ran") < strstr(err, "finally ran"));
-    CHECK(strstr(err, "finally ran") < strstr(err, "ValueError: boom"));
+    const char *defer = strstr(err, "defer ran\n");
+    const char *with_exit = strstr(err, "with exit ran (ValueError)\n");
+    const char *finally = strstr(err, "finally ran\n");
+    const char *report = strstr(err, "ValueError: boom");
+    CHECK(defer && with_exit && finally && report);
+    CHECK(defer < with_exit && with_exit < finally && finally < report);
     free(err);
 }
 

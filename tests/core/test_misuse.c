@@ -40,10 +40,12 @@ TEST(try_left_by_return_keeps_the_frame_chain_consistent)
     CHECK_STR(th_trace, "caught");
 }
 
+static int goto_try_line;
+
 static void goto_out_of_try(void *arg)
 {
     (void)arg;
-    cx_try {
+    goto_try_line = __LINE__; cx_try { /* one line: the cx_try's */
         goto out;
     } cx_finally {
         th_log("finally");
@@ -52,11 +54,17 @@ out:
     th_log("not reached");
 }
 
-TEST(try_left_by_goto_raises_runtime_error)
+TEST(try_left_by_goto_raises_runtime_error_naming_file_and_line)
 {
     cx_error *e = cx_protect(goto_out_of_try, NULL);
     CHECK(cx_error_is(e, &cx_RuntimeError));
     CHECK(strstr(th_trace, "not reached") == NULL);
+    char site[4096];
+    snprintf(site, sizeof site, "cx_try at %s:%d left by return or goto", __FILE__,
+             goto_try_line);
+    CHECK(strstr(cx_error_message(e), site) != NULL);
+    CHECK_STR(cx_error_file(e), __FILE__);
+    CHECK_EQ(cx_error_line(e), goto_try_line);
     cx_error_unref(e);
 }
 

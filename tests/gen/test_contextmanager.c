@@ -164,6 +164,7 @@ TEST(cm_is_single_use_second_enter_raises_runtime_error)
 {
     cx_error *e = cx_protect(enter_twice, NULL);
     CHECK(cx_error_is(e, &cx_RuntimeError));
+    CHECK_STR(cx_error_message(e), "generator manager is single-use: entered twice");
     CHECK(strstr(th_trace, "second body") == NULL);
     cx_error_unref(e);
 }
