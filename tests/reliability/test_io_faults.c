@@ -2,8 +2,10 @@
  * descriptors, a directory removed under cx_chdir, paths the caller may not
  * read.  Each gives the documented error; the leak gate checks that no
  * descriptor or block is left behind. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <sys/file.h>
@@ -12,6 +14,70 @@
 #include <unistd.h>
 
 #include "harness.h"
+
+/* ---- scratch directories under /tmp, removed even when a CHECK fails (it
+ * exits the process: the removal is an atexit handler of the process that
+ * made the directory, not of the children it forks) ---- */
+
+static char scratch[64];
+static pid_t scratch_owner;
+
+/* Removes path and everything below it, making each directory writable and
+ * searchable first (the tests take those permissions away). */
+static void remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return;
+    if (!S_ISDIR(st.st_mode)) {
+        unlink(path);
+        return;
+    }
+    chmod(path, 0700);
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *ent;
+        while ((ent = readdir(d))) {
+            if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
+                continue;
+            char sub[512];
+            snprintf(sub, sizeof sub, "%s/%s", path, ent->d_name);
+            remove_tree(sub);
+        }
+        closedir(d);
+    }
+    rmdir(path);
+}
+
+static void remove_scratch(void)
+{
+    if (scratch[0] && getpid() == scratch_owner)
+        remove_tree(scratch);
+    scratch[0] = '\0';
+}
+
+/* A new empty directory /tmp/cx-rel-XXXXXX, copied to `path`. */
+static void make_scratch(char path[64])
+{
+    static int registered;
+    if (!registered++)
+        atexit(remove_scratch);
+    CHECK(!scratch[0]);
+    strcpy(scratch, "/tmp/cx-rel-XXXXXX");
+    CHECK(mkdtemp(scratch) != NULL);
+    scratch_owner = getpid();
+    strcpy(path, scratch);
+}
+
+/* Removes the scratch directory; true when nothing of it is left. */
+static bool scratch_removed(void)
+{
+    char path[64];
+    strcpy(path, scratch);
+    remove_scratch();
+    struct stat st;
+    return lstat(path, &st) != 0 && errno == ENOENT;
+}
 
 /* ---- /dev/full: writes are accepted into the buffer, the flush fails ---- */
 
@@ -162,12 +228,12 @@ TEST(chdir_back_into_a_removed_directory_raises_file_not_found)
     char cwd[4096];
     CHECK(getcwd(cwd, sizeof cwd) != NULL);
     dirs d;
-    strcpy(d.outer, "/tmp/cx-rel-XXXXXX");
-    CHECK(mkdtemp(d.outer) != NULL);
+    make_scratch(d.outer);
     snprintf(d.inner, sizeof d.inner, "%s/in", d.outer);
     CHECK(mkdir(d.inner, 0700) == 0);
     cx_error *e = cx_protect(chdir_then_remove_previous, &d);
     CHECK(chdir(cwd) == 0);
+    CHECK(scratch_removed());
     CHECK(cx_error_is(e, &cx_FileNotFoundError));
     CHECK(strstr(cx_error_message(e), "the previous directory was removed") != NULL);
     cx_error_unref(e);
@@ -192,11 +258,15 @@ TEST(chdir_into_a_removed_directory_raises_file_not_found_and_stays)
     cx_error_unref(e);
 }
 
-/* ---- unreadable paths: root ignores permission bits, so the check runs in
- * a child that gave up root (setuid to nobody) ---- */
+/* ---- unreadable paths.  The bits are taken from everyone (a file and a
+ * directory of mode 0000, in a directory of mode 0555), so they stop any user
+ * but root, which permission bits do not stop: as root the check runs in a
+ * child that gave up root (setuid to nobody) ---- */
 
 typedef struct unreadable {
-    char dir[64], file[96];
+    char dir[64];     /* 0555: no one may create files in it */
+    char file[96];    /* dir/secret, 0000 */
+    char locked[96];  /* dir/locked, a directory, 0000 */
 } unreadable;
 
 static void open_unreadable(void *arg)
@@ -216,7 +286,7 @@ static void open_fd_unreadable(void *arg)
 static void chdir_unreadable(void *arg)
 {
     unreadable *u = arg;
-    cx_with (cx_chdir(u->dir)) {}
+    cx_with (cx_chdir(u->locked)) {}
 }
 
 typedef struct child_case {
@@ -235,7 +305,8 @@ static void expect_permission_error(void *arg)
         fds += fcntl(fd, F_GETFD) != -1;
     if (geteuid() == 0) {
         struct passwd *pw = getpwnam("nobody");
-        if (setgid(pw ? pw->pw_gid : 65534) != 0 || setuid(pw ? pw->pw_uid : 65534) != 0)
+        if (setgroups(0, NULL) != 0 || setgid(pw ? pw->pw_gid : 65534) != 0 ||
+            setuid(pw ? pw->pw_uid : 65534) != 0)
             _exit(3);
     }
     e = cx_protect(c->fn, c->u);
@@ -254,21 +325,17 @@ static void expect_permission_error(void *arg)
 
 static void make_unreadable(unreadable *u)
 {
-    strcpy(u->dir, "/tmp/cx-rel-XXXXXX");
-    CHECK(mkdtemp(u->dir) != NULL);
+    make_scratch(u->dir);
     snprintf(u->file, sizeof u->file, "%s/secret", u->dir);
+    snprintf(u->locked, sizeof u->locked, "%s/locked", u->dir);
     FILE *f = fopen(u->file, "w");
     CHECK(f != NULL);
     fputs("secret", f);
     CHECK(fclose(f) == 0);
-    CHECK(chmod(u->file, 0600) == 0);
-    CHECK(chmod(u->dir, 0700) == 0);
-}
-
-static void remove_unreadable(unreadable *u)
-{
-    CHECK(unlink(u->file) == 0);
-    CHECK(rmdir(u->dir) == 0);
+    CHECK(mkdir(u->locked, 0700) == 0);
+    CHECK(chmod(u->file, 0) == 0);
+    CHECK(chmod(u->locked, 0) == 0);
+    CHECK(chmod(u->dir, 0555) == 0);
 }
 
 static void check_permission_error(void (*fn)(void *))
@@ -280,9 +347,9 @@ static void check_permission_error(void (*fn)(void *))
     int status = th_run_child(expect_permission_error, &c, &err);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         fprintf(stderr, "child status %d: %s\n", status, err);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     free(err);
-    remove_unreadable(&u);
+    CHECK(scratch_removed());
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 TEST(open_of_an_unreadable_path_raises_permission_error)
