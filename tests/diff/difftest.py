@@ -11,6 +11,9 @@ a divergence, printed with the scenario and both traces.
 
     difftest.py --interp build/tests/diff/cx-diff --n 2000 --seed 1
     difftest.py --interp ... --n 1 --seed 1 --first 417 --show   # one scenario
+    difftest.py --write-faults tests/reliability/fault_scenarios.txt
+        # the allocation-fault tests' scenarios (Gen(faults=True), seed "faults");
+        # --faults runs that subset against CPython instead of the full language
 
 Scenario i of seed S is the same on every machine: its generator is seeded
 with the string "S:i".  Batches: one Python exec and one cx-diff process per
@@ -40,12 +43,25 @@ class Gen:
     - break only inside a loop, in with bodies, try bodies and handlers,
       never in else/finally (break there leaves the cx_try statement);
     - yield only in generator-manager bodies, bare raise / raise from /
-      raise e only inside an except clause of the same function."""
+      raise e only inside an except clause of the same function.
 
-    def __init__(self, rng):
+    With faults=True it writes the subset the allocation-fault tests run
+    (tests/reliability/fault_scenarios.txt), in which a MemoryError raised
+    anywhere must be the error that escapes: nothing catches or suppresses
+    it (no except Exception / bare except, no exit or push that suppresses
+    everything, no suppress or ST of Exception), and nothing raises while it
+    may be in flight (no exit or push that raises; finally clauses and
+    ExitStack callbacks neither raise nor use managers that can: no raise
+    statement, no class manager whose enter raises, no generator manager)."""
+
+    def __init__(self, rng, faults=False):
         self.r = rng
         self.n = 0
         self.budget = rng.randint(6, 30)
+        self.faults = faults
+        # What except clauses, suppress and ST may name.
+        self.catch = CATCH_TYPES[:-2] if faults else CATCH_TYPES
+        self.suppressible = CATCH_TYPES[:-2] if faults else CATCH_TYPES[:-1]
 
     def fresh(self, p):
         self.n += 1
@@ -71,21 +87,26 @@ class Gen:
 
     def mgr(self, ctx, depth):
         k = self.r.random()
+        quiet = ctx.get("noraise")
         if k < 0.45:
             enter = None
-            if self.r.random() < 0.12:
+            if self.r.random() < 0.12 and not quiet:
                 enter = (self.rtype(), self.msg())
             exit_ = self.exit_action()
             return ("cls", self.fresh("a"), enter, exit_)
-        if k < 0.85:
+        if k < 0.85 and not quiet:
             return ("gen", self.fresh("g"), self.genbody(depth))
-        types = self.r.sample(CATCH_TYPES[:-1], self.r.randint(1, 3))
+        types = self.r.sample(self.suppressible, self.r.randint(1, 3))
         return ("sup", types)
 
     def exit_action(self):
         """P: pass, S: suppress, ("ST", T): suppress instances of T,
-        (T, msg): raise."""
+        (T, msg): raise.  In fault mode only P and ST (not of Exception)."""
         x = self.r.random()
+        if self.faults:
+            if x < 0.55:
+                return "P"
+            return ("ST", self.r.choice(self.suppressible))
         if x < 0.45:
             return "P"
         if x < 0.65:
@@ -123,12 +144,14 @@ class Gen:
             choices.append(("return", 1))
         if ctx["brk"]:
             choices.append(("break", 2))
-        if ctx["exc"]:
+        if ctx.get("noraise"):
+            choices = [c for c in choices if c[0] != "raise"]
+        elif ctx["exc"]:
             choices += [("raise_from", 1), ("raise_from_none", 1), ("reraise", 2),
                         ("throw", 1)]
         if ctx["stack"]:
             choices += [("enter_ctx", 3), ("callback", 2), ("push", 2)]
-        if ctx["gen"] and ctx["yields"][0] < ctx["gen"]:
+        if ctx["gen"] and ctx["yields"][0] < ctx["gen"] and not ctx.get("noraise"):
             choices.append(("yield", 5))
         kind = r.choices([c[0] for c in choices], [c[1] for c in choices])[0]
         if kind == "log":
@@ -162,6 +185,8 @@ class Gen:
         if kind == "callback":
             cctx = {"gen": 0, "try": False, "brk": False, "stack": None,
                     "exc": None, "yields": [0]}
+            if self.faults:
+                cctx["noraise"] = True
             return ("callback", ctx["stack"], self.fresh("c"),
                     self.block(cctx, depth + 2, 0, 2))
         if kind == "push":
@@ -172,7 +197,7 @@ class Gen:
             handlers = []
             for _ in range(r.choices([0, 1, 2, 3], [2, 6, 3, 1])[0]):
                 var = self.fresh("e")
-                handlers.append((r.choice(CATCH_TYPES), var,
+                handlers.append((r.choice(self.catch), var,
                                  self.block(self.handler_ctx(tctx, var), depth + 1, 0, 2)))
             nctx = dict(tctx, brk=False)
             els = None
@@ -180,7 +205,8 @@ class Gen:
                 els = self.block(nctx, depth + 1, 0, 2)
             fin = None
             if not handlers or r.random() < 0.4:
-                fin = self.block(nctx, depth + 1, 0, 2)
+                fctx = dict(nctx, noraise=True) if self.faults else nctx
+                fin = self.block(fctx, depth + 1, 0, 2)
             return ("try", body, handlers, els, fin)
         raise AssertionError(kind)
 
@@ -480,8 +506,44 @@ def tokens(sc):
 
 # ------------------------------------------------------------------ running
 
-def scenario(seed, i):
-    return Gen(random.Random("%s:%d" % (seed, i))).scenario()
+def scenario(seed, i, faults=False):
+    return Gen(random.Random("%s:%d" % (seed, i)), faults).scenario()
+
+
+# The allocation-fault scenario set (tests/reliability/test_alloc_faults.c):
+# the first FAULT_COUNT fault-mode scenarios of seed FAULT_SEED whose tokens
+# are at least FAULT_MIN_CHARS long (shorter ones make few allocations).
+FAULT_SEED = "faults"
+FAULT_COUNT = 1000
+FAULT_MIN_CHARS = 80
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def write_faults(path, seed, count):
+    picked, i = [], 0
+    while len(picked) < count:
+        t = tokens(scenario(seed, i, faults=True))
+        if len(t) >= FAULT_MIN_CHARS:
+            picked.append("S %d %s\n" % (i, t))
+        i += 1
+    words = " ".join(picked).split()
+    kinds = ["W", "MC", "MG", "MS", "ES", "EC", "CB", "PU", "TRY", "R", "F", "N",
+             "RR", "TH", "RET", "BRK", "LOOP", "Y", "P", "ST"]
+    missing = [k for k in kinds if k not in words]
+    if missing:
+        sys.exit("difftest: the fault set lacks %s" % " ".join(missing))
+    with open(path, "w") as f:
+        f.write("# Scenarios for the allocation-fault tests (tests/reliability/test_alloc_faults.c),\n"
+                "# written by: tests/diff/difftest.py --write-faults %s --seed %s --n %d\n"
+                "# Gen(faults=True) of seed %r, tokens of at least %d characters: no error\n"
+                "# type catches or suppresses MemoryError and nothing raises while it may be\n"
+                "# in flight, so a failed allocation must end the run with a MemoryError.\n"
+                "# Regenerate it whenever the generator changes.\n"
+                % (os.path.relpath(os.path.abspath(path), ROOT), seed, count, seed,
+                   FAULT_MIN_CHARS))
+        f.writelines(picked)
+    print("difftest: wrote %d fault scenarios (ids 0..%d of seed %s) to %s"
+          % (count, i - 1, seed, path))
 
 
 def python_traces(batch):
@@ -527,9 +589,14 @@ def show(i, sc, py, c):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--interp", required=True)
-    ap.add_argument("--n", type=int, default=2000)
-    ap.add_argument("--seed", default="1")
+    ap.add_argument("--interp")
+    ap.add_argument("--n", type=int, help="how many scenarios (default 2000; "
+                    "%d with --write-faults)" % FAULT_COUNT)
+    ap.add_argument("--seed", help="default 1 (%s with --write-faults)" % FAULT_SEED)
+    ap.add_argument("--faults", action="store_true",
+                    help="generate the allocation-fault subset (Gen(faults=True))")
+    ap.add_argument("--write-faults", metavar="PATH",
+                    help="write the allocation-fault scenario set to PATH and exit")
     ap.add_argument("--first", type=int, default=0)
     ap.add_argument("--batch", type=int, default=2000)
     ap.add_argument("--show", action="store_true", help="print every scenario")
@@ -539,12 +606,19 @@ def main():
     ap.add_argument("--wrapper", default="", help="e.g. 'valgrind -q'")
     a = ap.parse_args()
     sys.setrecursionlimit(10000)
+    if a.write_faults:
+        write_faults(a.write_faults, a.seed or FAULT_SEED, a.n or FAULT_COUNT)
+        return
+    if not a.interp:
+        ap.error("--interp is required")
+    a.seed = a.seed or "1"
+    a.n = 2000 if a.n is None else a.n
     wrapper = a.wrapper.split()
     t0 = time.time()
     ran = diverged = 0
     stats = {"raised": 0, "returned": 0, "completed": 0}
     for start in range(a.first, a.first + a.n, a.batch):
-        batch = [(i, scenario(a.seed, i)) for i in range(start, min(start + a.batch, a.first + a.n))]
+        batch = [(i, scenario(a.seed, i, a.faults)) for i in range(start, min(start + a.batch, a.first + a.n))]
         py = python_traces(batch)
         c, rc, err = c_traces(a.interp, batch, wrapper)
         if rc != 0:
