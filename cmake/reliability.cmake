@@ -25,6 +25,11 @@ if(Python3_Interpreter_FOUND)
             --interp $<TARGET_FILE:cx_diff> --n 2000 --seed 1 --wrapper "${CX_DIFF_WRAPPER}")
   set_tests_properties(reliability.diff_2000_scenarios_match_cpython
     PROPERTIES LABELS "reliability" TIMEOUT 600)
+  add_test(NAME reliability.fault_scenario_sets_are_what_the_generator_writes
+    COMMAND ${CMAKE_SOURCE_DIR}/tests/diff/check-fault-sets.sh ${Python3_EXECUTABLE}
+            ${CMAKE_SOURCE_DIR})
+  set_tests_properties(reliability.fault_scenario_sets_are_what_the_generator_writes
+    PROPERTIES LABELS "reliability;no-valgrind" TIMEOUT 120)
 endif()
 
 # tests/reliability: one executable, one CTest test per TEST(name), as
@@ -35,7 +40,8 @@ add_executable(test_reliability ${cx_rel_sources} tests/harness.c tests/probe.c)
 set_target_properties(test_reliability PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 target_include_directories(test_reliability PRIVATE ${CMAKE_SOURCE_DIR}/tests)
 target_compile_definitions(test_reliability PRIVATE _GNU_SOURCE
-  CX_FAULT_SCENARIOS="${CMAKE_SOURCE_DIR}/tests/reliability/fault_scenarios.txt")
+  CX_FAULT_SCENARIOS="${CMAKE_SOURCE_DIR}/tests/reliability/fault_scenarios.txt"
+  CX_FAULT_SCENARIOS_ANY="${CMAKE_SOURCE_DIR}/tests/reliability/fault_scenarios_any.txt")
 target_link_libraries(test_reliability PRIVATE cx_diff_interp cx)
 set(cx_rel_wrapper)
 if(CX_VALGRIND)

@@ -14,6 +14,8 @@ a divergence, printed with the scenario and both traces.
     difftest.py --write-faults tests/reliability/fault_scenarios.txt
         # the allocation-fault tests' scenarios (Gen(faults=True), seed "faults");
         # --faults runs that subset against CPython instead of the full language
+    difftest.py --write-faults tests/reliability/fault_scenarios_any.txt --any
+        # the full language's set for the same tests (seed "faults-any")
 
 Scenario i of seed S is the same on every machine: its generator is seeded
 with the string "S:i".  Batches: one Python exec and one cx-diff process per
@@ -516,13 +518,18 @@ def scenario(seed, i, faults=False):
 FAULT_SEED = "faults"
 FAULT_COUNT = 1000
 FAULT_MIN_CHARS = 80
+# --any: the full language (exits that suppress everything or raise,
+# catch-all handlers, raises during cleanup), where a MemoryError may be
+# swallowed or replaced, so the tests ask less of it.
+FAULT_ANY_SEED = "faults-any"
+FAULT_ANY_COUNT = 300
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def write_faults(path, seed, count):
+def write_faults(path, seed, count, any_scenario=False):
     picked, i = [], 0
     while len(picked) < count:
-        t = tokens(scenario(seed, i, faults=True))
+        t = tokens(scenario(seed, i, faults=not any_scenario))
         if len(t) >= FAULT_MIN_CHARS:
             picked.append("S %d %s\n" % (i, t))
         i += 1
@@ -533,14 +540,24 @@ def write_faults(path, seed, count):
     if missing:
         sys.exit("difftest: the fault set lacks %s" % " ".join(missing))
     with open(path, "w") as f:
-        f.write("# Scenarios for the allocation-fault tests (tests/reliability/test_alloc_faults.c),\n"
-                "# written by: tests/diff/difftest.py --write-faults %s --seed %s --n %d\n"
-                "# Gen(faults=True) of seed %r, tokens of at least %d characters: no error\n"
-                "# type catches or suppresses MemoryError and nothing raises while it may be\n"
-                "# in flight, so a failed allocation must end the run with a MemoryError.\n"
-                "# Regenerate it whenever the generator changes.\n"
-                % (os.path.relpath(os.path.abspath(path), ROOT), seed, count, seed,
-                   FAULT_MIN_CHARS))
+        if any_scenario:
+            f.write("# Scenarios for the allocation-fault tests (tests/reliability/test_alloc_faults.c),\n"
+                    "# written by: tests/diff/difftest.py --write-faults %s --any --seed %s --n %d\n"
+                    "# Gen() of seed %r, tokens of at least %d characters: the full language,\n"
+                    "# where a MemoryError may be caught, suppressed or replaced, so a failed\n"
+                    "# allocation must only let the run reach its end, leaking nothing.\n"
+                    "# Regenerate it whenever the generator changes.\n"
+                    % (os.path.relpath(os.path.abspath(path), ROOT), seed, count, seed,
+                       FAULT_MIN_CHARS))
+        else:
+            f.write("# Scenarios for the allocation-fault tests (tests/reliability/test_alloc_faults.c),\n"
+                    "# written by: tests/diff/difftest.py --write-faults %s --seed %s --n %d\n"
+                    "# Gen(faults=True) of seed %r, tokens of at least %d characters: no error\n"
+                    "# type catches or suppresses MemoryError and nothing raises while it may be\n"
+                    "# in flight, so a failed allocation must end the run with a MemoryError.\n"
+                    "# Regenerate it whenever the generator changes.\n"
+                    % (os.path.relpath(os.path.abspath(path), ROOT), seed, count, seed,
+                       FAULT_MIN_CHARS))
         f.writelines(picked)
     print("difftest: wrote %d fault scenarios (ids 0..%d of seed %s) to %s"
           % (count, i - 1, seed, path))
@@ -597,6 +614,9 @@ def main():
                     help="generate the allocation-fault subset (Gen(faults=True))")
     ap.add_argument("--write-faults", metavar="PATH",
                     help="write the allocation-fault scenario set to PATH and exit")
+    ap.add_argument("--any", action="store_true",
+                    help="with --write-faults: the full language's set (seed %s, %d scenarios)"
+                    % (FAULT_ANY_SEED, FAULT_ANY_COUNT))
     ap.add_argument("--first", type=int, default=0)
     ap.add_argument("--batch", type=int, default=2000)
     ap.add_argument("--show", action="store_true", help="print every scenario")
@@ -607,7 +627,10 @@ def main():
     a = ap.parse_args()
     sys.setrecursionlimit(10000)
     if a.write_faults:
-        write_faults(a.write_faults, a.seed or FAULT_SEED, a.n or FAULT_COUNT)
+        if a.any:
+            write_faults(a.write_faults, a.seed or FAULT_ANY_SEED, a.n or FAULT_ANY_COUNT, True)
+        else:
+            write_faults(a.write_faults, a.seed or FAULT_SEED, a.n or FAULT_COUNT)
         return
     if not a.interp:
         ap.error("--interp is required")
