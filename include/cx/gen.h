@@ -40,8 +40,10 @@ CX_API void *cx_yield(cx_gen *g, void *value);
 
 /* Runs g to its next cx_yield; stores the yielded value in *out (out may be
  * NULL) and returns true, or returns false when g finished.  Raises what the
- * generator's body raised (the generator is then finished), and
- * cx_ValueError "generator already executing" if g is running. */
+ * generator's body raised (the generator is then finished),
+ * cx_ValueError "generator already executing" if g is running, and
+ * cx_MemoryError when g's first resume cannot map its stack (g has not
+ * started: close it, or resume it again once memory is had). */
 CX_API bool cx_gen_next(cx_gen *g, void **out);
 
 /* Python's generator.close(): throws cx_GeneratorExit in at the suspended

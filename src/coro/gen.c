@@ -275,7 +275,8 @@ __attribute__((noinline, cold)) static void take_stack(cx_gen *g)
 {
     g->coro = cx__coro_new(0, gen_main, g);
     if (!g->coro)
-        cx__raise_errno(__FILE__, __LINE__, "resume", 12 /* ENOMEM */, "generator: no stack");
+        cx__raise(__FILE__, __LINE__, "resume", &cx_MemoryError,
+                  "generator: no memory for its stack (mmap failed)");
     g->stack = cx__coro_stack_size(g->coro);
 }
 

@@ -464,6 +464,56 @@ TEST(gen_stack_overflow_ends_the_process_with_a_clear_message)
     free(err);
 }
 
+static void count_to_three(cx_gen *g, void *arg)
+{
+    (void)arg;
+    for (long i = 1; i <= 3; i++)
+        cx_yield(g, (void *)i);
+}
+
+/* A child whose address space has no room for another stack: the first
+ * resume raises MemoryError and leaves the generator unstarted, usable once
+ * there is room again. */
+static void stack_without_room(void *arg)
+{
+    (void)arg;
+    cx_gen_set_stack_size(256 * 1024 * 1024);
+    cx_gen *g = cx_gen_new(count_to_three, NULL);
+    /* Room for 64 MiB more than is mapped now: malloc still works, a
+     * 256 MiB stack does not fit. */
+    unsigned long pages = 0;
+    FILE *statm = fopen("/proc/self/statm", "r");
+    CHECK(statm && fscanf(statm, "%lu", &pages) == 1);
+    fclose(statm);
+    struct rlimit as;
+    getrlimit(RLIMIT_AS, &as);
+    struct rlimit tight = {pages * (rlim_t)sysconf(_SC_PAGESIZE) + 64 * 1024 * 1024, as.rlim_max};
+    CHECK_EQ(setrlimit(RLIMIT_AS, &tight), 0);
+    cx_try {
+        cx_gen_next(g, NULL);
+        fprintf(stderr, "resumed without a stack\n");
+    } cx_except (&cx_MemoryError, e) {
+        fprintf(stderr, "raised: %s\n", cx_error_message(e));
+    }
+    setrlimit(RLIMIT_AS, &as);
+    void *v = NULL;
+    long sum = 0;
+    while (cx_gen_next(g, &v))
+        sum += (long)v;
+    fprintf(stderr, "then ran: %ld\n", sum);
+    cx_gen_close(g);
+}
+
+TEST(gen_stack_that_cannot_be_mapped_raises_memory_error_at_first_resume)
+{
+    char *err = NULL;
+    int status = th_run_child(stack_without_room, NULL, &err);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(strstr(err, "raised: generator: no memory for its stack (mmap failed)\n") != NULL);
+    CHECK(strstr(err, "then ran: 6\n") != NULL);
+    free(err);
+}
+
 static void recurse_when_resumed(cx_gen *g, void *arg)
 {
     (void)arg;
