@@ -17,9 +17,14 @@ cx_error *cx__handled_error(void)
     return n ? n->err : NULL;
 }
 
+/* As CPython's _PyErr_SetObject: with nothing being handled the error's
+ * context is left as it is (`raise saved` keeps saved.__context__), and a
+ * fresh error, the common case, skips the cycle walk. */
 _Noreturn void cx__raise_error(cx_error *e)
 {
-    cx__error_set_context(e, cx__handled_error());
+    cx_error *handled = cx__handled_error();
+    if (handled)
+        cx__error_set_context(e, handled);
     cx__propagate(e);
 }
 

@@ -328,6 +328,30 @@ TEST(throw_in_handler_sets_context_like_raise_e)
     cx_error_unref(kept);
 }
 
+static void raise_while_handling_key_error(void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_raise(&cx_KeyError, "first");
+    } cx_except (&cx_KeyError, e) {
+        cx_raise(&cx_ValueError, "second");
+    }
+}
+
+/* Python: `raise saved` with nothing being handled leaves
+ * saved.__context__ as it was. */
+TEST(throw_outside_a_handler_keeps_the_errors_context)
+{
+    kept = caught(raise_while_handling_key_error, NULL);
+    CHECK(cx_error_is(cx_error_context(kept), &cx_KeyError));
+    cx_error *e = caught(throw_kept, NULL);
+    CHECK(e == kept);
+    CHECK(cx_error_context(e) && cx_error_is(cx_error_context(e), &cx_KeyError));
+    CHECK_STR(cx_error_message(cx_error_context(e)), "first");
+    cx_error_unref(e);
+    cx_error_unref(kept);
+}
+
 static void throw_handled_error(void *arg)
 {
     (void)arg;
