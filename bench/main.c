@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -330,6 +331,25 @@ static void park_a_thread(void)
         fputs("cx-bench: cannot start the parked thread\n", stderr);
         exit(2);
     }
+}
+
+/* Every side runs on one CPU: the CPython peers (in their own process)
+ * and the C, C++ and cx rows.  A virtual machine's CPUs need not be equally
+ * fast (a busy neighbour on one's physical core): measured on two CPUs, a
+ * ratio says which CPU each side got; one showed 1.7x between its two.
+ * The parked thread sleeps, so it competes for nothing.  Returns the CPU, or
+ * -1 when not pinned (CX_BENCH_NO_PIN=1, or the kernel said no). */
+static int pin_to_one_cpu(void)
+{
+    if (getenv("CX_BENCH_NO_PIN"))
+        return -1;
+    int cpu = sched_getcpu();
+    if (cpu < 0)
+        return -1;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    return sched_setaffinity(0, sizeof one, &one) == 0 ? cpu : -1;
 }
 
 /* ---- measuring ---- */
@@ -677,6 +697,7 @@ int main(int argc, char **argv)
         return 2;
     }
     double load_before = loadavg();
+    int cpu = pin_to_one_cpu(); /* before the peer process and the thread: they inherit it */
     python_start();
     if (!getenv("CX_BENCH_SINGLE_THREAD"))
         park_a_thread();
@@ -711,6 +732,10 @@ int main(int argc, char **argv)
     printf("\n%d target(s) missed, %d not measurable in this build\n", missed, unknown);
     printf("load average: %.2f at the start, %.2f at the end (%ld cores)\n", load_before,
            load_after, sysconf(_SC_NPROCESSORS_ONLN));
+    if (cpu >= 0)
+        printf("every side ran on CPU %d (CX_BENCH_NO_PIN=1: not pinned)\n", cpu);
+    else
+        printf("not pinned to one CPU: ratios may compare two CPUs\n");
 
     if (opt.json)
         write_json(opt.json);
@@ -720,8 +745,9 @@ int main(int argc, char **argv)
         FILE *f = fopen(opt.markdown, "w");
         if (f) {
             fprintf(f, "%d repetitions per row; 1-minute load average %.2f at the start, %.2f "
-                       "at the end, %ld cores.\n\n",
-                    opt.reps, load_before, load_after, sysconf(_SC_NPROCESSORS_ONLN));
+                       "at the end, %ld cores; %s.\n\n",
+                    opt.reps, load_before, load_after, sysconf(_SC_NPROCESSORS_ONLN),
+                    cpu >= 0 ? "every side pinned to one CPU" : "not pinned to one CPU");
             print_table(f, true);
             fputs("\n", f);
             print_targets(f, true, &unknown);
