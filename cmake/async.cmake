@@ -56,10 +56,12 @@ if(CX_VALGRIND)
       --errors-for-leak-kinds=definite --trace-children=no --quiet)
 endif()
 file(GLOB CX_ASYNC_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/async/*.c)
+# tests/pg/server.c: the pg tests' helpers (the fixture's environment, a
+# silent listener, password checks), shared by the async pg tests.
 add_executable(test_async ${CX_ASYNC_TEST_SOURCES} ${CMAKE_SOURCE_DIR}/tests/harness.c
-  ${CMAKE_SOURCE_DIR}/tests/probe.c)
+  ${CMAKE_SOURCE_DIR}/tests/probe.c ${CMAKE_SOURCE_DIR}/tests/pg/server.c)
 target_include_directories(test_async PRIVATE ${CMAKE_SOURCE_DIR}/tests)
-target_compile_definitions(test_async PRIVATE _GNU_SOURCE)
+target_compile_definitions(test_async PRIVATE _GNU_SOURCE CX_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 target_link_libraries(test_async PRIVATE cx_async cx_async_pg cx PkgConfig::CX_ASYNC_LIBPQ)
 foreach(src ${CX_ASYNC_TEST_SOURCES})
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${src})

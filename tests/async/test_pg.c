@@ -1,43 +1,12 @@
 /* Non-blocking PostgreSQL on the loop, against the private server of the
  * CTest fixture pg_server (its PG* variables are in the file CX_PG_ENV). */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cx/async.h>
 #include <cx/pg.h>
 
-#include "harness.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Loads the fixture's KEY=VALUE lines into the environment. */
-static void load_pg_env(void)
-{
-    const char *path = getenv("CX_PG_ENV");
-    if (!path || !*path)
-        th_fail(__FILE__, __LINE__, "CX_PG_ENV is not set: run through ctest (fixture pg_server)");
-    FILE *f = fopen(path, "r");
-    if (!f)
-        th_fail(__FILE__, __LINE__, "CX_PG_ENV names no readable file");
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = '\0';
-        char *eq = strchr(line, '=');
-        if (eq) {
-            *eq = '\0';
-            setenv(line, eq + 1, 1);
-        }
-    }
-    fclose(f);
-}
+#include "../pg/server.h"
 
 static void query_value(void *arg)
 {
@@ -53,7 +22,7 @@ static void query_value(void *arg)
 
 TEST(pg_async_connect_and_query_returns_the_rows)
 {
-    load_pg_env();
+    pg_env();
     cx_error *e = cx_run(query_value, NULL);
     CHECK(e == NULL);
     CHECK_STR(th_trace, "42");
@@ -83,7 +52,7 @@ static void slow_query_with_ticker(void *arg)
 
 TEST(pg_async_query_leaves_the_other_tasks_running)
 {
-    load_pg_env();
+    pg_env();
     int ticks = 0;
     cx_error *e = cx_run(slow_query_with_ticker, &ticks);
     CHECK(e == NULL);
@@ -100,17 +69,17 @@ static void one_sleeper(void *arg)
 
 static void two_connections(void *arg)
 {
-    double t0 = now_s();
+    double t0 = pg_now();
     cx_async_with (cx_taskgroup *tg, cx_taskgroup_new()) {
         cx_taskgroup_spawn(tg, one_sleeper, NULL);
         cx_taskgroup_spawn(tg, one_sleeper, NULL);
     }
-    *(double *)arg = now_s() - t0;
+    *(double *)arg = pg_now() - t0;
 }
 
 TEST(pg_async_queries_on_two_connections_run_concurrently)
 {
-    load_pg_env();
+    pg_env();
     double took = 0;
     cx_error *e = cx_run(two_connections, &took);
     CHECK(e == NULL);
@@ -128,7 +97,7 @@ static void bad_query(void *arg)
 
 TEST(pg_async_failed_query_raises_the_error_for_its_sqlstate)
 {
-    load_pg_env();
+    pg_env();
     cx_error *e = cx_run(bad_query, NULL);
     CHECK(cx_error_is(e, &cx_ProgrammingError));
     CHECK_STR(cx_pg_error_sqlstate(e), "42P01");
@@ -154,12 +123,12 @@ static void query_timeout(void *arg)
 
 TEST(pg_async_query_cut_by_a_timeout_is_cancelled_and_the_connection_stays_usable)
 {
-    load_pg_env();
-    double t0 = now_s();
+    pg_env();
+    double t0 = pg_now();
     cx_error *e = cx_run(query_timeout, NULL);
     CHECK(e == NULL);
     CHECK_STR(th_trace, "timeout 7");
-    CHECK(now_s() - t0 < 10);
+    CHECK(pg_now() - t0 < 10);
 }
 
 static void bad_server_at(void *conninfo)
@@ -184,17 +153,9 @@ static cx_error *async_connect_error(const char *conninfo)
     return e;
 }
 
-static void check_hidden(cx_error *e, const char *password)
-{
-    CHECK(strstr(cx_error_message(e), password) == NULL);
-    char *printed = th_printed(e);
-    CHECK(strstr(printed, password) == NULL);
-    free(printed);
-}
-
 TEST(pg_async_connect_with_a_wrong_password_never_shows_it)
 {
-    load_pg_env();
+    pg_env();
     char conninfo[600];
     snprintf(conninfo, sizeof conninfo, "host=%s port=%s user=%s dbname=%s password=Hunter2-wrong",
              getenv("PGHOST"), getenv("PGPORT"), getenv("CX_PG_SECRET_USER"),
@@ -202,7 +163,7 @@ TEST(pg_async_connect_with_a_wrong_password_never_shows_it)
     cx_error *e = async_connect_error(conninfo);
     CHECK(cx_error_type(e) == &cx_OperationalError);
     CHECK(strstr(cx_error_message(e), "password authentication failed") != NULL);
-    check_hidden(e, "Hunter2-wrong");
+    pg_check_hidden(e, "Hunter2-wrong");
     cx_error_unref(e);
 }
 
@@ -211,7 +172,7 @@ TEST(pg_async_connect_masks_a_password_echoed_by_a_bad_option_value)
     /* libpq quotes the bad port value, which is the password. */
     cx_error *e = async_connect_error("host=/tmp port=Pw-9x7 password=Pw-9x7");
     CHECK(cx_error_is(e, &cx_DatabaseError));
-    check_hidden(e, "Pw-9x7");
+    pg_check_hidden(e, "Pw-9x7");
     CHECK(strstr(cx_error_message(e), "********") != NULL);
     cx_error_unref(e);
 }
@@ -220,22 +181,8 @@ TEST(pg_async_connect_with_a_malformed_conninfo_holding_a_password_never_shows_i
 {
     cx_error *e = async_connect_error("host=/tmp password=S3cr3t 'unterminated");
     CHECK(cx_error_type(e) == &cx_ProgrammingError);
-    check_hidden(e, "S3cr3t");
+    pg_check_hidden(e, "S3cr3t");
     cx_error_unref(e);
-}
-
-/* A TCP port that completes the handshake and never says a word. */
-static int silent_listener(int *port)
-{
-    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    CHECK(s >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    CHECK_EQ(bind(s, (struct sockaddr *)&a, sizeof a), 0);
-    CHECK_EQ(listen(s, 8), 0);
-    socklen_t len = sizeof a;
-    CHECK_EQ(getsockname(s, (struct sockaddr *)&a, &len), 0);
-    *port = ntohs(a.sin_port);
-    return s;
 }
 
 typedef struct {
@@ -248,12 +195,12 @@ static void connect_beside_a_ticker(void *arg)
 {
     silent_connect *sc = arg;
     cx_task *ticker = cx_spawn(count_ticks, &sc->ticks);
-    double t0 = now_s();
+    double t0 = pg_now();
     cx_try {
         cx_async_with (PGconn *c, cx_pg_async_connect(sc->conninfo))
             (void)c;
     } cx_finally {
-        sc->took = now_s() - t0;
+        sc->took = pg_now() - t0;
         cx_task_cancel(ticker);
         cx_try {
             cx_await_task(ticker);
@@ -265,7 +212,7 @@ static void connect_beside_a_ticker(void *arg)
 TEST(pg_async_connect_to_a_silent_server_times_out_and_leaves_other_tasks_running)
 {
     int port;
-    int s = silent_listener(&port);
+    int s = pg_silent_listener(&port);
     char conninfo[128];
     snprintf(conninfo, sizeof conninfo, "host=127.0.0.1 port=%d connect_timeout=2 sslmode=disable",
              port);
@@ -282,7 +229,7 @@ TEST(pg_async_connect_to_a_silent_server_times_out_and_leaves_other_tasks_runnin
 TEST(pg_async_connect_to_a_silent_server_honours_pgconnect_timeout)
 {
     int port;
-    int s = silent_listener(&port);
+    int s = pg_silent_listener(&port);
     char conninfo[128];
     snprintf(conninfo, sizeof conninfo, "host=127.0.0.1 port=%d sslmode=disable", port);
     setenv("PGCONNECT_TIMEOUT", "2", 1);

@@ -1,5 +1,8 @@
 /* Test helpers: the shared and private PostgreSQL servers. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -128,4 +131,25 @@ double pg_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int pg_silent_listener(int *port)
+{
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK(s >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    CHECK_EQ(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    CHECK_EQ(listen(s, 8), 0);
+    socklen_t len = sizeof a;
+    CHECK_EQ(getsockname(s, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return s;
+}
+
+void pg_check_hidden(cx_error *e, const char *password)
+{
+    CHECK(strstr(cx_error_message(e), password) == NULL);
+    char *printed = th_printed(e);
+    CHECK(strstr(printed, password) == NULL);
+    free(printed);
 }

@@ -35,4 +35,13 @@ int pg_script(const char *args, char **out);
 /* Seconds on the monotonic clock. */
 double pg_now(void);
 
+/* A TCP listener on 127.0.0.1 that completes the handshake and never says a
+ * word (without a timeout a client waits forever); *port is its port.
+ * Returns the descriptor (the caller closes it). */
+int pg_silent_listener(int *port);
+
+/* Checks that `password` shows neither in e's message nor in what
+ * cx_error_print prints for it. */
+void pg_check_hidden(cx_error *e, const char *password);
+
 #endif

@@ -1,11 +1,8 @@
 /* cx-pg when things go wrong for real: unreachable and silent servers,
  * passwords in failing conninfos, a server stopped with
  * `pg_ctl stop -m immediate` mid-transaction, and the test server script. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,21 +22,6 @@ static cx_error *connect_error(const char *conninfo)
     return got;
 }
 
-/* A TCP port that accepts connections (the kernel completes the handshake)
- * and never says a word: without a timeout a client waits forever. */
-static int silent_listener(int *port)
-{
-    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    CHECK(s >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    CHECK_EQ(bind(s, (struct sockaddr *)&a, sizeof a), 0);
-    CHECK_EQ(listen(s, 8), 0);
-    socklen_t len = sizeof a;
-    CHECK_EQ(getsockname(s, (struct sockaddr *)&a, &len), 0);
-    *port = ntohs(a.sin_port);
-    return s;
-}
-
 /* ---- unreachable servers fail fast ---- */
 
 TEST(connect_to_a_socket_directory_without_a_server_raises_operational_error_at_once)
@@ -57,7 +39,7 @@ TEST(connect_to_a_socket_directory_without_a_server_raises_operational_error_at_
 TEST(connect_to_a_silent_server_times_out_with_the_conninfo_timeout)
 {
     int port;
-    int s = silent_listener(&port);
+    int s = pg_silent_listener(&port);
     char conninfo[128];
     snprintf(conninfo, sizeof conninfo, "host=127.0.0.1 port=%d connect_timeout=2 sslmode=disable",
              port);
@@ -74,7 +56,7 @@ TEST(connect_to_a_silent_server_times_out_with_the_conninfo_timeout)
 TEST(connect_to_a_silent_server_honours_pgconnect_timeout)
 {
     int port;
-    int s = silent_listener(&port);
+    int s = pg_silent_listener(&port);
     char conninfo[128];
     snprintf(conninfo, sizeof conninfo, "host=127.0.0.1 port=%d sslmode=disable", port);
     setenv("PGCONNECT_TIMEOUT", "2", 1);
@@ -90,7 +72,7 @@ TEST(connect_to_a_silent_server_honours_pgconnect_timeout)
 TEST(connect_to_a_silent_server_gives_up_after_the_default_ten_seconds)
 {
     int port;
-    int s = silent_listener(&port);
+    int s = pg_silent_listener(&port);
     char conninfo[128];
     snprintf(conninfo, sizeof conninfo, "host=127.0.0.1 port=%d sslmode=disable", port);
     unsetenv("PGCONNECT_TIMEOUT");
@@ -105,14 +87,6 @@ TEST(connect_to_a_silent_server_gives_up_after_the_default_ten_seconds)
 
 /* ---- passwords never appear in error text ---- */
 
-static void check_hidden(cx_error *e, const char *password)
-{
-    CHECK(strstr(cx_error_message(e), password) == NULL);
-    char *printed = th_printed(e);
-    CHECK(strstr(printed, password) == NULL);
-    free(printed);
-}
-
 TEST(wrong_password_raises_operational_error_without_the_password)
 {
     pg_env();
@@ -123,7 +97,7 @@ TEST(wrong_password_raises_operational_error_without_the_password)
     cx_error *e = connect_error(conninfo);
     CHECK(cx_error_type(e) == &cx_OperationalError);
     CHECK(strstr(cx_error_message(e), "password authentication failed") != NULL);
-    check_hidden(e, "Hunter2-wrong");
+    pg_check_hidden(e, "Hunter2-wrong");
     cx_error_unref(e);
 }
 
@@ -142,7 +116,7 @@ TEST(a_failing_uri_with_a_password_never_shows_it)
 {
     cx_error *e = connect_error("postgresql://bob:S3cr3t-in-uri@/db?host=/nonexistent-cx-dir");
     CHECK(cx_error_type(e) == &cx_OperationalError);
-    check_hidden(e, "S3cr3t-in-uri");
+    pg_check_hidden(e, "S3cr3t-in-uri");
     cx_error_unref(e);
 }
 
@@ -151,7 +125,7 @@ TEST(a_malformed_conninfo_with_a_password_never_shows_it)
     /* libpq's own message would quote the unparsable rest of the string. */
     cx_error *e = connect_error("host=/tmp password=S3cr3t 'unterminated");
     CHECK(cx_error_type(e) == &cx_ProgrammingError);
-    check_hidden(e, "S3cr3t");
+    pg_check_hidden(e, "S3cr3t");
     cx_error_unref(e);
 }
 
@@ -159,7 +133,7 @@ TEST(a_password_echoed_by_a_bad_option_value_is_masked)
 {
     /* The password is reused as another option's value, which libpq quotes. */
     cx_error *e = connect_error("host=/tmp port=Pw-9x7 password=Pw-9x7");
-    check_hidden(e, "Pw-9x7");
+    pg_check_hidden(e, "Pw-9x7");
     CHECK(strstr(cx_error_message(e), "********") != NULL);
     cx_error_unref(e);
 }
