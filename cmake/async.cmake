@@ -50,11 +50,6 @@ endif()
 # ---- tests: tests/async, one CTest test per TEST(name), label `async` ----
 # Tests named pg_* need the private PostgreSQL server (fixture pg_server);
 # scale_* tests are too slow for Valgrind (label no-valgrind).
-set(CX_ASYNC_TEST_WRAPPER)
-if(CX_VALGRIND)
-  set(CX_ASYNC_TEST_WRAPPER valgrind --error-exitcode=99 --leak-check=full
-      --errors-for-leak-kinds=definite --trace-children=no --quiet)
-endif()
 file(GLOB CX_ASYNC_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/async/*.c)
 # tests/pg/server.c: the pg tests' helpers (the fixture's environment, a
 # silent listener, password checks), shared by the async pg tests.
@@ -69,7 +64,7 @@ foreach(src ${CX_ASYNC_TEST_SOURCES})
   foreach(line ${lines})
     string(REGEX REPLACE "^TEST\\(([a-z0-9_]+)\\).*" "\\1" name "${line}")
     set(labels async)
-    set(wrapper ${CX_ASYNC_TEST_WRAPPER})
+    set(wrapper ${CX_TEST_WRAPPER})
     if(name MATCHES "^scale_")
       list(APPEND labels no-valgrind)
       set(wrapper)

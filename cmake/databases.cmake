@@ -37,12 +37,6 @@ if(NOT CX_TESTS)
 endif()
 
 # ---- tests: one executable per folder, one CTest test per TEST(name) ----
-set(CX_DB_TEST_WRAPPER)
-if(CX_VALGRIND)
-  set(CX_DB_TEST_WRAPPER valgrind --error-exitcode=99 --leak-check=full
-      --errors-for-leak-kinds=definite --trace-children=no --quiet)
-endif()
-
 function(cx_db_tests label lib)
   file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/${label}/*.c)
   set(exe test_${label})
@@ -59,7 +53,7 @@ function(cx_db_tests label lib)
     foreach(line ${lines})
       string(REGEX REPLACE "^TEST\\(([a-z0-9_]+)\\).*" "\\1" name "${line}")
       add_test(NAME ${label}.${name}
-        COMMAND ${CX_DB_TEST_WRAPPER} $<TARGET_FILE:${exe}> ${name})
+        COMMAND ${CX_TEST_WRAPPER} $<TARGET_FILE:${exe}> ${name})
       set_tests_properties(${label}.${name} PROPERTIES LABELS ${label} TIMEOUT 120)
       list(APPEND names ${label}.${name})
     endforeach()

@@ -43,11 +43,8 @@ target_compile_definitions(test_reliability PRIVATE _GNU_SOURCE
   CX_FAULT_SCENARIOS="${CMAKE_SOURCE_DIR}/tests/reliability/fault_scenarios.txt"
   CX_FAULT_SCENARIOS_ANY="${CMAKE_SOURCE_DIR}/tests/reliability/fault_scenarios_any.txt")
 target_link_libraries(test_reliability PRIVATE cx_diff_interp cx)
-set(cx_rel_wrapper)
 if(CX_VALGRIND)
   target_compile_definitions(test_reliability PRIVATE CX_TEST_UNDER_VALGRIND)
-  set(cx_rel_wrapper valgrind --error-exitcode=99 --leak-check=full
-      --errors-for-leak-kinds=definite --trace-children=no --quiet)
 endif()
 foreach(src ${cx_rel_sources})
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${src})
@@ -59,7 +56,7 @@ foreach(src ${cx_rel_sources})
       list(APPEND labels threads)
     endif()
     add_test(NAME reliability.${name}
-             COMMAND ${cx_rel_wrapper} $<TARGET_FILE:test_reliability> ${name})
+             COMMAND ${CX_TEST_WRAPPER} $<TARGET_FILE:test_reliability> ${name})
     set_tests_properties(reliability.${name} PROPERTIES LABELS "${labels}" TIMEOUT 600)
   endforeach()
 endforeach()
