@@ -88,7 +88,16 @@ typedef struct cx_error cx_error;
 /* Raises a new error of type `t` with a printf-formatted message; records the
  * file, line and function of the call.  Never returns.  If an error is being
  * handled, it becomes the new error's context. */
-#define cx_raise(t, ...) cx__raise(__FILE__, __LINE__, __func__, (t), __VA_ARGS__)
+#define cx_raise(t, ...)                                                       \
+    (__builtin_constant_p(CX__FMT(__VA_ARGS__, 0)) &&                          \
+             !__builtin_strchr(CX__FMT(__VA_ARGS__, 0), '%')                   \
+         ? cx__raise_msg(__FILE__, __LINE__, __func__, (t),                    \
+                         CX__FMT(__VA_ARGS__, 0),                              \
+                         __builtin_strlen(CX__FMT(__VA_ARGS__, 0)))            \
+         : cx__raise(__FILE__, __LINE__, __func__, (t), __VA_ARGS__))
+/* A constant message with no conversion in it is copied, not formatted
+ * (the compiler decides which call to make; -Wformat still sees the format). */
+#define CX__FMT(fmt, ...) fmt
 
 /* Raises the OSError subclass Python picks for `errnum` (ENOENT gives
  * FileNotFoundError, EACCES PermissionError, ...) with the message
@@ -174,6 +183,8 @@ CX_API void cx_set_allocator(void *(*malloc_fn)(size_t),
 CX_API CX__NORETURN void cx__raise(const char *file, int line, const char *func,
                                 const cx_type *t, const char *fmt, ...)
     CX__PRINTF(5, 6);
+CX_API CX__NORETURN void cx__raise_msg(const char *file, int line, const char *func,
+                                    const cx_type *t, const char *msg, size_t len);
 CX_API CX__NORETURN void cx__raise_errno(const char *file, int line, const char *func,
                                       int errnum, const char *fmt, ...)
     CX__PRINTF(5, 6);

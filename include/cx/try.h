@@ -64,26 +64,84 @@ CX_API int cx__try_step(cx__try *t);
 CX_API int cx__try_match(cx__try *t, const cx_type *type);
 CX_API void cx__try_cleanup(cx__try *t);
 
+/* The statement's path through a body that raises nothing, and the handler
+ * match, inline (as cx_with's are): the phases that touch the error being
+ * handled stay in cx__try_step. */
+static inline cx__try *cx__try_begin(cx__try *t, const char *file, int line)
+{
+    t->phase = CX__TRY_SETUP;
+    t->file = file;
+    t->line = line;
+    t->pending = NULL;
+    t->node.err = NULL;
+    t->matched = 0;
+    return t;
+}
+
+static inline void cx__try_enter(cx__try *t)
+{
+    cx__jump_push(&t->j);
+    t->phase = CX__TRY_READY;
+}
+
+static inline int cx__try_next(cx__try *t)
+{
+    switch (t->phase) {
+    case CX__TRY_SETUP:
+        return 1;
+    case CX__TRY_READY:
+        t->phase = CX__TRY_BODY;
+        return 1;
+    case CX__TRY_BODY_END:
+        t->phase = CX__TRY_ELSE;
+        return 1;
+    case CX__TRY_ELSE: /* nothing pending: the body raised nothing */
+        cx__jump_pop(&t->j);
+        t->phase = CX__TRY_FINALLY;
+        return 1;
+    case CX__TRY_FINALLY:
+        if (t->pending)
+            break;
+        t->phase = CX__TRY_DONE;
+        return 0;
+    case CX__TRY_DONE:
+        return 0;
+    default:
+        break;
+    }
+    return cx__try_step(t);
+}
+
+static inline int cx__try_is(cx__try *t, const cx_type *type)
+{
+    if (t->phase != CX__TRY_HANDLE || t->matched)
+        return 0;
+    if (type && !cx_error_is(t->node.err, type))
+        return 0;
+    t->matched = 1;
+    return 1;
+}
+
 /* Starts a try statement: cx_try { ... } followed by its clauses. */
 #define cx_try                                                                 \
     CX__SHADOW_OFF                                                             \
     for (cx__try cx__t __attribute__((cleanup(cx__try_cleanup))),             \
          *cx__tp __attribute__((unused)) =                                     \
-             cx__try_init(&cx__t, __FILE__, __LINE__);                         \
-         cx__try_step(&cx__t);)                                                \
+             cx__try_begin(&cx__t, __FILE__, __LINE__);                        \
+         cx__try_next(&cx__t);)                                                \
         CX__SHADOW_ON                                                          \
         if (cx__t.phase == CX__TRY_SETUP) {                                    \
             if (CX__SETJMP(cx__t.j.jb))                                        \
                 cx__try_landed(&cx__t);                                        \
             else                                                               \
-                cx__try_push(&cx__t);                                          \
+                cx__try_enter(&cx__t);                                         \
         } else if (cx__t.phase == CX__TRY_BODY)                                \
             for (; cx__t.phase == CX__TRY_BODY; cx__t.phase = CX__TRY_BODY_END)
 
 /* Handles an error that is an instance of `type` (a const cx_type *); declares
  * cx_error *e, borrowed, valid inside the clause. */
 #define cx_except(type, e)                                                     \
-    else if (cx__try_match(&cx__t, (type)))                                    \
+    else if (cx__try_is(&cx__t, (type)))                                       \
         for (cx_error *e = cx__t.node.err; e; e = NULL)
 
 /* Handles every error, like a bare `except:`; declares cx_error *e. */

@@ -88,12 +88,9 @@ static void error_format(cx_error *e, const char *fmt, va_list ap)
     va_end(again);
 }
 
-cx_error *cx__error_new(const char *file, int line, const char *func,
-                        const cx_type *t, const char *fmt, va_list ap)
+static void error_init(cx_error *e, const char *file, int line, const char *func,
+                       const cx_type *t)
 {
-    cx_error *e = cx__error_alloc();
-    if (e == &out_of_memory)
-        return e;
     e->type = t;
     e->refs = 1;
     e->errnum = 0;
@@ -107,7 +104,38 @@ cx_error *cx__error_new(const char *file, int line, const char *func,
     e->cause = NULL;
     e->items = NULL;
     e->nitems = 0;
+}
+
+cx_error *cx__error_new(const char *file, int line, const char *func,
+                        const cx_type *t, const char *fmt, va_list ap)
+{
+    cx_error *e = cx__error_alloc();
+    if (e == &out_of_memory)
+        return e;
+    error_init(e, file, line, func, t);
     error_format(e, fmt ? fmt : "", ap);
+    return e;
+}
+
+cx_error *cx__error_new_msg(const char *file, int line, const char *func,
+                            const cx_type *t, const char *msg, size_t len)
+{
+    cx_error *e = cx__error_alloc();
+    if (e == &out_of_memory)
+        return e;
+    error_init(e, file, line, func, t);
+    e->msg = e->inline_msg;
+    if (len >= sizeof e->inline_msg) {
+        char *heap = cx__alloc(len + 1);
+        if (heap) {
+            memcpy(heap, msg, len + 1);
+            e->msg = heap;
+            return e;
+        }
+        len = sizeof e->inline_msg - 1; /* as vsnprintf would: the head */
+    }
+    memcpy(e->inline_msg, msg, len);
+    e->inline_msg[len] = '\0';
     return e;
 }
 

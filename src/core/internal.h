@@ -29,6 +29,9 @@ cx_error *cx__error_alloc(void);
 /* A new error, not raised (caller owns it); never fails. */
 cx_error *cx__error_make(const char *file, int line, const char *func,
                          const cx_type *t, const char *fmt, ...) CX__PRINTF(5, 6);
+/* cx__error_make for a message of `len` bytes that is no format. */
+cx_error *cx__error_new_msg(const char *file, int line, const char *func,
+                            const cx_type *t, const char *msg, size_t len);
 void cx__error_set_context(cx_error *e, cx_error *context);
 cx_error *cx__handled_error(void);
 /* What a running generator with no handled error of its own sees as handled:

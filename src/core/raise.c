@@ -48,6 +48,12 @@ void cx__raise(const char *file, int line, const char *func, const cx_type *t,
     cx__raise_error(e);
 }
 
+void cx__raise_msg(const char *file, int line, const char *func, const cx_type *t,
+                   const char *msg, size_t len)
+{
+    cx__raise_error(cx__error_new_msg(file, line, func, t, msg, len));
+}
+
 void cx__raise_errno(const char *file, int line, const char *func, int errnum,
                      const char *fmt, ...)
 {

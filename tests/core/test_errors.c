@@ -36,6 +36,18 @@ TEST(raise_records_file_line_and_function)
     cx_error_unref(e);
 }
 
+static void raise_constant(void *arg) { (void)arg; cx_raise(&cx_KeyError, "no such key"); }
+
+TEST(raise_with_a_constant_message_keeps_it_and_the_site)
+{
+    cx_error *e = caught(raise_constant, NULL);
+    CHECK(cx_error_type(e) == &cx_KeyError);
+    CHECK_STR(cx_error_message(e), "no such key");
+    CHECK_STR(cx_error_function(e), "raise_constant");
+    CHECK(strstr(cx_error_file(e), "test_errors.c") != NULL);
+    cx_error_unref(e);
+}
+
 TEST(error_is_matches_the_type_and_its_bases)
 {
     int n = 1;

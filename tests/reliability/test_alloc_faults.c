@@ -223,6 +223,28 @@ TEST(alloc_failure_for_a_long_message_keeps_the_error_with_its_head)
     cx_error_unref(e);
 }
 
+static void raise_long_constant(void *arg)
+{
+    (void)arg;
+    cx_raise(&cx_ValueError, "0123456789012345678901234567890123456789012345678901234567890123"
+                             "4567890123456789012345678901234567890123456789012345678901234567"
+                             "89 and the tail that is lost");
+}
+
+/* The same for a constant message (copied, not formatted). */
+TEST(alloc_failure_for_a_long_constant_message_keeps_the_error_with_its_head)
+{
+    th_drain_caches();
+    th_fail_allocation(2, 0);
+    cx_error *e = cx_protect(raise_long_constant, NULL);
+    th_fail_allocation(0, 0);
+    CHECK(cx_error_is(e, &cx_ValueError));
+    CHECK_EQ((long)strlen(cx_error_message(e)), 119);
+    CHECK(strncmp(cx_error_message(e), "0123456789", 10) == 0);
+    CHECK(strstr(cx_error_message(e), "tail") == NULL);
+    cx_error_unref(e);
+}
+
 static int ran;
 static void count_run(void *arg) { (void)arg; ran++; }
 
