@@ -3,22 +3,16 @@
 
 #include "internal.h"
 
+/* The exported forms of try.h's inline steps, for programs compiled against
+ * an earlier header. */
 cx__try *cx__try_init(cx__try *t, const char *file, int line)
 {
-    t->phase = CX__TRY_SETUP;
-    t->file = file;
-    t->line = line;
-    t->pending = NULL;
-    t->node.err = NULL;
-    t->matched = 0;
-    return t;
+    return cx__try_begin(t, file, line);
 }
 
-void cx__try_push(cx__try *t)
-{
-    cx__jump_push(&t->j);
-    t->phase = CX__TRY_READY;
-}
+void cx__try_push(cx__try *t) { cx__try_enter(t); }
+
+int cx__try_match(cx__try *t, const cx_type *type) { return cx__try_is(t, type); }
 
 /* A raise from the body is caught for the handlers; one from a handler or
  * the else clause only waits for finally. */
@@ -32,16 +26,6 @@ void cx__try_landed(cx__try *t)
         t->pending = e;
         t->phase = CX__TRY_FAILED;
     }
-}
-
-int cx__try_match(cx__try *t, const cx_type *type)
-{
-    if (t->phase != CX__TRY_HANDLE || t->matched)
-        return 0;
-    if (type && !cx_error_is(t->node.err, type))
-        return 0;
-    t->matched = 1;
-    return 1;
 }
 
 static void enter_finally(cx__try *t)
