@@ -66,7 +66,8 @@ CX_API void cx__try_cleanup(cx__try *t);
 
 /* The statement's path through a body that raises nothing, and the handler
  * match, inline (as cx_with's are): the phases that touch the error being
- * handled stay in cx__try_step. */
+ * handled are cx__try_step's (BODY left by break, CAUGHT, HANDLE, FAILED,
+ * FINALLY with an error pending), and it hands every other phase back here. */
 static inline cx__try *cx__try_begin(cx__try *t, const char *file, int line)
 {
     t->phase = CX__TRY_SETUP;

@@ -48,20 +48,14 @@ static void end_handler(cx__try *t)
     enter_finally(t);
 }
 
+/* The phases that touch an error; the others are try.h's cx__try_next
+ * (which calls here only for these: no loop between the two). */
 int cx__try_step(cx__try *t)
 {
     switch (t->phase) {
-    case CX__TRY_SETUP:
-        return 1;
-    case CX__TRY_READY:
-        t->phase = CX__TRY_BODY;
-        return 1;
     case CX__TRY_BODY: /* left by break */
         cx__jump_pop(&t->j);
         enter_finally(t);
-        return 1;
-    case CX__TRY_BODY_END:
-        t->phase = CX__TRY_ELSE;
         return 1;
     case CX__TRY_CAUGHT:
         /* Handlers run inside the frame again, so finally survives their raises;
@@ -73,20 +67,20 @@ int cx__try_step(cx__try *t)
     case CX__TRY_HANDLE:
         end_handler(t);
         return 1;
-    case CX__TRY_ELSE:
-        cx__jump_pop(&t->j);
-        enter_finally(t);
-        return 1;
     case CX__TRY_FAILED:
         enter_finally(t);
         return 1;
     case CX__TRY_FINALLY:
+        if (!t->pending)
+            return cx__try_next(t);
         t->phase = CX__TRY_DONE;
-        if (t->pending) {
-            cx__handling_pop(&t->node);
-            cx__propagate(t->pending);
-        }
-        return 0;
+        cx__handling_pop(&t->node);
+        cx__propagate(t->pending);
+    case CX__TRY_SETUP:
+    case CX__TRY_READY:
+    case CX__TRY_BODY_END:
+    case CX__TRY_ELSE:
+        return cx__try_next(t);
     default:
         return 0;
     }
