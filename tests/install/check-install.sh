@@ -23,19 +23,5 @@ out=$(LD_LIBRARY_PATH="$libdir" "$work/hello-pc")
     echo "pkg-config program printed: $out" >&2; exit 1; }
 
 # find_package(cx)
-mkdir -p "$work/proj"
-cp "$here/hello.c" "$work/proj/"
-cat > "$work/proj/CMakeLists.txt" <<'CMAKE'
-cmake_minimum_required(VERSION 3.16)
-project(hello C)
-find_package(cx 0.1 REQUIRED)
-add_executable(hello hello.c)
-target_link_libraries(hello PRIVATE cx::cx)
-CMAKE
-cmake -S "$work/proj" -B "$work/proj/build" -DCMAKE_PREFIX_PATH="$work/prefix" \
-      -DCMAKE_C_COMPILER="$cc" -DCMAKE_C_FLAGS="$extra" -DCMAKE_EXE_LINKER_FLAGS="$extra" >/dev/null
-cmake --build "$work/proj/build" >/dev/null
-out=$(LD_LIBRARY_PATH="$libdir" "$work/proj/build/hello")
-[ "$out" = "caught ValueError: from the installed tree; exit ran" ] || {
-    echo "find_package program printed: $out" >&2; exit 1; }
+"$here/find-package-hello.sh" "$work/prefix" "$libdir" "$work/fp" "$cc" "$extra"
 echo "pkg-config and find_package(cx) builds both ran"

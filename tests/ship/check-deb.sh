@@ -145,20 +145,7 @@ C
 fi
 
 # find_package(cx), from the CMake package in libcx-dev.
-mkdir -p "$work/proj"
-cp "$src/tests/install/hello.c" "$work/proj/"
-cat > "$work/proj/CMakeLists.txt" <<'CMAKE'
-cmake_minimum_required(VERSION 3.16)
-project(hello C)
-find_package(cx 0.1 REQUIRED)
-add_executable(hello hello.c)
-target_link_libraries(hello PRIVATE cx::cx)
-CMAKE
-cmake -S "$work/proj" -B "$work/proj/build" -DCMAKE_PREFIX_PATH="$work/root/usr" >/dev/null
-cmake --build "$work/proj/build" >/dev/null
-out=$(LD_LIBRARY_PATH="$libdir" "$work/proj/build/hello")
-[ "$out" = "caught ValueError: from the installed tree; exit ran" ] || {
-    echo "find_package(cx) program against the packages printed: $out" >&2; exit 1; }
+"$src/tests/install/find-package-hello.sh" "$work/root/usr" "$libdir" "$work/fp"
 
 # The man pages are installed and read.
 pages=$(ls "$work"/root/usr/share/man/man3/cx_*.3* 2>/dev/null | wc -l)
