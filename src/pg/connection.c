@@ -1,7 +1,4 @@
 /* cx_pg_connect: a connection for the duration of a with block. */
-#include <stdlib.h>
-#include <string.h>
-
 #include "conninfo.h"
 #include "internal.h"
 

@@ -197,13 +197,20 @@ static void raise_long(void *arg)
     cx_raise(&cx_ValueError, "%0200d", 7);
 }
 
+/* What fn raises, from cold caches, with only the k-th allocation failing. */
+static cx_error *raised_with_allocation_failing(long k, void (*fn)(void *))
+{
+    th_drain_caches();
+    th_fail_allocation(k, 0);
+    cx_error *e = cx_protect(fn, NULL);
+    th_fail_allocation(0, 0);
+    return e;
+}
+
 /* The error itself cannot be had: the preallocated MemoryError is raised. */
 TEST(alloc_failure_for_an_error_raises_the_static_memory_error)
 {
-    th_drain_caches();
-    th_fail_allocation(1, 0);
-    cx_error *e = cx_protect(raise_long, NULL);
-    th_fail_allocation(0, 0);
+    cx_error *e = raised_with_allocation_failing(1, raise_long);
     CHECK(cx_error_is(e, &cx_MemoryError));
     CHECK_STR(cx_error_message(e), "out of memory");
     cx_error_unref(e);
@@ -213,10 +220,7 @@ TEST(alloc_failure_for_an_error_raises_the_static_memory_error)
  * message's head (losing a tail beats losing the error). */
 TEST(alloc_failure_for_a_long_message_keeps_the_error_with_its_head)
 {
-    th_drain_caches();
-    th_fail_allocation(2, 0);
-    cx_error *e = cx_protect(raise_long, NULL);
-    th_fail_allocation(0, 0);
+    cx_error *e = raised_with_allocation_failing(2, raise_long);
     CHECK(cx_error_is(e, &cx_ValueError));
     CHECK(strlen(cx_error_message(e)) > 100 && strlen(cx_error_message(e)) < 200);
     CHECK(strncmp(cx_error_message(e), "0000000000", 10) == 0);
@@ -234,10 +238,7 @@ static void raise_long_constant(void *arg)
 /* The same for a constant message (copied, not formatted). */
 TEST(alloc_failure_for_a_long_constant_message_keeps_the_error_with_its_head)
 {
-    th_drain_caches();
-    th_fail_allocation(2, 0);
-    cx_error *e = cx_protect(raise_long_constant, NULL);
-    th_fail_allocation(0, 0);
+    cx_error *e = raised_with_allocation_failing(2, raise_long_constant);
     CHECK(cx_error_is(e, &cx_ValueError));
     CHECK_EQ((long)strlen(cx_error_message(e)), 119);
     CHECK(strncmp(cx_error_message(e), "0123456789", 10) == 0);
