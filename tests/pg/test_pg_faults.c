@@ -36,6 +36,8 @@ TEST(connect_to_a_socket_directory_without_a_server_raises_operational_error_at_
     cx_error_unref(e);
 }
 
+/* libpq's blocking connect counts whole seconds of time(): a timeout of N s
+ * fires after more than N-1 s and at most N s (plus scheduling). */
 TEST(connect_to_a_silent_server_times_out_with_the_conninfo_timeout)
 {
     int port;
@@ -47,7 +49,7 @@ TEST(connect_to_a_silent_server_times_out_with_the_conninfo_timeout)
     cx_error *e = connect_error(conninfo);
     double took = pg_now() - t0;
     close(s);
-    CHECK(took >= 1.5 && took < 6.0);
+    CHECK(took > 0.95 && took < 6.0);
     CHECK(cx_error_type(e) == &cx_OperationalError);
     CHECK(strstr(cx_error_message(e), "timeout expired") != NULL);
     cx_error_unref(e);
@@ -64,7 +66,7 @@ TEST(connect_to_a_silent_server_honours_pgconnect_timeout)
     cx_error *e = connect_error(conninfo);
     double took = pg_now() - t0;
     close(s);
-    CHECK(took >= 1.5 && took < 6.0);
+    CHECK(took > 0.95 && took < 6.0);
     CHECK(cx_error_type(e) == &cx_OperationalError);
     cx_error_unref(e);
 }
@@ -80,7 +82,7 @@ TEST(connect_to_a_silent_server_gives_up_after_the_default_ten_seconds)
     cx_error *e = connect_error(conninfo);
     double took = pg_now() - t0;
     close(s);
-    CHECK(took >= 9.0 && took < 16.0);
+    CHECK(took > 8.95 && took < 16.0);
     CHECK(strstr(cx_error_message(e), "timeout expired") != NULL);
     cx_error_unref(e);
 }
