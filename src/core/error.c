@@ -9,7 +9,7 @@
  * immortal, so it carries no context or site of its own. */
 static cx_error out_of_memory = {
     .type = &cx_MemoryError, .refs = -1, .line = 0, .file = "",
-    .func = "", .msg = (char *)"out of memory",
+    .func = "", .msg = "out of memory",
 };
 
 /* A small per-thread cache of freed errors keeps raise/catch off malloc. */
@@ -49,8 +49,8 @@ cx_error *cx__error_alloc(void)
 
 static void error_free(cx_error *e)
 {
-    if (e->msg != e->inline_msg)
-        cx__dealloc(e->msg);
+    if (e->msg_on_heap)
+        cx__dealloc((char *)e->msg);
     if (cached < CACHE_MAX)
         cache_put(e);
     else
@@ -81,6 +81,7 @@ static void error_format(cx_error *e, const char *fmt, va_list ap)
         if (heap) {
             vsnprintf(heap, (size_t)n + 1, fmt, again);
             e->msg = heap;
+            e->msg_on_heap = true;
         }
     } else if (n < 0) {
         e->inline_msg[0] = '\0';
@@ -96,6 +97,7 @@ static void error_init(cx_error *e, const char *file, int line, const char *func
     e->errnum = 0;
     e->dbcode = 0;
     e->sqlstate[0] = '\0';
+    e->msg_on_heap = false;
     e->line = line;
     e->suppress_context = 0;
     e->file = file;
@@ -117,25 +119,14 @@ cx_error *cx__error_new(const char *file, int line, const char *func,
     return e;
 }
 
-cx_error *cx__error_new_msg(const char *file, int line, const char *func,
-                            const cx_type *t, const char *msg, size_t len)
+cx_error *cx__error_new_literal(const char *file, int line, const char *func,
+                                const cx_type *t, const char *msg)
 {
     cx_error *e = cx__error_alloc();
     if (e == &out_of_memory)
         return e;
     error_init(e, file, line, func, t);
-    e->msg = e->inline_msg;
-    if (len >= sizeof e->inline_msg) {
-        char *heap = cx__alloc(len + 1);
-        if (heap) {
-            memcpy(heap, msg, len + 1);
-            e->msg = heap;
-            return e;
-        }
-        len = sizeof e->inline_msg - 1; /* as vsnprintf would: the head */
-    }
-    memcpy(e->inline_msg, msg, len);
-    e->inline_msg[len] = '\0';
+    e->msg = msg;
     return e;
 }
 
@@ -146,14 +137,28 @@ cx_error *cx_error_ref(cx_error *e)
     return e;
 }
 
+/* True when the reference dropped was the last.  A holder of the only
+ * reference needs no locked instruction: no other thread can reach the
+ * error to change the count (the acquire load still orders after the
+ * release of whoever dropped the one before). */
+static inline bool drop_ref(cx_error *e)
+{
+    if (__atomic_load_n(&e->refs, __ATOMIC_ACQUIRE) == 1)
+        return true;
+    return __atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0;
+}
+
 /* Iterative along the chain, so a long context chain cannot overflow the stack. */
 void cx_error_unref(cx_error *e)
 {
-    while (e && e->refs > 0 && __atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-        cx_error_unref(e->cause);
-        for (size_t i = 0; i < e->nitems; i++)
-            cx_error_unref(e->items[i]);
-        cx__dealloc(e->items);
+    while (e && e->refs > 0 && drop_ref(e)) {
+        if (e->cause)
+            cx_error_unref(e->cause);
+        if (e->items) {
+            for (size_t i = 0; i < e->nitems; i++)
+                cx_error_unref(e->items[i]);
+            cx__dealloc(e->items);
+        }
         cx_error *next = e->context;
         error_free(e);
         e = next;

@@ -18,9 +18,10 @@ struct cx_error {
     cx_error *cause;
     int dbcode;          /* DatabaseError: SQLite's extended result code, or 0 */
     char sqlstate[6];    /* DatabaseError: PostgreSQL's SQLSTATE, or "" */
+    bool msg_on_heap;    /* msg is ours to free */
     cx_error **items;    /* an ExceptionGroup's errors (owned), else NULL */
     size_t nitems;
-    char *msg;           /* inline_msg, or a heap copy when longer */
+    const char *msg;     /* inline_msg, a heap copy when longer, or a literal */
     char inline_msg[CX__INLINE_MSG];
 };
 
@@ -29,9 +30,10 @@ cx_error *cx__error_alloc(void);
 /* A new error, not raised (caller owns it); never fails. */
 cx_error *cx__error_make(const char *file, int line, const char *func,
                          const cx_type *t, const char *fmt, ...) CX__PRINTF(5, 6);
-/* cx__error_make for a message of `len` bytes that is no format. */
-cx_error *cx__error_new_msg(const char *file, int line, const char *func,
-                            const cx_type *t, const char *msg, size_t len);
+/* cx__error_make for a message that is a string literal (static storage, so
+ * the error points at it instead of copying it). */
+cx_error *cx__error_new_literal(const char *file, int line, const char *func,
+                                const cx_type *t, const char *msg);
 void cx__error_set_context(cx_error *e, cx_error *context);
 cx_error *cx__handled_error(void);
 /* What a running generator with no handled error of its own sees as handled:

@@ -51,7 +51,8 @@ void cx__raise(const char *file, int line, const char *func, const cx_type *t,
 void cx__raise_msg(const char *file, int line, const char *func, const cx_type *t,
                    const char *msg, size_t len)
 {
-    cx__raise_error(cx__error_new_msg(file, line, func, t, msg, len));
+    (void)len; /* kept for the ABI: the message is a literal and is not copied */
+    cx__raise_error(cx__error_new_literal(file, line, func, t, msg));
 }
 
 void cx__raise_errno(const char *file, int line, const char *func, int errnum,
