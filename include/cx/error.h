@@ -95,7 +95,7 @@ typedef struct cx_error cx_error;
                          CX__FMT(__VA_ARGS__, 0),                              \
                          __builtin_strlen(CX__FMT(__VA_ARGS__, 0)))            \
          : cx__raise(__FILE__, __LINE__, __func__, (t), __VA_ARGS__))
-/* A constant message with no conversion in it is copied, not formatted
+/* A constant message with no conversion in it is pointed at, not formatted
  * (the compiler decides which call to make; -Wformat still sees the format). */
 #define CX__FMT(fmt, ...) fmt
 

@@ -28,21 +28,26 @@ TEST(pg_async_connect_and_query_returns_the_rows)
     CHECK_STR(th_trace, "42");
 }
 
+/* The ticker counts its turns on the loop: a count that moves while another
+ * task is inside a call means that call let the loop run other tasks (one
+ * that blocks the thread leaves it still).  The first QUICK_TICKS turns yield
+ * with cx_sleep(0), so they need no clock, only a loop that keeps running
+ * ready tasks while the caller waits: a loaded machine cannot make them
+ * miss, however late its timers fire.  After them the ticker naps between
+ * turns, so that a wait of seconds does not spin a CPU. */
+enum { QUICK_TICKS = 20 };
+
 static void count_ticks(void *arg)
 {
+    int *ticks = arg;
     for (;;) {
-        cx_sleep(0.01);
-        (*(int *)arg)++;
+        cx_sleep(*ticks < QUICK_TICKS ? 0 : 0.01);
+        (*ticks)++;
     }
 }
 
-static void slow_query_with_ticker(void *arg)
+static void stop_ticker(cx_task *ticker)
 {
-    int *ticks = arg;
-    cx_task *ticker = cx_spawn(count_ticks, ticks);
-    cx_async_with (PGconn *c, cx_pg_async_connect(NULL))
-    cx_async_with (PGresult *r, cx_pg_async_query(c, "SELECT pg_sleep(0.3)", 0, NULL))
-        (void)r;
     cx_task_cancel(ticker);
     cx_try {
         cx_await_task(ticker);
@@ -50,20 +55,49 @@ static void slow_query_with_ticker(void *arg)
     }
 }
 
+typedef struct {
+    int ticks;        /* the ticker's turns */
+    int during_query; /* of them, while the query waited on the server */
+} query_ticks;
+
+static void slow_query_with_ticker(void *arg)
+{
+    query_ticks *qt = arg;
+    cx_async_with (PGconn *c, cx_pg_async_connect(NULL)) {
+        /* Spawned once connected: the quick turns are left for the query. */
+        cx_task *ticker = cx_spawn(count_ticks, &qt->ticks);
+        cx_try {
+            int before = qt->ticks;
+            cx_with (PGresult *r, cx_pg_query(c, "SELECT pg_sleep(0.3)", 0, NULL))
+                (void)r;
+            qt->during_query = qt->ticks - before;
+        } cx_finally {
+            stop_ticker(ticker);
+        }
+    }
+}
+
 TEST(pg_async_query_leaves_the_other_tasks_running)
 {
     pg_env();
-    int ticks = 0;
-    cx_error *e = cx_run(slow_query_with_ticker, &ticks);
+    query_ticks qt = {0, 0};
+    cx_error *e = cx_run(slow_query_with_ticker, &qt);
     CHECK(e == NULL);
-    CHECK(ticks >= 10); /* ~30 ticks of 10 ms while the server slept 0.3 s */
+    CHECK(qt.during_query >= QUICK_TICKS);
 }
+
+/* Long enough that one sleep after the other (4 s) stands well clear of
+ * both at once (2 s) plus a loaded machine's delays. */
+#define SERVER_SLEEP_S 2.0
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static void one_sleeper(void *arg)
 {
     (void)arg;
     cx_async_with (PGconn *c, cx_pg_async_connect(NULL))
-    cx_async_with (PGresult *r, cx_pg_async_query(c, "SELECT pg_sleep(1.0)", 0, NULL))
+    cx_with (PGresult *r,
+                   cx_pg_query(c, "SELECT pg_sleep(" STR(SERVER_SLEEP_S) ")", 0, NULL))
         (void)r;
 }
 
@@ -83,8 +117,8 @@ TEST(pg_async_queries_on_two_connections_run_concurrently)
     double took = 0;
     cx_error *e = cx_run(two_connections, &took);
     CHECK(e == NULL);
-    CHECK(took >= 1.0);
-    CHECK(took < 1.9); /* one after the other would take 2 s */
+    CHECK(took >= SERVER_SLEEP_S);
+    CHECK(took < 2 * SERVER_SLEEP_S); /* one after the other would take 4 s */
 }
 
 static void bad_query(void *arg)
@@ -194,18 +228,15 @@ typedef struct {
 static void connect_beside_a_ticker(void *arg)
 {
     silent_connect *sc = arg;
+    /* It first runs when the connect waits: its turns are the connect's. */
     cx_task *ticker = cx_spawn(count_ticks, &sc->ticks);
     double t0 = pg_now();
     cx_try {
-        cx_async_with (PGconn *c, cx_pg_async_connect(sc->conninfo))
+        cx_with (PGconn *c, cx_pg_connect(sc->conninfo))
             (void)c;
     } cx_finally {
         sc->took = pg_now() - t0;
-        cx_task_cancel(ticker);
-        cx_try {
-            cx_await_task(ticker);
-        } cx_except (&cx_CancelledError, e) {
-        }
+        stop_ticker(ticker);
     }
 }
 
@@ -222,7 +253,7 @@ TEST(pg_async_connect_to_a_silent_server_times_out_and_leaves_other_tasks_runnin
     CHECK(cx_error_type(e) == &cx_OperationalError);
     CHECK(strstr(cx_error_message(e), "timeout expired") != NULL);
     CHECK(sc.took >= 1.5 && sc.took < 6.0);
-    CHECK(sc.ticks >= 50); /* ~200 ticks of 10 ms while the connect waited 2 s */
+    CHECK(sc.ticks >= QUICK_TICKS);
     cx_error_unref(e);
 }
 

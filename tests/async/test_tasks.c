@@ -110,13 +110,28 @@ static void sleeper_100ms(void *arg)
     cx_sleep(0.1);
 }
 
+#define SLEEPERS 20
+
+/* How many sleepers are inside cx_sleep now, and the most there were at
+ * once: tasks share one thread, so plain ints do. */
+static int asleep, peak_asleep;
+
+static void counted_sleeper_100ms(void *arg)
+{
+    (void)arg;
+    if (++asleep > peak_asleep)
+        peak_asleep = asleep;
+    cx_sleep(0.1);
+    asleep--;
+}
+
 static void many_sleepers(void *arg)
 {
-    cx_task *t[20];
+    cx_task *t[SLEEPERS];
     double t0 = now_s();
-    for (int i = 0; i < 20; i++)
-        t[i] = cx_spawn(sleeper_100ms, NULL);
-    for (int i = 0; i < 20; i++)
+    for (int i = 0; i < SLEEPERS; i++)
+        t[i] = cx_spawn(counted_sleeper_100ms, NULL);
+    for (int i = 0; i < SLEEPERS; i++)
         cx_await_task(t[i]);
     *(double *)arg = now_s() - t0;
 }
@@ -124,10 +139,15 @@ static void many_sleepers(void *arg)
 TEST(sleeping_tasks_run_concurrently)
 {
     double took = 0;
+    asleep = peak_asleep = 0;
     cx_error *e = cx_run(many_sleepers, &took);
     CHECK(e == NULL);
+    /* The clock-free proof: every sleeper was asleep at the same time (a
+     * sleep that blocked the loop would let only one in at once). */
+    CHECK_EQ(peak_asleep, SLEEPERS);
     CHECK(took >= 0.1);
-    CHECK(took < 0.5); /* 20 sequential sleeps would take 2 s */
+    /* Loose enough for a loaded machine: sequential sleeps would take 2 s. */
+    CHECK(took < SLEEPERS * 0.1);
 }
 
 static void append_a(void *arg)
@@ -522,7 +542,11 @@ TEST(await_on_a_task_another_task_awaits_raises_runtime_error)
 
 /* Each sleeper sleeps until `deadline_base` + its ms, a time fixed before
  * any of them was spawned: however late a slow machine (Valgrind) starts a
- * task, its deadline is the one the test names. */
+ * task, its deadline is the one the test names.  The base lies a margin in
+ * the future so that every deadline is still ahead when its task starts: a
+ * task started past its deadline would sleep 0, which takes the ready queue
+ * instead of the deadline queue and logs out of order. */
+#define DEADLINE_MARGIN_S 0.3
 static double deadline_base;
 
 static void sleep_then_log(void *arg)
@@ -542,7 +566,7 @@ static void sleeps_in_mixed_order(void *arg)
     (void)arg;
     static int ms[] = {100, 20, 60, 40, 80, 120};
     cx_task *t[6];
-    deadline_base = now_s();
+    deadline_base = now_s() + DEADLINE_MARGIN_S;
     for (int i = 0; i < 6; i++)
         t[i] = cx_spawn(sleep_then_log, &ms[i]);
     for (int i = 0; i < 6; i++)
@@ -561,7 +585,7 @@ static void cancel_a_middle_sleeper(void *arg)
     (void)arg;
     static int ms[] = {20, 40, 60, 80, 100};
     cx_task *t[5];
-    deadline_base = now_s();
+    deadline_base = now_s() + DEADLINE_MARGIN_S;
     for (int i = 0; i < 5; i++)
         t[i] = cx_spawn(sleep_then_log, &ms[i]);
     cx_sleep(0); /* every one is asleep */

@@ -268,8 +268,11 @@ TEST(server_script_watchdog_removes_the_server_when_the_watched_process_dies)
     CHECK_EQ(stat(root, &st), 0);
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
+    /* The watchdog looks once a second, then stops the server and removes
+     * its files: seconds normally, far more on a loaded machine, so allow a
+     * generous budget (the loop ends as soon as they are gone). */
     bool gone = false;
-    for (int i = 0; i < 150 && !gone; i++) {
+    for (int i = 0; i < 900 && !gone; i++) { /* 90 s */
         gone = stat(root, &st) != 0 && stat(dir, &st) != 0;
         if (!gone)
             usleep(100000);
