@@ -85,10 +85,11 @@ CX_API CX__NORETURN void cx__manager_too_big(const cx_manager_type *type, size_t
 
 /* The hot path is inline: a with over a trivial manager costs a few stores
  * and the two calls it must make. */
-static inline cx__with *cx__with_init(cx__with *w, cx_manager m)
+/* The manager is assigned by the macro itself (w.m = mgr): passed through a
+ * parameter, it was copied twice on its way in. */
+static inline cx__with *cx__with_start(cx__with *w)
 {
     w->phase = CX__WITH_SETUP;
-    w->m = m;
     return w;
 }
 
@@ -183,7 +184,7 @@ struct cx__value {
 
 #define CX__WITH(w, wp, decl, mgr)                                             \
     for (cx__with w __attribute__((cleanup(cx__with_cleanup))),                \
-         *wp __attribute__((unused)) = cx__with_init(&w, (mgr));               \
+         *wp __attribute__((unused)) = (w.m = (mgr), cx__with_start(&w));     \
          cx__with_step(&w);)                                                   \
         if (w.phase == CX__WITH_SETUP) {                                       \
             if (CX__SETJMP(w.j.jb))                                            \
