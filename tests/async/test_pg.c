@@ -68,7 +68,7 @@ static void slow_query_with_ticker(void *arg)
         cx_task *ticker = cx_spawn(count_ticks, &qt->ticks);
         cx_try {
             int before = qt->ticks;
-            cx_with (PGresult *r, cx_pg_query(c, "SELECT pg_sleep(0.3)", 0, NULL))
+            cx_async_with (PGresult *r, cx_pg_async_query(c, "SELECT pg_sleep(0.3)", 0, NULL))
                 (void)r;
             qt->during_query = qt->ticks - before;
         } cx_finally {
@@ -96,8 +96,8 @@ static void one_sleeper(void *arg)
 {
     (void)arg;
     cx_async_with (PGconn *c, cx_pg_async_connect(NULL))
-    cx_with (PGresult *r,
-                   cx_pg_query(c, "SELECT pg_sleep(" STR(SERVER_SLEEP_S) ")", 0, NULL))
+    cx_async_with (PGresult *r,
+                   cx_pg_async_query(c, "SELECT pg_sleep(" STR(SERVER_SLEEP_S) ")", 0, NULL))
         (void)r;
 }
 
@@ -232,7 +232,7 @@ static void connect_beside_a_ticker(void *arg)
     cx_task *ticker = cx_spawn(count_ticks, &sc->ticks);
     double t0 = pg_now();
     cx_try {
-        cx_with (PGconn *c, cx_pg_connect(sc->conninfo))
+        cx_async_with (PGconn *c, cx_pg_async_connect(sc->conninfo))
             (void)c;
     } cx_finally {
         sc->took = pg_now() - t0;
