@@ -148,10 +148,22 @@ void cx__task_wake(cx_task *t)
  * cx_sleep(0) cannot starve them. */
 #define ROUNDS_PER_POLL 32
 
+static void cancel_all(cx__sched *s);
+
+/* asyncio.run stops the loop in the iteration after main's end, so the
+ * tasks main's end woke (an awaiter of main) run once, seeing its result,
+ * before what is left is cancelled. */
+static void cancel_left_over(cx__sched *s)
+{
+    s->cancel_pending = false;
+    cancel_all(s);
+}
+
 static void on_idle(uv_idle_t *h)
 {
     cx__sched *s = h->data;
     for (int round = 0; round < ROUNDS_PER_POLL && s->nready; round++) {
+        bool after_main = s->cancel_pending; /* main ended in an earlier round */
         size_t n = s->nready;
         while (n--) {
             cx_task *t = s->ready[s->ready_first];
@@ -160,7 +172,11 @@ static void on_idle(uv_idle_t *h)
             t->queued = false;
             resume(s, t);
         }
+        if (after_main)
+            cancel_left_over(s);
     }
+    if (s->cancel_pending && !s->nready)
+        cancel_left_over(s);
     if (!s->nready)
         uv_idle_stop(&s->idle);
     if (s->main_done && s->live == 0)
@@ -236,7 +252,7 @@ static void task_ended(cx_task *t)
         cx__taskgroup_task_done(t->group, t);
     if (t->is_main) {
         s->main_done = true;
-        cancel_all(s); /* asyncio.run: what main left running is cancelled */
+        s->cancel_pending = true; /* asyncio.run: what main leaves running is cancelled */
     }
     if (s->main_done && s->live == 0)
         uv_stop(&s->loop);
@@ -326,8 +342,12 @@ static void task_freed_slot(cx_task *t)
     cx__slot_give(&s->slots, t->slot);
 }
 
+/* The main task is cx_run's to free (it reads its error at the end), even
+ * when another task awaited it. */
 void cx__task_free(cx_task *t)
 {
+    if (t->is_main)
+        return;
     t->released = true;
     if (t->status == CX__TASK_DONE && t != running_task())
         task_freed_slot(t);

@@ -41,6 +41,7 @@ struct cx__sched {
     cx_task *all;             /* every task not yet freed */
     cx_task *main;
     bool main_done;
+    bool cancel_pending;      /* main ended: the rest are cancelled after one more round */
     cx__slots slots;
     cx__sched *outer;         /* a loop this one runs inside (another thread's never) */
 };

@@ -481,6 +481,37 @@ TEST(run_reports_a_deadlock_as_runtime_error)
     cx_error_unref(e);
 }
 
+static const cx_type *seen_by_main_awaiter;
+
+static void await_main(void *arg)
+{
+    cx_try {
+        cx_await_task(arg);
+    } cx_except_any (e) {
+        seen_by_main_awaiter = cx_error_type(e);
+    }
+}
+
+static void main_fails_while_awaited(void *arg)
+{
+    (void)arg;
+    cx_spawn(await_main, cx_current_task());
+    cx_sleep(0.001);
+    cx_raise(&cx_ValueError, "main failed");
+}
+
+/* The awaiter gets main's error, and main's task stays cx_run's to free:
+ * freed by the awaiter, its error was released twice. */
+TEST(a_task_awaiting_the_main_task_leaves_its_error_to_cx_run)
+{
+    seen_by_main_awaiter = NULL;
+    cx_error *e = cx_run(main_fails_while_awaited, NULL);
+    CHECK(seen_by_main_awaiter == &cx_ValueError);
+    CHECK(cx_error_is(e, &cx_ValueError));
+    CHECK_STR(cx_error_message(e), "main failed");
+    cx_error_unref(e);
+}
+
 static void run_twice_main(void *arg)
 {
     (*(int *)arg)++;
