@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cx/sync.h>
 #include <cx/try.h>
@@ -74,6 +76,78 @@ static void held_remove(const void *lock, int kind)
 }
 
 /* ---- pthread_mutex_t ---- */
+
+#if defined(__GLIBC__)
+/* glibc writes the owner's thread id into every mutex it locks (the
+ * __owner field of its public pthread_mutex_t), normal mutexes included,
+ * and clears it before it lets go: a relock by the owner is seen from the
+ * mutex itself, with no list to keep.  This also catches a mutex the thread
+ * took with pthread_mutex_lock rather than cx_lock. */
+static __thread pid_t tid_cache;
+
+static void forget_tid(void) { tid_cache = 0; } /* a forked child has its own */
+
+__attribute__((constructor)) static void tid_register(void)
+{
+    pthread_atfork(NULL, NULL, forget_tid);
+}
+
+__attribute__((noinline)) static pid_t tid_fetch(void)
+{
+    return tid_cache = (pid_t)syscall(SYS_gettid);
+}
+
+static inline bool mutex_mine(pthread_mutex_t *m)
+{
+    pid_t me = tid_cache ? tid_cache : tid_fetch();
+    return __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) == me;
+}
+
+/* Owned by this thread: a recursive mutex takes another level; any other
+ * kind would deadlock (or fail, an error-checking one), so it raises. */
+__attribute__((noinline)) static void mutex_relock(pthread_mutex_t *m, const char *who)
+{
+    if ((m->__data.__kind & 3) != PTHREAD_MUTEX_RECURSIVE)
+        cx_raise(&cx_RuntimeError,
+                 "%s: mutex already held by this thread (use cx_rlock for reentrant locking)",
+                 who);
+}
+
+__attribute__((noinline, noreturn)) static void mutex_failed(int rc, const char *who,
+                                                             const char *what)
+{
+    cx_raise_errno(rc, "%s: %s mutex", who, what);
+}
+
+static inline void mutex_acquire(pthread_mutex_t *m, const char *who)
+{
+    if (__builtin_expect(mutex_mine(m), 0))
+        mutex_relock(m, who);
+    int rc = pthread_mutex_lock(m);
+    if (__builtin_expect(rc != 0, 0))
+        mutex_failed(rc, who, "lock");
+}
+
+static inline void mutex_release(pthread_mutex_t *m, const char *who)
+{
+    int rc = pthread_mutex_unlock(m);
+    if (__builtin_expect(rc != 0, 0))
+        mutex_failed(rc, who, "unlock");
+}
+
+static void *mutex_enter(void *state)
+{
+    mutex_acquire(*(pthread_mutex_t **)state, "cx_lock");
+    return NULL;
+}
+
+static bool mutex_exit(void *state, cx_error *err)
+{
+    (void)err;
+    mutex_release(*(pthread_mutex_t **)state, "cx_lock");
+    return false;
+}
+#else
 
 /* The list is consulted only when the lock is busy; an uncontended lock
  * costs a trylock and one entry written.  When the inline list is full the
@@ -173,6 +247,8 @@ static bool mutex_exit(void *state, cx_error *err)
     mutex_release(m, "cx_lock");
     return false;
 }
+
+#endif
 
 static const cx_manager_type mutex_type = {"lock", mutex_enter, mutex_exit};
 

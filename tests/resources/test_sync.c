@@ -129,6 +129,66 @@ TEST(lock_mutex_taken_again_by_the_same_thread_raises_instead_of_deadlocking)
     cx_error_unref(e);
 }
 
+static void lock_after_pthread_lock(void *arg)
+{
+    pthread_mutex_t *m = arg;
+    pthread_mutex_lock(m);
+    cx_try {
+        cx_with (cx_lock(m))
+            th_log("inner");
+    } cx_finally {
+        pthread_mutex_unlock(m);
+    }
+}
+
+/* The owner is read from the mutex, so a lock taken without cx counts too. */
+TEST(lock_mutex_taken_by_plain_pthread_lock_in_this_thread_raises_instead_of_deadlocking)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    cx_error *e = cx_protect(lock_after_pthread_lock, &m);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    CHECK(strstr(cx_error_message(e), "already held by this thread") != NULL);
+    CHECK_STR(th_trace, "");
+    CHECK_EQ(pthread_mutex_trylock(&m), 0);
+    pthread_mutex_unlock(&m);
+    cx_error_unref(e);
+}
+
+TEST(lock_mutex_on_a_recursive_mutex_nests_in_one_thread)
+{
+    pthread_mutexattr_t a;
+    pthread_mutex_t m;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&m, &a);
+    cx_with (cx_lock(&m))
+        cx_with (cx_lock(&m))
+            th_log("inner");
+    CHECK_STR(th_trace, "inner");
+    CHECK_EQ(pthread_mutex_trylock(&m), 0); /* both levels released */
+    pthread_mutex_unlock(&m);
+    pthread_mutex_destroy(&m);
+    pthread_mutexattr_destroy(&a);
+}
+
+/* The thread id cx compares owners with is the child's own after fork:
+ * with the parent's, the child's relock would deadlock (alarm ends it). */
+TEST(lock_mutex_relock_is_still_reported_in_a_forked_child)
+{
+    cx_with (cx_lock(&mutex)) /* the parent has looked up its thread id */
+        th_log("parent");
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(10);
+        pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+        cx_error *e = cx_protect(lock_after_pthread_lock, &m);
+        _exit(e && cx_error_is(e, &cx_RuntimeError) ? 0 : 1);
+    }
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 static void *hold_mutex_briefly(void *arg)
 {
     volatile int *state = arg;
