@@ -12,13 +12,17 @@ static cx_error out_of_memory = {
     .func = "", .msg = "out of memory",
 };
 
-/* A small per-thread cache of freed errors keeps raise/catch off malloc. */
+/* A small per-thread cache of freed errors keeps raise/catch off malloc.
+ * Thread-locals on hot paths are initial-exec, as cx__ts is (so libcx's
+ * thread-local block is static already): the default model in a shared
+ * library calls __tls_get_addr, and the caller saves its registers around
+ * that call even where the linker turns it into a plain load. */
 #define CACHE_MAX 16
-static __thread cx_error *cache[CACHE_MAX];
-static __thread int cached;
+static __thread cx_error *cache[CACHE_MAX] __attribute__((tls_model("initial-exec")));
+static __thread int cached __attribute__((tls_model("initial-exec")));
 /* The thread's end is told once that this cache needs draining (asking each
  * time the cache refills costs a raise/catch a tenth of its time). */
-static __thread bool drain_pending;
+static __thread bool drain_pending __attribute__((tls_model("initial-exec")));
 
 static void cache_drain(void)
 {
@@ -119,12 +123,26 @@ cx_error *cx__error_new(const char *file, int line, const char *func,
     return e;
 }
 
+__attribute__((noinline)) static cx_error *new_literal_uncached(const char *file, int line,
+                                                                const char *func,
+                                                                const cx_type *t,
+                                                                const char *msg)
+{
+    cx_error *e = cx__alloc(sizeof *e);
+    if (!e)
+        return &out_of_memory;
+    error_init(e, file, line, func, t);
+    e->msg = msg;
+    return e;
+}
+
+/* The cached case saves no registers: the allocation is out of line. */
 cx_error *cx__error_new_literal(const char *file, int line, const char *func,
                                 const cx_type *t, const char *msg)
 {
-    cx_error *e = cx__error_alloc();
-    if (e == &out_of_memory)
-        return e;
+    if (__builtin_expect(!cached, 0))
+        return new_literal_uncached(file, line, func, t, msg);
+    cx_error *e = cache[--cached];
     error_init(e, file, line, func, t);
     e->msg = msg;
     return e;
@@ -149,7 +167,7 @@ static inline bool drop_ref(cx_error *e)
 }
 
 /* Iterative along the chain, so a long context chain cannot overflow the stack. */
-void cx_error_unref(cx_error *e)
+__attribute__((noinline)) static void unref_chain(cx_error *e)
 {
     while (e && e->refs > 0 && drop_ref(e)) {
         if (e->cause)
@@ -163,6 +181,18 @@ void cx_error_unref(cx_error *e)
         error_free(e);
         e = next;
     }
+}
+
+/* The common release: the last reference to a lone error with its message
+ * in place goes back to the cache with no call and no register saved. */
+void cx_error_unref(cx_error *e)
+{
+    if (e && __atomic_load_n(&e->refs, __ATOMIC_ACQUIRE) == 1 && !e->context && !e->cause &&
+        !e->items && !e->msg_on_heap && cached < CACHE_MAX && drain_pending) {
+        cache[cached++] = e;
+        return;
+    }
+    unref_chain(e);
 }
 
 /* Python's rule for `raise`: the handled error becomes the context, unless

@@ -6,7 +6,7 @@
 
 /* Python's exc_info chain: a generator with no error of its own being
  * handled sees its resumer's (gen.c sets this around each resume). */
-static __thread cx__handled *outer_handling;
+static __thread cx__handled *outer_handling __attribute__((tls_model("initial-exec")));
 
 __attribute__((noinline)) cx__handled *cx__outer_handling(void) { return outer_handling; }
 __attribute__((noinline)) void cx__set_outer_handling(cx__handled *n) { outer_handling = n; }

@@ -30,7 +30,7 @@ struct cx_exitstack {
 
 /* Stacks are pooled per thread, so a with over an ExitStack allocates
  * nothing once the thread has used one. */
-static __thread cx_exitstack *pool;
+static __thread cx_exitstack *pool __attribute__((tls_model("initial-exec")));
 
 static void pool_drain(void)
 {

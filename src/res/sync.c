@@ -28,9 +28,9 @@ typedef struct {
 
 #define HELD_INLINE 16
 
-static __thread held_entry held_inline[HELD_INLINE];
-static __thread held_entry *held_heap;   /* when more than HELD_INLINE */
-static __thread size_t held_n, held_cap;
+static __thread held_entry held_inline[HELD_INLINE] __attribute__((tls_model("initial-exec")));
+static __thread held_entry *held_heap __attribute__((tls_model("initial-exec")));   /* when more than HELD_INLINE */
+static __thread size_t held_n __attribute__((tls_model("initial-exec"))), held_cap __attribute__((tls_model("initial-exec")));
 
 static held_entry *held_list(void) { return held_heap ? held_heap : held_inline; }
 
@@ -83,7 +83,7 @@ static void held_remove(const void *lock, int kind)
  * and clears it before it lets go: a relock by the owner is seen from the
  * mutex itself, with no list to keep.  This also catches a mutex the thread
  * took with pthread_mutex_lock rather than cx_lock. */
-static __thread pid_t tid_cache;
+static __thread pid_t tid_cache __attribute__((tls_model("initial-exec")));
 
 static void forget_tid(void) { tid_cache = 0; } /* a forked child has its own */
 
