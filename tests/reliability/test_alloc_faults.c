@@ -197,11 +197,12 @@ static void raise_long(void *arg)
     cx_raise(&cx_ValueError, "%0200d", 7);
 }
 
-/* What fn raises, from cold caches, with only the k-th allocation failing. */
-static cx_error *raised_with_allocation_failing(long k, void (*fn)(void *))
+/* What fn raises, from cold caches, with the k-th allocation failing (and
+ * every one after it, if all_after). */
+static cx_error *raised_with_allocation_failing(long k, int all_after, void (*fn)(void *))
 {
     th_drain_caches();
-    th_fail_allocation(k, 0);
+    th_fail_allocation(k, all_after);
     cx_error *e = cx_protect(fn, NULL);
     th_fail_allocation(0, 0);
     return e;
@@ -210,7 +211,7 @@ static cx_error *raised_with_allocation_failing(long k, void (*fn)(void *))
 /* The error itself cannot be had: the preallocated MemoryError is raised. */
 TEST(alloc_failure_for_an_error_raises_the_static_memory_error)
 {
-    cx_error *e = raised_with_allocation_failing(1, raise_long);
+    cx_error *e = raised_with_allocation_failing(1, 0, raise_long);
     CHECK(cx_error_is(e, &cx_MemoryError));
     CHECK_STR(cx_error_message(e), "out of memory");
     cx_error_unref(e);
@@ -220,7 +221,7 @@ TEST(alloc_failure_for_an_error_raises_the_static_memory_error)
  * message's head (losing a tail beats losing the error). */
 TEST(alloc_failure_for_a_long_message_keeps_the_error_with_its_head)
 {
-    cx_error *e = raised_with_allocation_failing(2, raise_long);
+    cx_error *e = raised_with_allocation_failing(2, 0, raise_long);
     CHECK(cx_error_is(e, &cx_ValueError));
     CHECK(strlen(cx_error_message(e)) > 100 && strlen(cx_error_message(e)) < 200);
     CHECK(strncmp(cx_error_message(e), "0000000000", 10) == 0);
@@ -239,10 +240,7 @@ static void raise_long_constant(void *arg)
  * allocation after the error's own failing, it is still there whole. */
 TEST(a_long_constant_message_needs_no_allocation_and_is_kept_whole)
 {
-    th_drain_caches();
-    th_fail_allocation(2, 1);
-    cx_error *e = cx_protect(raise_long_constant, NULL);
-    th_fail_allocation(0, 0);
+    cx_error *e = raised_with_allocation_failing(2, 1, raise_long_constant);
     CHECK(cx_error_is(e, &cx_ValueError));
     CHECK_EQ((long)strlen(cx_error_message(e)), 156);
     CHECK(strstr(cx_error_message(e), "the tail that is kept") != NULL);
@@ -289,10 +287,7 @@ static void make_gen_manager(void *arg)
 /* The generator cannot be had: MemoryError where the manager is made. */
 TEST(alloc_failure_making_a_generator_manager_raises_memory_error)
 {
-    th_drain_caches();
-    th_fail_allocation(1, 1);
-    cx_error *e = cx_protect(make_gen_manager, NULL);
-    th_fail_allocation(0, 0);
+    cx_error *e = raised_with_allocation_failing(1, 1, make_gen_manager);
     CHECK(cx_error_is(e, &cx_MemoryError));
     cx_error_unref(e);
 }
