@@ -195,33 +195,19 @@ static inline void swap_state(cx_gen *g)
     g->other.thrown = thrown;
 }
 
-/* Out of line, as every use of thread-local data after a switch on the
- * generator's side: it may have been resumed on another thread. */
-static void *switch_out_gated(void *p, void *unused1, void *unused2)
-{
-    cx_gen *g = p;
-    (void)unused1, (void)unused2;
-    swap_state(g);
-    cx__coro_jump(g->coro, g->resumer);
-    return NULL;
-}
-
-__attribute__((noinline)) static void switch_out(cx_gen *g)
-{
-    cx__gen_gate_p(g, NULL, NULL, switch_out_gated);
-}
-
-/* A body's end, however it ended: report it and park until the next body
- * (a generator reused from the pool) resumes the coroutine here. */
-static void finished(cx_gen *g)
+/* A body's end, however it ended: the generator reports it and gives the
+ * thread's state back to its resumer (out of line, as every use of
+ * thread-local data on the generator's side: it may have been resumed on
+ * another thread).  The switch itself is the caller's, gen_main's. */
+__attribute__((noinline)) static void body_ended(cx_gen *g)
 {
     g->status = GEN_FINISHED;
-    switch_out(g);
+    swap_state(g);
 }
 
 #ifdef CX__BUILTIN_JUMP
-/* The landing frame under every body, pushed and popped out of line: each
- * body may run on another thread than the one before (see switch_out). */
+/* The landing frame under every body, pushed and popped out of line (see
+ * body_ended). */
 __attribute__((noinline)) static void base_push(cx__jump *base)
 {
     cx__frame *top = cx__ts.top;
@@ -232,25 +218,34 @@ __attribute__((noinline)) static void base_push(cx__jump *base)
     base->f.kind = CX__FRAME_JUMP;
     cx__ts.top = &base->f;
 }
-__attribute__((noinline)) static void base_pop(cx__jump *base) { cx__jump_pop(base); }
 
-/* The coroutine's whole life: run a body, report how it ended, park.  The
- * frame an error escaping a body lands in is this function's own, set up
- * once (a jump buffer stays valid while its function runs, and this one
- * never returns): a body costs two pointer pushes, no setjmp. */
+__attribute__((noinline)) static void body_returned(cx_gen *g, cx__jump *base)
+{
+    cx__jump_pop(base);
+    body_ended(g);
+}
+
+/* The coroutine's whole life: run a body, report how it ended, park until
+ * the next body (a generator reused from the pool) resumes it.  The frame
+ * an error escaping a body lands in is this function's own, set up once (a
+ * jump buffer stays valid while its function runs, and this one never
+ * returns): a body costs two pointer pushes, no setjmp.  Parking is a
+ * switch inline here: the next body starts by a jump to the loop, with no
+ * return through the frames of the one before. */
 static void gen_main(void *p)
 {
     cx_gen *g = p;
     cx__jump base;
     if (CX__SETJMP(base.jb)) {
         g->escaped = cx__landed(); /* the unwinder popped base */
-        finished(g);
+        body_ended(g);
+        cx__coro_jump(g->coro, g->resumer);
     }
     for (;;) {
         base_push(&base);
         g->fn(g, g->arg);
-        base_pop(&base);
-        finished(g);
+        body_returned(g, &base);
+        cx__coro_jump(g->coro, g->resumer);
     }
 }
 #else
@@ -266,7 +261,8 @@ static void gen_main(void *p)
     cx_gen *g = p;
     for (;;) {
         g->escaped = cx_protect(gen_body, g);
-        finished(g);
+        body_ended(g);
+        cx__coro_jump(g->coro, g->resumer);
     }
 }
 #endif
