@@ -195,19 +195,28 @@ static inline void swap_state(cx_gen *g)
     g->other.thrown = thrown;
 }
 
-/* A body's end, however it ended: the generator reports it and gives the
- * thread's state back to its resumer (out of line, as every use of
- * thread-local data on the generator's side: it may have been resumed on
- * another thread).  The switch itself is the caller's, gen_main's. */
-__attribute__((noinline)) static void body_ended(cx_gen *g)
+/* A body's end, however it ended: the generator reports it, gives the
+ * thread's state back to its resumer and parks until the next body (a
+ * generator reused from the pool) resumes it here.  Gated, as every switch
+ * that returns: the resumer's `ret` after this switch, and this one's after
+ * the next resume, both go to the gate's call site (predicted).  base, if
+ * not NULL, is the landing frame to pop first (the body returned). */
+static void *park_gated(void *p, void *base, void *unused)
 {
+    cx_gen *g = p;
+    (void)unused;
+    if (base)
+        cx__jump_pop(base);
     g->status = GEN_FINISHED;
     swap_state(g);
+    cx__coro_jump(g->coro, g->resumer);
+    return NULL;
 }
 
 #ifdef CX__BUILTIN_JUMP
-/* The landing frame under every body, pushed and popped out of line (see
- * body_ended). */
+/* The landing frame under every body, pushed out of line: each body may
+ * run on another thread than the one before, so gen_main itself never
+ * touches thread-local data. */
 __attribute__((noinline)) static void base_push(cx__jump *base)
 {
     cx__frame *top = cx__ts.top;
@@ -219,33 +228,22 @@ __attribute__((noinline)) static void base_push(cx__jump *base)
     cx__ts.top = &base->f;
 }
 
-__attribute__((noinline)) static void body_returned(cx_gen *g, cx__jump *base)
-{
-    cx__jump_pop(base);
-    body_ended(g);
-}
-
-/* The coroutine's whole life: run a body, report how it ended, park until
- * the next body (a generator reused from the pool) resumes it.  The frame
- * an error escaping a body lands in is this function's own, set up once (a
- * jump buffer stays valid while its function runs, and this one never
- * returns): a body costs two pointer pushes, no setjmp.  Parking is a
- * switch inline here: the next body starts by a jump to the loop, with no
- * return through the frames of the one before. */
+/* The coroutine's whole life: run a body, report how it ended, park.  The
+ * frame an error escaping a body lands in is this function's own, set up
+ * once (a jump buffer stays valid while its function runs, and this one
+ * never returns): a body costs two pointer pushes, no setjmp. */
 static void gen_main(void *p)
 {
     cx_gen *g = p;
     cx__jump base;
     if (CX__SETJMP(base.jb)) {
         g->escaped = cx__landed(); /* the unwinder popped base */
-        body_ended(g);
-        cx__coro_jump(g->coro, g->resumer);
+        cx__gen_gate_p(g, NULL, NULL, park_gated);
     }
     for (;;) {
         base_push(&base);
         g->fn(g, g->arg);
-        body_returned(g, &base);
-        cx__coro_jump(g->coro, g->resumer);
+        cx__gen_gate_p(g, &base, NULL, park_gated);
     }
 }
 #else
@@ -261,8 +259,7 @@ static void gen_main(void *p)
     cx_gen *g = p;
     for (;;) {
         g->escaped = cx_protect(gen_body, g);
-        body_ended(g);
-        cx__coro_jump(g->coro, g->resumer);
+        cx__gen_gate_p(g, NULL, NULL, park_gated);
     }
 }
 #endif
@@ -308,7 +305,9 @@ static inline __attribute__((always_inline)) void resume(cx_gen *g)
     running = prev;
 }
 
-cx_gen *cx_gen_new(cx_gen_fn *fn, void *arg)
+/* The general way to a fresh generator: from the pool or malloc, with its
+ * stack dropped if the default stack size changed since it was made. */
+__attribute__((noinline)) static cx_gen *gen_make(cx_gen_fn *fn, void *arg)
 {
     cx_gen *g = pool;
     if (g) {
@@ -333,6 +332,28 @@ cx_gen *cx_gen_new(cx_gen_fn *fn, void *arg)
     g->next = NULL;
     return g;
 }
+
+/* The usual way: the pool's first generator, whose stack is parked at the
+ * top of gen_main's loop and has the current default size.  gen_recycle
+ * left its errors NULL; no register to save, no call. */
+static inline __attribute__((always_inline)) cx_gen *gen_take(cx_gen_fn *fn, void *arg)
+{
+    cx_gen *g = pool;
+    if (__builtin_expect(!g || !g->coro ||
+                             g->stack != __atomic_load_n(&default_bytes, __ATOMIC_RELAXED),
+                         0))
+        return gen_make(fn, arg);
+    pool = g->next;
+    g->serial++;
+    g->fn = fn;
+    g->arg = arg;
+    g->status = GEN_CREATED;
+    memset(&g->other, 0, sizeof g->other);
+    g->value = NULL;
+    return g;
+}
+
+cx_gen *cx_gen_new(cx_gen_fn *fn, void *arg) { return gen_take(fn, arg); }
 
 bool cx_gen_finished(const cx_gen *g) { return g->status == GEN_FINISHED; }
 
@@ -500,7 +521,7 @@ bool cx__gen_cm_exit(void *state, cx_error *err)
 /* A new generator for a manager, and its state (returned in registers). */
 cx__cm_state cx__gen_cm_new(cx_gen_fn *fn, void *arg)
 {
-    cx_gen *g = cx_gen_new(fn, arg);
+    cx_gen *g = gen_take(fn, arg);
     return (cx__cm_state){g, g->serial};
 }
 
