@@ -10,15 +10,12 @@
 
 bool cx__gen_throw(cx_gen *g, cx_error *err, cx_error **raised);
 void cx__gen_free(cx_gen *g);
-void *cx__gen_cm_enter(void *state);
-bool cx__gen_cm_exit(void *state, cx_error *err);
-cx__cm_state cx__gen_cm_new(cx_gen_fn *fn, void *arg);
 
 typedef cx__cm_state cm_state;
 
-/* Enter and the usual exit are gen.c's (cx__gen_cm_enter, cx__gen_cm_exit:
- * they switch to the generator in their own frame, see its gate); the rarer
- * exits come back here. */
+/* cx_contextmanager, the enter and the usual exit are gen.c's (they take a
+ * pooled generator and switch to it in their own frame, see its gate); the
+ * rarer exits come back here. */
 
 static void release(void *state)
 {
@@ -85,31 +82,6 @@ bool cx__cm_exit_any(void *state, cx_error *err)
             finish(s);
     }
     return suppressed;
-}
-
-static const cx_manager_type contextmanager_type = {"contextmanager", cx__gen_cm_enter,
-                                                    cx__gen_cm_exit};
-
-/* The generator is made now, so that every copy of the manager value shares
- * it and a second enter is seen. */
-cx_manager cx_contextmanager(cx_gen_fn *fn, void *arg)
-{
-    cm_state s = cx__gen_cm_new(fn, arg);
-    cx_manager m;
-    /* The caller copies the value it gets back in 16-byte pieces: written
-     * the same way (type and padding, then the state), each piece is
-     * forwarded from one store instead of stalling on two (5 ns a with). */
-    typedef long long piece __attribute__((vector_size(16)));
-    piece head = {(long long)(uintptr_t)&contextmanager_type, 0};
-    /* cm_state's layout: the generator, then its serial (and padding) */
-    _Static_assert(sizeof s == 16 && offsetof(cm_state, serial) == 8, "cm_state is one piece");
-    piece state = {(long long)(uintptr_t)s.g, (long long)s.serial};
-#if defined(__x86_64__) && defined(__GNUC__)
-    __asm__("" : "+x"(state)); /* kept whole: one store */
-#endif
-    __builtin_memcpy(&m, &head, sizeof head);
-    __builtin_memcpy(m.state.bytes, &state, sizeof state);
-    return m;
 }
 
 void cx_call_with(cx_manager m, void (*fn)(void *), void *arg)

@@ -140,7 +140,7 @@ static inline __attribute__((always_inline)) void cx__coro_jump(cx__coro *from, 
 #define cx__coro_jump cx__coro_switch
 #endif
 
-/* A generator manager's state (contextmanager.c makes it, gen.c's enter and
+/* A generator manager's state (gen.c's cx_contextmanager makes it, its enter and
  * exit read it): the generator, and which use of its pooled struct. */
 struct cx_gen;
 typedef struct cx__cm_state {
