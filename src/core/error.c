@@ -248,7 +248,7 @@ void cx__error_set_context(cx_error *e, cx_error *context)
 const cx_type *cx_error_type(const cx_error *e) { return e->type; }
 const char *cx_error_message(const cx_error *e) { return e->msg; }
 int cx_error_errno(const cx_error *e) { return e->errnum; }
-bool cx_error_is(const cx_error *e, const cx_type *t) { return e && cx_type_is(e->type, t); }
+bool cx_error_is(const cx_error *e, const cx_type *t) { return e && cx__is_subtype(e->type, t); }
 cx_error *cx_error_context(const cx_error *e) { return e->context; }
 cx_error *cx_error_cause(const cx_error *e) { return e->cause; }
 const char *cx_error_file(const cx_error *e) { return e->file; }

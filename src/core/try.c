@@ -18,7 +18,7 @@ int cx__try_match(cx__try *t, const cx_type *type) { return cx__try_is(t, type);
  * the else clause only waits for finally. */
 void cx__try_landed(cx__try *t)
 {
-    cx_error *e = cx__landed();
+    cx_error *e = cx__take_thrown();
     if (t->phase == CX__TRY_BODY) {
         t->node.err = e;
         t->phase = CX__TRY_CAUGHT;
@@ -28,24 +28,38 @@ void cx__try_landed(cx__try *t)
     }
 }
 
-static void enter_finally(cx__try *t)
+static int enter_finally(cx__try *t)
 {
     t->phase = CX__TRY_FINALLY;
     if (t->pending)
-        cx__handling_push(&t->node, t->pending);
+        cx__handled_push(&t->node, t->pending);
+    return 1;
+}
+
+/* Handlers run inside the frame again, so finally survives their raises;
+ * the frame's own handling excludes this node, so such a raise drops it. */
+static int enter_handlers(cx__try *t)
+{
+    cx__jump_push(&t->j);
+    cx__handled_push(&t->node, t->node.err);
+    t->phase = CX__TRY_HANDLE;
+    return 1;
 }
 
 /* Leaves the handler: a matched error is done with, an unmatched one goes on
- * to finally and is re-raised after it. */
-static void end_handler(cx__try *t)
+ * to finally and is re-raised after it.  The frame and the node come off
+ * the chain in one store (cx__store_frame_pair: the next cx_try pushes). */
+static int end_handler(cx__try *t)
 {
-    cx__jump_pop(&t->j);
-    cx_error *e = cx__handling_pop(&t->node);
-    if (t->matched)
-        cx_error_unref(e);
-    else
+    cx_error *e = t->node.err;
+    cx__store_frame_pair(&cx__ts, t->j.f.prev, t->node.prev);
+    if (!t->matched) {
         t->pending = e;
+        return enter_finally(t);
+    }
     enter_finally(t);
+    cx_error_unref(e);
+    return 1;
 }
 
 /* The phases that touch an error; the others are try.h's cx__try_next
@@ -55,21 +69,13 @@ int cx__try_step(cx__try *t)
     switch (t->phase) {
     case CX__TRY_BODY: /* left by break */
         cx__jump_pop(&t->j);
-        enter_finally(t);
-        return 1;
+        return enter_finally(t);
     case CX__TRY_CAUGHT:
-        /* Handlers run inside the frame again, so finally survives their raises;
-         * the frame's own handling excludes this node, so such a raise drops it. */
-        cx__jump_push(&t->j);
-        cx__handling_push(&t->node, t->node.err);
-        t->phase = CX__TRY_HANDLE;
-        return 1;
+        return enter_handlers(t);
     case CX__TRY_HANDLE:
-        end_handler(t);
-        return 1;
+        return end_handler(t);
     case CX__TRY_FAILED:
-        enter_finally(t);
-        return 1;
+        return enter_finally(t);
     case CX__TRY_FINALLY:
         if (!t->pending)
             return cx__try_next(t);
