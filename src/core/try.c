@@ -14,14 +14,17 @@ void cx__try_push(cx__try *t) { cx__try_enter(t); }
 
 int cx__try_match(cx__try *t, const cx_type *type) { return cx__try_is(t, type); }
 
-/* A raise from the body is caught for the handlers; one from a handler or
- * the else clause only waits for finally. */
+/* A raise from the body is caught for the handlers: they run inside the
+ * frame again, so finally survives their raises; the frame's own handling
+ * excludes this node, so such a raise drops it.  One from a handler or the
+ * else clause only waits for finally. */
 void cx__try_landed(cx__try *t)
 {
     cx_error *e = cx__take_thrown();
     if (t->phase == CX__TRY_BODY) {
-        t->node.err = e;
-        t->phase = CX__TRY_CAUGHT;
+        cx__jump_push(&t->j);
+        cx__handled_push(&t->node, e);
+        t->phase = CX__TRY_LANDED;
     } else {
         t->pending = e;
         t->phase = CX__TRY_FAILED;
@@ -33,16 +36,6 @@ static int enter_finally(cx__try *t)
     t->phase = CX__TRY_FINALLY;
     if (t->pending)
         cx__handled_push(&t->node, t->pending);
-    return 1;
-}
-
-/* Handlers run inside the frame again, so finally survives their raises;
- * the frame's own handling excludes this node, so such a raise drops it. */
-static int enter_handlers(cx__try *t)
-{
-    cx__jump_push(&t->j);
-    cx__handled_push(&t->node, t->node.err);
-    t->phase = CX__TRY_HANDLE;
     return 1;
 }
 
@@ -70,8 +63,9 @@ int cx__try_step(cx__try *t)
     case CX__TRY_BODY: /* left by break */
         cx__jump_pop(&t->j);
         return enter_finally(t);
-    case CX__TRY_CAUGHT:
-        return enter_handlers(t);
+    case CX__TRY_LANDED: /* from a cx_try compiled before try.h knew LANDED */
+        t->phase = CX__TRY_HANDLE;
+        return 1;
     case CX__TRY_HANDLE:
         return end_handler(t);
     case CX__TRY_FAILED:
