@@ -45,20 +45,40 @@ static void cache_put(cx_error *e)
     cache[cached++] = e;
 }
 
+/* The links of an error the cache holds are clear (cx_error_unref's fast
+ * path puts back only such errors, error_free clears the others): a raise
+ * taking one sets the rest only. */
+static void clear_links(cx_error *e)
+{
+    e->msg_on_heap = false;
+    e->context = NULL;
+    e->cause = NULL;
+    e->items = NULL;
+    e->nitems = 0;
+}
+
+/* An error with its links clear. */
 cx_error *cx__error_alloc(void)
 {
-    cx_error *e = cached ? cache[--cached] : cx__alloc(sizeof *e);
-    return e ? e : &out_of_memory;
+    if (cached)
+        return cache[--cached];
+    cx_error *e = cx__alloc(sizeof *e);
+    if (!e)
+        return &out_of_memory;
+    clear_links(e);
+    return e;
 }
 
 static void error_free(cx_error *e)
 {
     if (e->msg_on_heap)
         cx__dealloc((char *)e->msg);
-    if (cached < CACHE_MAX)
+    if (cached < CACHE_MAX) {
+        clear_links(e);
         cache_put(e);
-    else
+    } else {
         cx__dealloc(e);
+    }
 }
 
 /* Formats into the inline buffer; a longer message gets a heap copy, or is
@@ -93,23 +113,19 @@ static void error_format(cx_error *e, const char *fmt, va_list ap)
     va_end(again);
 }
 
+/* All but the links (see clear_links). */
 static void error_init(cx_error *e, const char *file, int line, const char *func,
                        const cx_type *t)
 {
     e->type = t;
     e->refs = 1;
+    e->line = line;
     e->errnum = 0;
+    e->suppress_context = 0;
     e->dbcode = 0;
     e->sqlstate[0] = '\0';
-    e->msg_on_heap = false;
-    e->line = line;
-    e->suppress_context = 0;
     e->file = file;
     e->func = func;
-    e->context = NULL;
-    e->cause = NULL;
-    e->items = NULL;
-    e->nitems = 0;
 }
 
 cx_error *cx__error_new(const char *file, int line, const char *func,
@@ -128,9 +144,9 @@ __attribute__((noinline)) static cx_error *new_literal_uncached(const char *file
                                                                 const cx_type *t,
                                                                 const char *msg)
 {
-    cx_error *e = cx__alloc(sizeof *e);
-    if (!e)
-        return &out_of_memory;
+    cx_error *e = cx__error_alloc();
+    if (e == &out_of_memory)
+        return e;
     error_init(e, file, line, func, t);
     e->msg = msg;
     return e;

@@ -9,22 +9,25 @@
 
 #define CX__INLINE_MSG 120
 
+/* Laid out for the raise: a new error's fields in the first four words
+ * (the codes zeroed in one store), then the links, which an error taken
+ * from the per-thread cache already has clear (error.c). */
 struct cx_error {
     const cx_type *type;
     int refs;            /* atomic; < 0 for the static MemoryError */
-    int errnum;
     int line;
+    int errnum;
     int suppress_context;
-    const char *file;
-    const char *func;
-    cx_error *context;
-    cx_error *cause;
     int dbcode;          /* DatabaseError: SQLite's extended result code, or 0 */
     char sqlstate[6];    /* DatabaseError: PostgreSQL's SQLSTATE, or "" */
     bool msg_on_heap;    /* msg is ours to free */
+    const char *file;
+    const char *func;
+    const char *msg;     /* inline_msg, a heap copy when longer, or a literal */
+    cx_error *context;
+    cx_error *cause;
     cx_error **items;    /* an ExceptionGroup's errors (owned), else NULL */
     size_t nitems;
-    const char *msg;     /* inline_msg, a heap copy when longer, or a literal */
     char inline_msg[CX__INLINE_MSG];
 };
 
@@ -110,6 +113,8 @@ static inline void cx__handled_push(cx__handled *n, cx_error *e)
 
 static inline bool cx__is_subtype(const cx_type *t, const cx_type *base)
 {
+    if (t == base) /* the common match, ahead of the walk */
+        return t != NULL;
     for (; t; t = t->base)
         if (t == base)
             return true;
