@@ -14,11 +14,7 @@ cx_error *cx__landed(void) { return cx__take_thrown(); }
 
 void cx__handling_push(cx__handled *n, cx_error *e) { cx__handled_push(n, e); }
 
-cx_error *cx__handling_pop(cx__handled *n)
-{
-    cx__ts.handling = n->prev;
-    return n->err;
-}
+cx_error *cx__handling_pop(cx__handled *n) { return cx__handled_pop(n); }
 
 /* The constructs above `keep` are being abandoned by a raise: drop the
  * references their handled errors held. */

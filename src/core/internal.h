@@ -111,6 +111,12 @@ static inline void cx__handled_push(cx__handled *n, cx_error *e)
     cx__ts.handling = n;
 }
 
+static inline cx_error *cx__handled_pop(cx__handled *n)
+{
+    cx__ts.handling = n->prev;
+    return n->err;
+}
+
 static inline bool cx__is_subtype(const cx_type *t, const cx_type *base)
 {
     if (t == base) /* the common match, ahead of the walk */

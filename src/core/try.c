@@ -42,7 +42,7 @@ static int enter_finally(cx__try *t)
 /* Leaves the handler: a matched error is done with, an unmatched one goes on
  * to finally and is re-raised after it.  The frame and the node come off
  * the chain in one store (cx__store_frame_pair: the next cx_try pushes). */
-static int end_handler(cx__try *t)
+__attribute__((noinline)) static int end_handler(cx__try *t)
 {
     cx_error *e = t->node.err;
     cx__store_frame_pair(&cx__ts, t->j.f.prev, t->node.prev);
@@ -59,6 +59,10 @@ static int end_handler(cx__try *t)
  * (which calls here only for these: no loop between the two). */
 int cx__try_step(cx__try *t)
 {
+    /* Every caught raise ends a handler: that step comes first, without the
+     * table, and saves no register (end_handler is out of line). */
+    if (t->phase == CX__TRY_HANDLE)
+        return end_handler(t);
     switch (t->phase) {
     case CX__TRY_BODY: /* left by break */
         cx__jump_pop(&t->j);
@@ -66,15 +70,13 @@ int cx__try_step(cx__try *t)
     case CX__TRY_LANDED: /* from a cx_try compiled before try.h knew LANDED */
         t->phase = CX__TRY_HANDLE;
         return 1;
-    case CX__TRY_HANDLE:
-        return end_handler(t);
     case CX__TRY_FAILED:
         return enter_finally(t);
     case CX__TRY_FINALLY:
         if (!t->pending)
             return cx__try_next(t);
         t->phase = CX__TRY_DONE;
-        cx__handling_pop(&t->node);
+        cx__handled_pop(&t->node);
         cx__propagate(t->pending);
     case CX__TRY_SETUP:
     case CX__TRY_READY:
