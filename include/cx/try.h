@@ -44,7 +44,8 @@ enum {
     CX__TRY_ELSE,
     CX__TRY_FAILED,
     CX__TRY_FINALLY,
-    CX__TRY_DONE
+    CX__TRY_DONE,
+    CX__TRY_LANDED /* caught and handled again (cx__try_landed): handlers next */
 };
 
 typedef struct cx__try {
@@ -93,6 +94,9 @@ static inline int cx__try_next(cx__try *t)
     case CX__TRY_READY:
         t->phase = CX__TRY_BODY;
         return 1;
+    case CX__TRY_LANDED:
+        t->phase = CX__TRY_HANDLE;
+        return 1;
     case CX__TRY_BODY_END:
         t->phase = CX__TRY_ELSE;
         return 1;
@@ -123,10 +127,18 @@ static inline int cx__try_is(cx__try *t, const cx_type *type)
     return 1;
 }
 
+/* A statement left by return or goto (cx__try_cleanup reports it); the
+ * common exit, DONE, costs no call. */
+static inline void cx__try_leave(cx__try *t)
+{
+    if (t->phase != CX__TRY_DONE)
+        cx__try_cleanup(t);
+}
+
 /* Starts a try statement: cx_try { ... } followed by its clauses. */
 #define cx_try                                                                 \
     CX__SHADOW_OFF                                                             \
-    for (cx__try cx__t __attribute__((cleanup(cx__try_cleanup))),             \
+    for (cx__try cx__t __attribute__((cleanup(cx__try_leave))),               \
          *cx__tp __attribute__((unused)) =                                     \
              cx__try_begin(&cx__t, __FILE__, __LINE__);                        \
          cx__try_next(&cx__t);)                                                \

@@ -18,17 +18,20 @@ static cx_error out_of_memory = {
  * library calls __tls_get_addr, and the caller saves its registers around
  * that call even where the linker turns it into a plain load. */
 #define CACHE_MAX 16
-static __thread cx_error *cache[CACHE_MAX] __attribute__((tls_model("initial-exec")));
-static __thread int cached __attribute__((tls_model("initial-exec")));
-/* The thread's end is told once that this cache needs draining (asking each
- * time the cache refills costs a raise/catch a tenth of its time). */
-static __thread bool drain_pending __attribute__((tls_model("initial-exec")));
+/* One thread-local block: its fields share one address load. */
+static __thread struct {
+    int n;
+    /* The thread's end is told once that this cache needs draining (asking
+     * each time the cache refills costs a raise/catch a tenth of its time). */
+    bool drain_pending;
+    cx_error *slot[CACHE_MAX];
+} cache __attribute__((tls_model("initial-exec")));
 
 static void cache_drain(void)
 {
-    while (cached)
-        cx__dealloc(cache[--cached]);
-    drain_pending = false;
+    while (cache.n)
+        cx__dealloc(cache.slot[--cache.n]);
+    cache.drain_pending = false;
 }
 
 __attribute__((constructor)) static void cache_register(void)
@@ -38,27 +41,47 @@ __attribute__((constructor)) static void cache_register(void)
 
 static void cache_put(cx_error *e)
 {
-    if (!drain_pending) {
+    if (!cache.drain_pending) {
         cx__thread_cache_used();
-        drain_pending = true;
+        cache.drain_pending = true;
     }
-    cache[cached++] = e;
+    cache.slot[cache.n++] = e;
 }
 
+/* The links of an error the cache holds are clear (cx_error_unref's fast
+ * path puts back only such errors, error_free clears the others): a raise
+ * taking one sets the rest only. */
+static void clear_links(cx_error *e)
+{
+    e->msg_on_heap = false;
+    e->context = NULL;
+    e->cause = NULL;
+    e->items = NULL;
+    e->nitems = 0;
+}
+
+/* An error with its links clear. */
 cx_error *cx__error_alloc(void)
 {
-    cx_error *e = cached ? cache[--cached] : cx__alloc(sizeof *e);
-    return e ? e : &out_of_memory;
+    if (cache.n)
+        return cache.slot[--cache.n];
+    cx_error *e = cx__alloc(sizeof *e);
+    if (!e)
+        return &out_of_memory;
+    clear_links(e);
+    return e;
 }
 
 static void error_free(cx_error *e)
 {
     if (e->msg_on_heap)
         cx__dealloc((char *)e->msg);
-    if (cached < CACHE_MAX)
+    if (cache.n < CACHE_MAX) {
+        clear_links(e);
         cache_put(e);
-    else
+    } else {
         cx__dealloc(e);
+    }
 }
 
 /* Formats into the inline buffer; a longer message gets a heap copy, or is
@@ -93,23 +116,19 @@ static void error_format(cx_error *e, const char *fmt, va_list ap)
     va_end(again);
 }
 
+/* All but the links (see clear_links). */
 static void error_init(cx_error *e, const char *file, int line, const char *func,
                        const cx_type *t)
 {
     e->type = t;
     e->refs = 1;
+    e->line = line;
     e->errnum = 0;
+    e->suppress_context = 0;
     e->dbcode = 0;
     e->sqlstate[0] = '\0';
-    e->msg_on_heap = false;
-    e->line = line;
-    e->suppress_context = 0;
     e->file = file;
     e->func = func;
-    e->context = NULL;
-    e->cause = NULL;
-    e->items = NULL;
-    e->nitems = 0;
 }
 
 cx_error *cx__error_new(const char *file, int line, const char *func,
@@ -128,9 +147,9 @@ __attribute__((noinline)) static cx_error *new_literal_uncached(const char *file
                                                                 const cx_type *t,
                                                                 const char *msg)
 {
-    cx_error *e = cx__alloc(sizeof *e);
-    if (!e)
-        return &out_of_memory;
+    cx_error *e = cx__error_alloc();
+    if (e == &out_of_memory)
+        return e;
     error_init(e, file, line, func, t);
     e->msg = msg;
     return e;
@@ -140,9 +159,9 @@ __attribute__((noinline)) static cx_error *new_literal_uncached(const char *file
 cx_error *cx__error_new_literal(const char *file, int line, const char *func,
                                 const cx_type *t, const char *msg)
 {
-    if (__builtin_expect(!cached, 0))
+    if (__builtin_expect(!cache.n, 0))
         return new_literal_uncached(file, line, func, t, msg);
-    cx_error *e = cache[--cached];
+    cx_error *e = cache.slot[--cache.n];
     error_init(e, file, line, func, t);
     e->msg = msg;
     return e;
@@ -183,13 +202,21 @@ __attribute__((noinline)) static void unref_chain(cx_error *e)
     }
 }
 
+/* True when e links nothing and its message needs no freeing: tested as one
+ * word (one branch, not four). */
+static inline bool is_lone(const cx_error *e)
+{
+    return !((uintptr_t)e->context | (uintptr_t)e->cause | (uintptr_t)e->items |
+             (uintptr_t)e->msg_on_heap);
+}
+
 /* The common release: the last reference to a lone error with its message
  * in place goes back to the cache with no call and no register saved. */
 void cx_error_unref(cx_error *e)
 {
-    if (e && __atomic_load_n(&e->refs, __ATOMIC_ACQUIRE) == 1 && !e->context && !e->cause &&
-        !e->items && !e->msg_on_heap && cached < CACHE_MAX && drain_pending) {
-        cache[cached++] = e;
+    if (e && __atomic_load_n(&e->refs, __ATOMIC_ACQUIRE) == 1 && is_lone(e) &&
+        cache.n < CACHE_MAX && cache.drain_pending) {
+        cache.slot[cache.n++] = e;
         return;
     }
     unref_chain(e);
@@ -248,7 +275,7 @@ void cx__error_set_context(cx_error *e, cx_error *context)
 const cx_type *cx_error_type(const cx_error *e) { return e->type; }
 const char *cx_error_message(const cx_error *e) { return e->msg; }
 int cx_error_errno(const cx_error *e) { return e->errnum; }
-bool cx_error_is(const cx_error *e, const cx_type *t) { return e && cx_type_is(e->type, t); }
+bool cx_error_is(const cx_error *e, const cx_type *t) { return e && cx__is_subtype(e->type, t); }
 cx_error *cx_error_context(const cx_error *e) { return e->context; }
 cx_error *cx_error_cause(const cx_error *e) { return e->cause; }
 const char *cx_error_file(const cx_error *e) { return e->file; }

@@ -10,25 +10,11 @@ __thread cx__state cx__ts __attribute__((tls_model("initial-exec")));
 
 cx__state *cx__state_get(void) { return &cx__ts; }
 
-cx_error *cx__landed(void)
-{
-    cx_error *e = cx__ts.thrown;
-    cx__ts.thrown = NULL;
-    return e;
-}
+cx_error *cx__landed(void) { return cx__take_thrown(); }
 
-void cx__handling_push(cx__handled *n, cx_error *e)
-{
-    n->err = e;
-    n->prev = cx__ts.handling;
-    cx__ts.handling = n;
-}
+void cx__handling_push(cx__handled *n, cx_error *e) { cx__handled_push(n, e); }
 
-cx_error *cx__handling_pop(cx__handled *n)
-{
-    cx__ts.handling = n->prev;
-    return n->err;
-}
+cx_error *cx__handling_pop(cx__handled *n) { return cx__handled_pop(n); }
 
 /* The constructs above `keep` are being abandoned by a raise: drop the
  * references their handled errors held. */
@@ -55,7 +41,16 @@ static _Noreturn void jump_to(cx__jump *j)
 #endif
 }
 
-_Noreturn void cx__propagate(cx_error *e)
+/* The pair store: the frame the error lands in pushes again soon (a cx_try
+ * entering its handler), reading the pair in one load. */
+static _Noreturn void land(cx__frame *f, cx_error *e)
+{
+    cx__store_frame_pair(&cx__ts, f->prev, f->handling);
+    cx__ts.thrown = e;
+    jump_to((cx__jump *)f);
+}
+
+__attribute__((noinline)) static _Noreturn void unwind(cx_error *e)
 {
     cx__state *s = &cx__ts;
     for (;;) {
@@ -65,14 +60,21 @@ _Noreturn void cx__propagate(cx_error *e)
             cx__unhandled(e);
         }
         cx__handling_release_to(s, f->handling);
-        if (f->kind == CX__FRAME_JUMP) {
-            s->top = f->prev;
-            s->thrown = e;
-            jump_to((cx__jump *)f);
-        }
+        if (f->kind == CX__FRAME_JUMP)
+            land(f, e);
         s->top = f->prev;
         e = cx__defer_unwind((cx__defer *)f, e);
     }
+}
+
+/* The common raise lands in the innermost frame with nothing to release on
+ * the way: no call and no register saved before the jump. */
+_Noreturn void cx__propagate(cx_error *e)
+{
+    cx__frame *f = cx__ts.top;
+    if (__builtin_expect(f && f->kind == CX__FRAME_JUMP && f->handling == cx__ts.handling, 1))
+        land(f, e);
+    unwind(e);
 }
 
 /* ---- the bottom of the stack ---- */

@@ -2,26 +2,32 @@
 #ifndef CX_CORE_INTERNAL_H
 #define CX_CORE_INTERNAL_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <cx/cx.h>
 
 #define CX__INLINE_MSG 120
 
+/* Laid out for the raise: a new error's fields in the first four words
+ * (the codes zeroed in one store), then the links, which an error taken
+ * from the per-thread cache already has clear (error.c). */
 struct cx_error {
     const cx_type *type;
     int refs;            /* atomic; < 0 for the static MemoryError */
-    int errnum;
     int line;
+    int errnum;
     int suppress_context;
-    const char *file;
-    const char *func;
-    cx_error *context;
-    cx_error *cause;
     int dbcode;          /* DatabaseError: SQLite's extended result code, or 0 */
     char sqlstate[6];    /* DatabaseError: PostgreSQL's SQLSTATE, or "" */
     bool msg_on_heap;    /* msg is ours to free */
+    const char *file;
+    const char *func;
+    const char *msg;     /* inline_msg, a heap copy when longer, or a literal */
+    cx_error *context;
+    cx_error *cause;
     cx_error **items;    /* an ExceptionGroup's errors (owned), else NULL */
     size_t nitems;
-    const char *msg;     /* inline_msg, a heap copy when longer, or a literal */
     char inline_msg[CX__INLINE_MSG];
 };
 
@@ -56,6 +62,70 @@ void cx__thread_cache_used(void);
 CX_API bool cx__error_set_items(cx_error *e, cx_error **items, size_t n);
 CX_API size_t cx__error_item_count(const cx_error *e);
 CX_API cx_error *cx__error_item(const cx_error *e, size_t i);
+
+/* Store forwarding: a load is served from an earlier store still in flight
+ * only if one store covers it.  The compilers read cx__ts's first two words
+ * (top, handling) as one 16-byte load (cx__jump_push, inline in every
+ * cx_try and cx_with, does); after two 8-byte stores that load waits for
+ * both to reach the cache, which made it the dearest instruction of a
+ * generator manager, and of a raise caught by a cx_try.  So whoever pops a
+ * frame where a push follows soon (a generator switch, a raise landing, a
+ * handler ending) writes the pair with one 16-byte store, which later loads
+ * of any width forward. */
+#if defined(__x86_64__) || defined(__aarch64__)
+typedef long long cx__word_pair __attribute__((vector_size(16)));
+_Static_assert(offsetof(cx__state, handling) == 8 && sizeof(cx__word_pair) == 16,
+               "cx__state starts with the pair top, handling");
+
+static inline void cx__store_frame_pair(cx__state *dst, cx__frame *top, cx__handled *handling)
+{
+    cx__word_pair p = {(long long)(uintptr_t)top, (long long)(uintptr_t)handling};
+#if defined(__x86_64__)
+    __asm__("" : "+x"(p)); /* kept whole: one store */
+#else
+    __asm__("" : "+w"(p));
+#endif
+    __builtin_memcpy(dst, &p, sizeof p);
+}
+#else
+static inline void cx__store_frame_pair(cx__state *dst, cx__frame *top, cx__handled *handling)
+{
+    dst->top = top;
+    dst->handling = handling;
+}
+#endif
+
+/* The frame.c operations of the same names, inline for the core's own hot
+ * paths (a caught raise crosses each once). */
+static inline cx_error *cx__take_thrown(void)
+{
+    cx_error *e = cx__ts.thrown;
+    cx__ts.thrown = NULL;
+    return e;
+}
+
+static inline void cx__handled_push(cx__handled *n, cx_error *e)
+{
+    n->err = e;
+    n->prev = cx__ts.handling;
+    cx__ts.handling = n;
+}
+
+static inline cx_error *cx__handled_pop(cx__handled *n)
+{
+    cx__ts.handling = n->prev;
+    return n->err;
+}
+
+static inline bool cx__is_subtype(const cx_type *t, const cx_type *base)
+{
+    if (t == base) /* the common match, ahead of the walk */
+        return t != NULL;
+    for (; t; t = t->base)
+        if (t == base)
+            return true;
+    return false;
+}
 
 /* Allocation through the user's allocator; NULL on failure (no raise). */
 void *cx__alloc(size_t n);

@@ -11,22 +11,32 @@ static __thread cx__handled *outer_handling __attribute__((tls_model("initial-ex
 __attribute__((noinline)) cx__handled *cx__outer_handling(void) { return outer_handling; }
 __attribute__((noinline)) void cx__set_outer_handling(cx__handled *n) { outer_handling = n; }
 
-cx_error *cx__handled_error(void)
+inline cx_error *cx__handled_error(void)
 {
     cx__handled *n = cx__ts.handling ? cx__ts.handling : outer_handling;
     return n ? n->err : NULL;
 }
 
-/* As CPython's _PyErr_SetObject: with nothing being handled the error's
- * context is left as it is (`raise saved` keeps saved.__context__), and a
- * fresh error, the common case, skips the cycle walk. */
-_Noreturn void cx__raise_error(cx_error *e)
+__attribute__((noinline)) static _Noreturn void chain_and_propagate(cx_error *e,
+                                                                    cx_error *handled)
 {
-    cx_error *handled = cx__handled_error();
-    if (handled)
-        cx__error_set_context(e, handled);
+    cx__error_set_context(e, handled);
     cx__propagate(e);
 }
+
+/* As CPython's _PyErr_SetObject: with nothing being handled the error's
+ * context is left as it is (`raise saved` keeps saved.__context__), and a
+ * fresh error, the common case, skips the cycle walk.  Chaining is out of
+ * line so that the common raise keeps nothing live across a call. */
+__attribute__((always_inline)) static inline _Noreturn void raise_error(cx_error *e)
+{
+    cx_error *handled = cx__handled_error();
+    if (__builtin_expect(handled != NULL, 0))
+        chain_and_propagate(e, handled);
+    cx__propagate(e);
+}
+
+_Noreturn void cx__raise_error(cx_error *e) { raise_error(e); }
 
 cx_error *cx__error_make(const char *file, int line, const char *func,
                             const cx_type *t, const char *fmt, ...)
@@ -52,7 +62,7 @@ void cx__raise_msg(const char *file, int line, const char *func, const cx_type *
                    const char *msg, size_t len)
 {
     (void)len; /* kept for the ABI: the message is a literal and is not copied */
-    cx__raise_error(cx__error_new_literal(file, line, func, t, msg));
+    raise_error(cx__error_new_literal(file, line, func, t, msg));
 }
 
 void cx__raise_errno(const char *file, int line, const char *func, int errnum,

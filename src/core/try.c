@@ -14,67 +14,69 @@ void cx__try_push(cx__try *t) { cx__try_enter(t); }
 
 int cx__try_match(cx__try *t, const cx_type *type) { return cx__try_is(t, type); }
 
-/* A raise from the body is caught for the handlers; one from a handler or
- * the else clause only waits for finally. */
+/* A raise from the body is caught for the handlers: they run inside the
+ * frame again, so finally survives their raises; the frame's own handling
+ * excludes this node, so such a raise drops it.  One from a handler or the
+ * else clause only waits for finally. */
 void cx__try_landed(cx__try *t)
 {
-    cx_error *e = cx__landed();
+    cx_error *e = cx__take_thrown();
     if (t->phase == CX__TRY_BODY) {
-        t->node.err = e;
-        t->phase = CX__TRY_CAUGHT;
+        cx__jump_push(&t->j);
+        cx__handled_push(&t->node, e);
+        t->phase = CX__TRY_LANDED;
     } else {
         t->pending = e;
         t->phase = CX__TRY_FAILED;
     }
 }
 
-static void enter_finally(cx__try *t)
+static int enter_finally(cx__try *t)
 {
     t->phase = CX__TRY_FINALLY;
     if (t->pending)
-        cx__handling_push(&t->node, t->pending);
+        cx__handled_push(&t->node, t->pending);
+    return 1;
 }
 
 /* Leaves the handler: a matched error is done with, an unmatched one goes on
- * to finally and is re-raised after it. */
-static void end_handler(cx__try *t)
+ * to finally and is re-raised after it.  The frame and the node come off
+ * the chain in one store (cx__store_frame_pair: the next cx_try pushes). */
+__attribute__((noinline)) static int end_handler(cx__try *t)
 {
-    cx__jump_pop(&t->j);
-    cx_error *e = cx__handling_pop(&t->node);
-    if (t->matched)
-        cx_error_unref(e);
-    else
+    cx_error *e = t->node.err;
+    cx__store_frame_pair(&cx__ts, t->j.f.prev, t->node.prev);
+    if (!t->matched) {
         t->pending = e;
+        return enter_finally(t);
+    }
     enter_finally(t);
+    cx_error_unref(e);
+    return 1;
 }
 
 /* The phases that touch an error; the others are try.h's cx__try_next
  * (which calls here only for these: no loop between the two). */
 int cx__try_step(cx__try *t)
 {
+    /* Every caught raise ends a handler: that step comes first, without the
+     * table, and saves no register (end_handler is out of line). */
+    if (t->phase == CX__TRY_HANDLE)
+        return end_handler(t);
     switch (t->phase) {
     case CX__TRY_BODY: /* left by break */
         cx__jump_pop(&t->j);
-        enter_finally(t);
-        return 1;
-    case CX__TRY_CAUGHT:
-        /* Handlers run inside the frame again, so finally survives their raises;
-         * the frame's own handling excludes this node, so such a raise drops it. */
-        cx__jump_push(&t->j);
-        cx__handling_push(&t->node, t->node.err);
+        return enter_finally(t);
+    case CX__TRY_LANDED: /* from a cx_try compiled before try.h knew LANDED */
         t->phase = CX__TRY_HANDLE;
         return 1;
-    case CX__TRY_HANDLE:
-        end_handler(t);
-        return 1;
     case CX__TRY_FAILED:
-        enter_finally(t);
-        return 1;
+        return enter_finally(t);
     case CX__TRY_FINALLY:
         if (!t->pending)
             return cx__try_next(t);
         t->phase = CX__TRY_DONE;
-        cx__handling_pop(&t->node);
+        cx__handled_pop(&t->node);
         cx__propagate(t->pending);
     case CX__TRY_SETUP:
     case CX__TRY_READY:

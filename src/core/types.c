@@ -64,10 +64,4 @@ const cx_type *cx__errno_type(int errnum)
     }
 }
 
-bool cx_type_is(const cx_type *t, const cx_type *base)
-{
-    for (; t; t = t->base)
-        if (t == base)
-            return true;
-    return false;
-}
+bool cx_type_is(const cx_type *t, const cx_type *base) { return cx__is_subtype(t, base); }

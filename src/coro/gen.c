@@ -158,36 +158,6 @@ void cx_gen_set_stack_size(size_t bytes)
  * finds its own frame chain.  Done by the side leaving, before the switch,
  * on the thread it runs on: field by field through cx__ts (%fs-relative
  * each), no copy of the state through a pointer. */
-/* Store forwarding: a load is served from an earlier store still in flight
- * only if one store covers it.  The compilers read cx__ts's first two words
- * (top, handling) as one 16-byte load (cx__jump_push, inline in every
- * cx_try and cx_with, does); after two 8-byte stores that load waits for
- * both to reach the cache, which made it the dearest instruction of a
- * generator manager.  So the state is read word by word and the pair is
- * written with one 16-byte store, which later loads of any width forward. */
-#if defined(__x86_64__) || defined(__aarch64__)
-typedef long long word_pair __attribute__((vector_size(16)));
-_Static_assert(offsetof(cx__state, handling) == 8 && sizeof(word_pair) == 16,
-               "cx__state starts with the pair top, handling");
-
-static inline void store_frame_pair(cx__state *dst, cx__frame *top, cx__handled *handling)
-{
-    word_pair p = {(long long)(uintptr_t)top, (long long)(uintptr_t)handling};
-#if defined(__x86_64__)
-    __asm__("" : "+x"(p)); /* kept whole: one store */
-#else
-    __asm__("" : "+w"(p));
-#endif
-    __builtin_memcpy(dst, &p, sizeof p);
-}
-#else
-static inline void store_frame_pair(cx__state *dst, cx__frame *top, cx__handled *handling)
-{
-    dst->top = top;
-    dst->handling = handling;
-}
-#endif
-
 static inline void swap_state(cx_gen *g)
 {
     cx__frame *top = cx__ts.top, *gtop = g->other.top;
@@ -195,9 +165,9 @@ static inline void swap_state(cx_gen *g)
     cx_error *thrown = cx__ts.thrown, *gthrown = g->other.thrown;
     __asm__("" : "+r"(top), "+r"(gtop), "+r"(handling), "+r"(ghandling), "+r"(thrown),
             "+r"(gthrown));
-    store_frame_pair(&cx__ts, gtop, ghandling);
+    cx__store_frame_pair(&cx__ts, gtop, ghandling);
     cx__ts.thrown = gthrown;
-    store_frame_pair(&g->other, top, handling);
+    cx__store_frame_pair(&g->other, top, handling);
     g->other.thrown = thrown;
 }
 
