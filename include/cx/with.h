@@ -122,6 +122,9 @@ static inline void cx__with_cleanup(cx__with **entered)
     }
 }
 
+/* The same at the end of the statement's outer for: called from inside the
+ * loop, the exit keeps the landing point's abnormal edges within it (GCC
+ * would otherwise see an irreducible loop and keep every test). */
 static inline cx__with *cx__with_end(cx__with **entered)
 {
     cx__with_cleanup(entered);
