@@ -66,14 +66,14 @@ CX_API int cx_rlock_depth(cx_rlock *l);
 #ifdef CX__HAVE_RWLOCK
 #define cx_lock(L)                                                             \
     _Generic((L),                                                              \
-        pthread_mutex_t *: cx_lock_mutex,                                      \
+        pthread_mutex_t *: cx__lock_mutex,                                     \
         cx_rlock *: cx_lock_rlock,                                             \
         pthread_rwlock_t *: cx_lock_rwlock,                                    \
         sem_t *: cx_lock_sem)(L)
 #else
 #define cx_lock(L)                                                             \
     _Generic((L),                                                              \
-        pthread_mutex_t *: cx_lock_mutex,                                      \
+        pthread_mutex_t *: cx__lock_mutex,                                     \
         cx_rlock *: cx_lock_rlock,                                             \
         sem_t *: cx_lock_sem)(L)
 #endif
@@ -88,6 +88,16 @@ CX_API int cx_rlock_depth(cx_rlock *l);
  * enter blocks until the mutex is free.  Other pthread failures raise
  * OSError.  The mutex stays the caller's.  Reusable, not reentrant. */
 CX_API cx_manager cx_lock_mutex(pthread_mutex_t *m);
+
+/* cx_lock_mutex, inline: the manager is built in the with statement's own
+ * storage (two stores), not returned through a call and copied. */
+CX_API extern const cx_manager_type cx__mutex_type;
+static inline cx_manager cx__lock_mutex(pthread_mutex_t *m)
+{
+    return cx_manager_make(&cx__mutex_type, &m, sizeof m);
+}
+/* cx_lock_mutex in its inline form (the function above for its address). */
+#define cx_lock_mutex(m) cx__lock_mutex(m)
 
 /* Takes the reentrant lock `l` for the block (blocking while another thread
  * owns it) and releases one level at exit.  Enter never raises; exit raises

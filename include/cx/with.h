@@ -84,56 +84,51 @@ CX_API int cx__with_exit_error(cx__with *w);
 CX_API CX__NORETURN void cx__manager_too_big(const cx_manager_type *type, size_t size);
 
 /* The hot path is inline: a with over a trivial manager costs a few stores
- * and the two calls it must make. */
-/* The manager is assigned by the macro itself (w.m = mgr): passed through a
- * parameter, it was copied twice on its way in. */
-static inline cx__with *cx__with_start(cx__with *w)
-{
-    w->phase = CX__WITH_SETUP;
-    return w;
-}
+ * and the two calls it must make.  Which exit is due is not kept in the
+ * with: a local pointer (`entered`) is the with while its frame is pushed
+ * and NULL otherwise, so on the clean path the compiler knows it and the
+ * end of the block is the pop and the exit call, nothing to load or test.
+ * (phase and value stay in cx__with for the library's slow paths and for
+ * programs built against earlier headers.) */
 
-/* If enter raises, the frame was never pushed: neither body nor exit runs. */
-static inline void cx__with_enter(cx__with *w)
+/* Returns the value to bind.  If enter raises, the frame was never pushed:
+ * neither body nor exit runs. */
+static inline void *cx__with_enter(cx__with *w, cx__with **entered)
 {
-    w->phase = CX__WITH_DONE;
-    w->value = w->m.type->enter(w->m.state.bytes);
+    void *value = w->m.type->enter(w->m.state.bytes);
     cx__jump_push(&w->j);
-    w->phase = CX__WITH_READY;
+    *entered = w;
+    return value;
 }
 
-static inline void cx__with_exit_clean(cx__with *w)
+/* A raise landed in the with: its frame is gone, and exit runs given the
+ * error (cx__with_exit_error propagates it unless exit suppresses it).
+ * `entered` was set after the jump buffer was, so it is reset here. */
+static inline void cx__with_caught(cx__with *w, cx__with **entered)
 {
-    cx__jump_pop(&w->j);
-    w->phase = CX__WITH_DONE;
-    w->m.type->exit(w->m.state.bytes, NULL);
+    *entered = NULL;
+    cx__with_exit_error(w);
 }
 
-static inline int cx__with_step(cx__with *w)
+/* The block is left: its end, break, continue, return or goto (a raise
+ * skips this). */
+static inline void cx__with_cleanup(cx__with **entered)
 {
-    switch (w->phase) {
-    case CX__WITH_SETUP:
-        return 1;
-    case CX__WITH_READY:
-        w->phase = CX__WITH_BODY;
-        return 1;
-    case CX__WITH_BODY:     /* left by break */
-    case CX__WITH_BODY_END: /* ended, or left by continue */
-        cx__with_exit_clean(w);
-        return 0;
-    case CX__WITH_CAUGHT:
-        return cx__with_exit_error(w);
-    default:
-        return 0;
+    cx__with *w = *entered;
+    if (w) {
+        *entered = NULL;
+        cx__jump_pop(&w->j);
+        w->m.type->exit(w->m.state.bytes, NULL);
     }
 }
 
-/* Runs when the statement is left by return or goto (a raise skips it). */
-static inline void cx__with_cleanup(cx__with *w)
+/* The same at the end of the statement's outer for: called from inside the
+ * loop, the exit keeps the landing point's abnormal edges within it (GCC
+ * would otherwise see an irreducible loop and keep every test). */
+static inline cx__with *cx__with_end(cx__with **entered)
 {
-    if (w->phase == CX__WITH_READY || w->phase == CX__WITH_BODY ||
-        w->phase == CX__WITH_BODY_END)
-        cx__with_exit_clean(w);
+    cx__with_cleanup(entered);
+    return (cx__with *)0;
 }
 
 /* cx_manager_make, inline so a constant-sized state is copied in place. */
@@ -180,20 +175,25 @@ struct cx__value {
 #define CX__WITH_PLAIN(n, mgr)                                                 \
     CX__WITH_BIND(n, void *CX__CAT(cx__v, n) __attribute__((unused)), mgr)
 
-#define CX__WITH_BIND(n, decl, mgr) CX__WITH(CX__CAT(cx__w, n), CX__CAT(cx__wp, n), decl, mgr)
+#define CX__WITH_BIND(n, decl, mgr)                                            \
+    CX__WITH(CX__CAT(cx__w, n), CX__CAT(cx__we, n), CX__CAT(cx__wo, n), decl, mgr)
 
-#define CX__WITH(w, wp, decl, mgr)                                             \
-    for (cx__with w __attribute__((cleanup(cx__with_cleanup))),                \
-         *wp __attribute__((unused)) = (w.m = (mgr), cx__with_start(&w));     \
-         cx__with_step(&w);)                                                   \
-        if (w.phase == CX__WITH_SETUP) {                                       \
-            if (CX__SETJMP(w.j.jb))                                            \
-                cx__with_landed(&w);                                           \
-            else                                                               \
-                cx__with_enter(&w);                                            \
-        } else                                                                 \
-            for (decl = CX__VALUE(w.value); w.phase == CX__WITH_BODY;          \
-                 w.phase = CX__WITH_BODY_END)
+/* `once` makes each for run its statement once; `break` and `continue` in
+ * the body end the inner one.  It is changed only after the frame is gone,
+ * which _setjmp's rules allow but -Wclobbered cannot tell: volatile there. */
+#ifdef CX__BUILTIN_JUMP
+#define CX__WITH_ONCE
+#else
+#define CX__WITH_ONCE volatile
+#endif
+#define CX__WITH(w, entered, once, decl, mgr)                                  \
+    for (cx__with w, *entered __attribute__((cleanup(cx__with_cleanup))) = 0, \
+                     *CX__WITH_ONCE once = (w.m = (mgr), &w);                  \
+         once; once = cx__with_end(&entered))                                  \
+        if (CX__SETJMP(w.j.jb))                                                \
+            cx__with_caught(&w, &entered);                                     \
+        else                                                                   \
+            for (decl = CX__VALUE(cx__with_enter(&w, &entered)); once; once = 0)
 
 /* A deferred call is a frame of its own, living in the block that defers
  * it: no allocation, no limit on how many. */

@@ -21,12 +21,20 @@ typedef struct entry {
 #define KEPT_ENTRIES 64
 
 struct cx_exitstack {
+    entry *items;         /* inline_, or from the allocator once grown */
     size_t n, cap;
-    entry *heap;          /* NULL while the inline entries suffice */
     int owned;            /* from pop_all: close frees it */
     cx_exitstack *next;   /* in the thread's pool */
     entry inline_[INLINE_ENTRIES];
 };
+
+static void storage_free(cx_exitstack *s)
+{
+    if (s->items != s->inline_)
+        cx__dealloc(s->items);
+    s->items = s->inline_;
+    s->cap = INLINE_ENTRIES;
+}
 
 /* Stacks are pooled per thread, so a with over an ExitStack allocates
  * nothing once the thread has used one. */
@@ -37,7 +45,7 @@ static void pool_drain(void)
     while (pool) {
         cx_exitstack *s = pool;
         pool = s->next;
-        cx__dealloc(s->heap);
+        storage_free(s);
         cx__dealloc(s);
     }
 }
@@ -54,81 +62,108 @@ static cx_exitstack *stack_get(void)
         pool = s->next;
     } else {
         s = cx_malloc(sizeof *s);
+        s->items = s->inline_;
         s->cap = INLINE_ENTRIES;
-        s->heap = NULL;
     }
     s->n = 0;
     s->owned = 0;
     return s;
 }
 
-static void stack_put(void *p)
+static void stack_put(cx_exitstack *s)
 {
-    cx_exitstack *s = p;
-    if (s->cap > KEPT_ENTRIES) {
-        cx__dealloc(s->heap);
-        s->heap = NULL;
-        s->cap = INLINE_ENTRIES;
-    }
+    if (s->cap > KEPT_ENTRIES)
+        storage_free(s);
     if (!pool)
         cx__thread_cache_used();
     s->next = pool;
     pool = s;
 }
 
-static entry *entries(cx_exitstack *s) { return s->heap ? s->heap : s->inline_; }
-
 size_t cx_exitstack_size(const cx_exitstack *s) { return s->n; }
 
-/* Returns false when no room can be had (nothing is pushed then). */
-static bool make_room(cx_exitstack *s)
+/* The stack is full: doubles its room, or raises (nothing is pushed then). */
+__attribute__((noinline)) static void grow(cx_exitstack *s)
 {
-    if (s->n < s->cap)
-        return true;
     size_t cap = s->cap * 2;
     entry *more = cx__alloc(cap * sizeof *more);
     if (!more)
-        return false;
+        cx_raise(&cx_MemoryError, "exitstack: no memory for entry %zu", s->n + 1);
     for (size_t i = 0; i < s->n; i++)
-        more[i] = entries(s)[i];
-    cx__dealloc(s->heap);
-    s->heap = more;
+        more[i] = s->items[i];
+    storage_free(s);
+    s->items = more;
     s->cap = cap;
-    return true;
+}
+
+static inline bool full(const cx_exitstack *s) { return __builtin_expect(s->n == s->cap, 0); }
+
+static inline void make_room(cx_exitstack *s)
+{
+    if (full(s))
+        grow(s);
 }
 
 /* The next slot, counted; filled in place (an entry is as big as a manager:
  * building one aside and copying it costs more than the rest of a push). */
-static entry *push_entry(cx_exitstack *s, int kind)
+static inline entry *next_entry(cx_exitstack *s, int kind)
 {
-    if (!make_room(s))
-        cx_raise(&cx_MemoryError, "exitstack: no memory for entry %zu", s->n + 1);
-    entry *e = &entries(s)[s->n++];
+    entry *e = &s->items[s->n++];
     e->kind = kind;
     return e;
 }
 
-void cx_exitstack_push(cx_exitstack *s, bool (*exit)(void *, cx_error *), void *arg)
+static inline void put_exit(cx_exitstack *s, bool (*exit)(void *, cx_error *), void *arg)
 {
-    entry *e = push_entry(s, ENTRY_EXIT);
+    entry *e = next_entry(s, ENTRY_EXIT);
     e->u.exit.fn = exit;
     e->u.exit.arg = arg;
 }
 
-void cx_exitstack_callback(cx_exitstack *s, void (*fn)(void *), void *arg)
+static inline void put_callback(cx_exitstack *s, void (*fn)(void *), void *arg)
 {
-    entry *e = push_entry(s, ENTRY_CALLBACK);
+    entry *e = next_entry(s, ENTRY_CALLBACK);
     e->u.callback.fn = fn;
     e->u.callback.arg = arg;
+}
+
+/* Growing is a tail call of its own, so a push with room saves no register. */
+__attribute__((noinline)) static void grow_put_exit(cx_exitstack *s,
+                                                    bool (*exit)(void *, cx_error *), void *arg)
+{
+    grow(s);
+    put_exit(s, exit, arg);
+}
+
+__attribute__((noinline)) static void grow_put_callback(cx_exitstack *s, void (*fn)(void *),
+                                                        void *arg)
+{
+    grow(s);
+    put_callback(s, fn, arg);
+}
+
+void cx_exitstack_push(cx_exitstack *s, bool (*exit)(void *, cx_error *), void *arg)
+{
+    if (full(s))
+        grow_put_exit(s, exit, arg);
+    else
+        put_exit(s, exit, arg);
+}
+
+void cx_exitstack_callback(cx_exitstack *s, void (*fn)(void *), void *arg)
+{
+    if (full(s))
+        grow_put_callback(s, fn, arg);
+    else
+        put_callback(s, fn, arg);
 }
 
 /* The entry is recorded before enter runs (its state must not move once
  * entered) but only counted once enter returned. */
 void *cx_exitstack_enter(cx_exitstack *s, cx_manager m)
 {
-    if (!make_room(s))
-        cx_raise(&cx_MemoryError, "exitstack: no memory for entry %zu", s->n + 1);
-    entry *e = &entries(s)[s->n];
+    make_room(s);
+    entry *e = &s->items[s->n];
     e->kind = ENTRY_MANAGER;
     e->u.manager = m;
     void *value = m.type->enter(e->u.manager.state.bytes);
@@ -140,10 +175,12 @@ cx_exitstack *cx_exitstack_pop_all(cx_exitstack *s)
 {
     cx_exitstack *moved = cx_malloc(sizeof *moved);
     *moved = *s; /* entries move, inline ones with the struct */
+    if (s->items == s->inline_)
+        moved->items = moved->inline_;
     moved->owned = 1;
     s->n = 0;
+    s->items = s->inline_;
     s->cap = INLINE_ENTRIES;
-    s->heap = NULL;
     return moved;
 }
 
@@ -167,6 +204,28 @@ typedef struct unwinding {
     bool pending;        /* err was raised by an entry */
 } unwinding;
 
+/* Runs the entries left, LIFO.  An entry may push onto the stack while it
+ * unwinds (that entry runs too, as in CPython), so n and items are read
+ * afresh each time.  noinline: kept out of run_entries, whose jump buffer
+ * would have every value here reloaded from the stack after each call. */
+__attribute__((noinline)) static void run_loop(unwinding *u)
+{
+    cx_exitstack *s = u->s;
+    while (s->n) {
+        entry *e = &s->items[--s->n];
+        if (e->kind == ENTRY_CALLBACK) {
+            e->u.callback.fn(e->u.callback.arg);
+            continue;
+        }
+        if (call_entry(e, u->err) && u->err) {
+            cx_error_unref(u->err);
+            u->err = NULL;
+            u->suppressed = true;
+            u->pending = false;
+        }
+    }
+}
+
 /* Runs entries until one raises (returns that error, owned) or none is left
  * (returns NULL).  As in CPython, entries run while the caller's error is
  * being handled; fix_context then chains what one raised to the error it was
@@ -179,16 +238,7 @@ __attribute__((noinline)) static cx_error *run_entries(unwinding *u)
     if (CX__SETJMP(j.jb))
         return cx__landed();
     cx__jump_push(&j);
-    while (u->s->n) {
-        entry *e = &entries(u->s)[--u->s->n];
-        bool suppress = call_entry(e, u->err);
-        if (suppress && u->err) {
-            cx_error_unref(u->err);
-            u->err = NULL;
-            u->suppressed = true;
-            u->pending = false;
-        }
-    }
+    run_loop(u);
     cx__jump_pop(&j);
     return NULL;
 }
@@ -215,39 +265,48 @@ static void fix_context(cx_error *raised, cx_error *given, cx_error *frame)
     }
 }
 
-static bool unwind(cx_exitstack *s, cx_error *err)
+/* The landing restored what is being handled to what it was when unwind
+ * began, so `frame` is asked for only when an entry raised. */
+static bool unwind(cx_exitstack *s, cx_error *err, cx_error **raised_out)
 {
-    unwinding u = {s, cx_error_ref(err), false, false};
-    cx_error *frame = cx__handled_error();
+    unwinding u = {s, err ? cx_error_ref(err) : NULL, false, false};
     cx_error *raised;
     while ((raised = run_entries(&u))) {
-        fix_context(raised, u.err, frame);
-        cx_error_unref(u.err);
+        fix_context(raised, u.err, cx__handled_error());
+        if (u.err)
+            cx_error_unref(u.err);
         u.err = raised;
         u.pending = true;
     }
-    if (u.pending)
-        cx__propagate(u.err);
-    cx_error_unref(u.err);
+    *raised_out = u.pending ? u.err : NULL;
+    if (!u.pending && u.err)
+        cx_error_unref(u.err);
     return err && u.suppressed;
 }
 
-static void stack_free(void *s)
+/* ExitStack.__exit__ and close: the stack is disposed of (pooled or freed)
+ * before what an entry raised propagates, so no deferred call is needed. */
+static bool unwind_and_dispose(cx_exitstack *s, cx_error *err,
+                               void (*dispose)(cx_exitstack *))
 {
-    cx__dealloc(((cx_exitstack *)s)->heap);
+    cx_error *raised;
+    bool suppressed = unwind(s, err, &raised);
+    if (dispose)
+        dispose(s);
+    if (raised)
+        cx__propagate(raised);
+    return suppressed;
+}
+
+static void stack_free(cx_exitstack *s)
+{
+    storage_free(s);
     cx__dealloc(s);
 }
 
 void cx_exitstack_close(cx_exitstack *s)
 {
-    if (!s->owned) {
-        unwind(s, NULL);
-        return;
-    }
-    cx_scope {
-        cx_defer(stack_free, s);
-        unwind(s, NULL);
-    }
+    unwind_and_dispose(s, NULL, s->owned ? stack_free : NULL);
 }
 
 /* ---- the with-form ---- */
@@ -261,12 +320,7 @@ static void *stack_enter(void *state)
 
 static bool stack_exit(void *state, cx_error *err)
 {
-    cx_exitstack *s = *(cx_exitstack **)state;
-    cx_scope {
-        cx_defer(stack_put, s);
-        return unwind(s, err);
-    }
-    return false;
+    return unwind_and_dispose(*(cx_exitstack **)state, err, stack_put);
 }
 
 static const cx_manager_type exitstack_type = {"ExitStack", stack_enter, stack_exit};

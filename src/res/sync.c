@@ -97,10 +97,9 @@ __attribute__((noinline)) static pid_t tid_fetch(void)
     return tid_cache = (pid_t)syscall(SYS_gettid);
 }
 
-static inline bool mutex_mine(pthread_mutex_t *m)
+static inline bool mutex_owned_by(pthread_mutex_t *m, pid_t tid)
 {
-    pid_t me = tid_cache ? tid_cache : tid_fetch();
-    return __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) == me;
+    return __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) == tid;
 }
 
 /* Owned by this thread: a recursive mutex takes another level; any other
@@ -119,13 +118,31 @@ __attribute__((noinline, noreturn)) static void mutex_failed(int rc, const char 
     cx_raise_errno(rc, "%s: %s mutex", who, what);
 }
 
-static inline void mutex_acquire(pthread_mutex_t *m, const char *who)
+static inline void mutex_lock_or_raise(pthread_mutex_t *m, const char *who)
 {
-    if (__builtin_expect(mutex_mine(m), 0))
-        mutex_relock(m, who);
     int rc = pthread_mutex_lock(m);
     if (__builtin_expect(rc != 0, 0))
         mutex_failed(rc, who, "lock");
+}
+
+/* The thread id is not known yet, or the mutex is this thread's. */
+__attribute__((noinline)) static void mutex_acquire_slow(pthread_mutex_t *m, const char *who)
+{
+    if (mutex_owned_by(m, tid_cache ? tid_cache : tid_fetch()))
+        mutex_relock(m, who);
+    mutex_lock_or_raise(m, who);
+}
+
+/* The common case keeps nothing across a call but the mutex, so it saves no
+ * register: both questions (is the id known, is the mutex ours) are asked
+ * before the lock, and either leaves for the slow path. */
+static inline void mutex_acquire(pthread_mutex_t *m, const char *who)
+{
+    pid_t me = tid_cache;
+    if (__builtin_expect(me == 0 || mutex_owned_by(m, me), 0))
+        mutex_acquire_slow(m, who);
+    else
+        mutex_lock_or_raise(m, who);
 }
 
 static inline void mutex_release(pthread_mutex_t *m, const char *who)
@@ -250,21 +267,12 @@ static bool mutex_exit(void *state, cx_error *err)
 
 #endif
 
-static const cx_manager_type mutex_type = {"lock", mutex_enter, mutex_exit};
+const cx_manager_type cx__mutex_type = {"lock", mutex_enter, mutex_exit};
 
-/* The value is written in two 16-byte stores, the width the caller copies
- * it with: 8-byte stores read back 16 bytes at a time cannot be forwarded
- * from the store buffer (a stall of a dozen cycles per with). */
-cx_manager cx_lock_mutex(pthread_mutex_t *m)
-{
-    typedef uintptr_t pair __attribute__((vector_size(2 * sizeof(uintptr_t))));
-    cx_manager r;
-    pair head = {(uintptr_t)&mutex_type, 0}, state = {(uintptr_t)m, 0};
-    _Static_assert(offsetof(cx_manager, state) == sizeof head, "cx_manager: type, then state");
-    memcpy(&r, &head, sizeof head);
-    memcpy(r.state.bytes, &state, sizeof state);
-    return r;
-}
+/* The exported function behind the inline form, for callers that take its
+ * address or are not C. */
+#undef cx_lock_mutex
+cx_manager cx_lock_mutex(pthread_mutex_t *m) { return cx__lock_mutex(m); }
 
 /* ---- cx_rlock ---- */
 
