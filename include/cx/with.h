@@ -91,9 +91,21 @@ CX_API CX__NORETURN void cx__manager_too_big(const cx_manager_type *type, size_t
  * (phase and value stay in cx__with for the library's slow paths and for
  * programs built against earlier headers.) */
 
+/* The statement's own locals that change while its jump buffer is set:
+ * _setjmp's rules allow how they are used (each is set again after a
+ * landing before it is read) but -Wclobbered cannot tell, so where
+ * _setjmp is the primitive they are volatile.  __builtin_setjmp makes the
+ * compiler reload them instead. */
+#ifdef CX__BUILTIN_JUMP
+#define CX__WITH_VOLATILE
+#else
+#define CX__WITH_VOLATILE volatile
+#endif
+typedef cx__with *CX__WITH_VOLATILE cx__with_ref;
+
 /* Returns the value to bind.  If enter raises, the frame was never pushed:
  * neither body nor exit runs. */
-static inline void *cx__with_enter(cx__with *w, cx__with **entered)
+static inline void *cx__with_enter(cx__with *w, cx__with_ref *entered)
 {
     void *value = w->m.type->enter(w->m.state.bytes);
     cx__jump_push(&w->j);
@@ -103,16 +115,19 @@ static inline void *cx__with_enter(cx__with *w, cx__with **entered)
 
 /* A raise landed in the with: its frame is gone, and exit runs given the
  * error (cx__with_exit_error propagates it unless exit suppresses it).
- * `entered` was set after the jump buffer was, so it is reset here. */
-static inline void cx__with_caught(cx__with *w, cx__with **entered)
+ * `entered` was set after the jump buffer was, so it is reset here, by a
+ * store GCC cannot look through: the landing point is reached from every
+ * call in the function, some made before `entered` existed, and in loops
+ * GCC's flow analysis then warned it "may be used uninitialized". */
+static inline void cx__with_caught(cx__with *w, cx__with_ref *entered)
 {
-    *entered = NULL;
+    *(cx__with *volatile *)entered = NULL;
     cx__with_exit_error(w);
 }
 
 /* The block is left: its end, break, continue, return or goto (a raise
  * skips this). */
-static inline void cx__with_cleanup(cx__with **entered)
+static inline void cx__with_cleanup(cx__with_ref *entered)
 {
     cx__with *w = *entered;
     if (w) {
@@ -125,7 +140,7 @@ static inline void cx__with_cleanup(cx__with **entered)
 /* The same at the end of the statement's outer for: called from inside the
  * loop, the exit keeps the landing point's abnormal edges within it (GCC
  * would otherwise see an irreducible loop and keep every test). */
-static inline cx__with *cx__with_end(cx__with **entered)
+static inline cx__with *cx__with_end(cx__with_ref *entered)
 {
     cx__with_cleanup(entered);
     return (cx__with *)0;
@@ -179,16 +194,11 @@ struct cx__value {
     CX__WITH(CX__CAT(cx__w, n), CX__CAT(cx__we, n), CX__CAT(cx__wo, n), decl, mgr)
 
 /* `once` makes each for run its statement once; `break` and `continue` in
- * the body end the inner one.  It is changed only after the frame is gone,
- * which _setjmp's rules allow but -Wclobbered cannot tell: volatile there. */
-#ifdef CX__BUILTIN_JUMP
-#define CX__WITH_ONCE
-#else
-#define CX__WITH_ONCE volatile
-#endif
+ * the body end the inner one. */
 #define CX__WITH(w, entered, once, decl, mgr)                                  \
-    for (cx__with w, *entered __attribute__((cleanup(cx__with_cleanup))) = 0, \
-                     *CX__WITH_ONCE once = (w.m = (mgr), &w);                  \
+    for (cx__with w, *CX__WITH_VOLATILE entered                                \
+                     __attribute__((cleanup(cx__with_cleanup))) = 0,           \
+                     *CX__WITH_VOLATILE once = (w.m = (mgr), &w);              \
          once; once = cx__with_end(&entered))                                  \
         if (CX__SETJMP(w.j.jb))                                                \
             cx__with_caught(&w, &entered);                                     \
