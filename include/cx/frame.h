@@ -85,10 +85,19 @@ CX_API extern __thread cx__state cx__ts __attribute__((tls_model("initial-exec")
 
 CX_API cx__state *cx__state_get(void);
 
+/* The two words are read one by one: merged into one 16-byte load (as the
+ * compilers like to), the read waits whenever the last write to top was an
+ * 8-byte store still in flight (the pop just before, in any loop of with
+ * statements or trys), as a store is forwarded only to loads it covers. */
 static inline void cx__jump_push(cx__jump *j)
 {
-    j->f.prev = cx__ts.top;
-    j->f.handling = cx__ts.handling;
+    cx__frame *top = cx__ts.top;
+    cx__handled *handling = cx__ts.handling;
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__aarch64__))
+    __asm__("" : "+r"(top), "+r"(handling));
+#endif
+    j->f.prev = top;
+    j->f.handling = handling;
     j->f.kind = CX__FRAME_JUMP;
     cx__ts.top = &j->f;
 }
