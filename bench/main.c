@@ -434,6 +434,23 @@ static bool selected(const row *r)
     return (!opt.only || !strcmp(opt.only, r->name)) && (!opt.impl || !strcmp(opt.impl, r->impl));
 }
 
+/* The order the rows of a case are sampled in, drawn afresh for each
+ * repetition (a fixed-seed Fisher-Yates shuffle): in a fixed rotation each
+ * row always ran right after the same one, a CPython peer for some, which
+ * leaves caches and predictors the same way each time. */
+static void shuffle_order(int *order, int count, unsigned *seed)
+{
+    for (int i = 0; i < count; i++)
+        order[i] = i;
+    for (int i = count - 1; i > 0; i--) {
+        *seed = *seed * 1103515245u + 12345u;
+        int k = (int)((*seed >> 16) % (unsigned)(i + 1));
+        int t = order[i];
+        order[i] = order[k];
+        order[k] = t;
+    }
+}
+
 static void measure_case(int first, int count)
 {
     for (int i = first; i < first + count; i++) {
@@ -443,15 +460,23 @@ static void measure_case(int first, int count)
         if (!rows[i].missing)
             calibrate(&rows[i]);
     }
-    for (int rep = 0; rep < opt.reps; rep++)
+    int order[16];
+    unsigned seed = 1;
+    if (count > 16) {
+        fputs("cx-bench: more than 16 rows in one case\n", stderr);
+        exit(2);
+    }
+    for (int rep = 0; rep < opt.reps; rep++) {
+        shuffle_order(order, count, &seed);
         for (int j = 0; j < count; j++) {
-            row *r = &rows[first + (j + rep) % count];
+            row *r = &rows[first + order[j]];
             if (!available(r))
                 continue;
             double t = sample(r);
             if (!isnan(t))
                 r->samples[r->nsamples++] = t;
         }
+    }
     for (int i = first; i < first + count; i++) {
         row *r = &rows[i];
         summarise(r);
@@ -733,7 +758,7 @@ int main(int argc, char **argv)
     printf("load average: %.2f at the start, %.2f at the end (%ld cores)\n", load_before,
            load_after, sysconf(_SC_NPROCESSORS_ONLN));
     if (cpu >= 0)
-        printf("every side ran on CPU %d (CX_BENCH_NO_PIN=1: not pinned)\n", cpu);
+        printf("every side ran on CPU %d (pinned; CX_BENCH_NO_PIN=1 turns that off)\n", cpu);
     else
         printf("not pinned to one CPU: ratios may compare two CPUs\n");
 
