@@ -72,6 +72,25 @@ CX_API void cx_gen_set_stack_size(size_t bytes);
  * entered keeps a small allocation (enter it, or don't make it). */
 CX_API cx_manager cx_contextmanager(cx_gen_fn *fn, void *arg);
 
+/* cx_contextmanager, inline: the generator comes back in two registers and
+ * the manager is built in the with statement's own storage, not returned
+ * through memory and copied. */
+typedef struct cx__cm_state {
+    struct cx_gen *g;
+    unsigned serial; /* which use of the pooled generator */
+} cx__cm_state;
+CX_API cx__cm_state cx__gen_cm_new(cx_gen_fn *fn, void *arg);
+CX_API extern const cx_manager_type cx__contextmanager_type;
+static inline cx_manager cx__contextmanager(cx_gen_fn *fn, void *arg)
+{
+    cx__cm_state s = cx__gen_cm_new(fn, arg);
+    return cx_manager_make(&cx__contextmanager_type, &s, sizeof s);
+}
+/* cx_contextmanager in its inline form (the function above for its
+ * address).  Variadic, so a compound-literal argument with commas passes
+ * through. */
+#define cx_contextmanager(...) cx__contextmanager(__VA_ARGS__)
+
 /* Python's ContextDecorator: runs fn(arg) inside manager m (entered and
  * exited around the call).  Raises what m or fn raises. */
 CX_API void cx_call_with(cx_manager m, void (*fn)(void *arg), void *arg);

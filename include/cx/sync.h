@@ -97,7 +97,7 @@ static inline cx_manager cx__lock_mutex(pthread_mutex_t *m)
     return cx_manager_make(&cx__mutex_type, &m, sizeof m);
 }
 /* cx_lock_mutex in its inline form (the function above for its address). */
-#define cx_lock_mutex(m) cx__lock_mutex(m)
+#define cx_lock_mutex(...) cx__lock_mutex(__VA_ARGS__)
 
 /* Takes the reentrant lock `l` for the block (blocking while another thread
  * owns it) and releases one level at exit.  Enter never raises; exit raises

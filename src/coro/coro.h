@@ -140,13 +140,9 @@ static inline __attribute__((always_inline)) void cx__coro_jump(cx__coro *from, 
 #define cx__coro_jump cx__coro_switch
 #endif
 
-/* A generator manager's state (gen.c's cx_contextmanager makes it, its enter and
- * exit read it): the generator, and which use of its pooled struct. */
-struct cx_gen;
-typedef struct cx__cm_state {
-    struct cx_gen *g;
-    unsigned serial;
-} cx__cm_state;
+/* A generator manager's state, cx__cm_state, is declared in cx/gen.h (its
+ * inline cx_contextmanager makes it; gen.c's enter and exit read it). */
+#include <cx/gen.h>
 
 /* Returns a coroutine that is not running to the pool. */
 CX_API void cx__coro_free(cx__coro *c);

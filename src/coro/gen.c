@@ -497,32 +497,22 @@ bool cx__gen_cm_exit(void *state, cx_error *err)
     return cx__gen_gate_b(state, err, NULL, cm_exit_gated);
 }
 
-static const cx_manager_type contextmanager_type = {"contextmanager", cx__gen_cm_enter,
-                                                    cx__gen_cm_exit};
+const cx_manager_type cx__contextmanager_type = {"contextmanager", cx__gen_cm_enter,
+                                                 cx__gen_cm_exit};
 
 /* The generator is made now, so that every copy of the manager value shares
- * it and a second enter is seen. */
-cx_manager cx_contextmanager(cx_gen_fn *fn, void *arg)
+ * it and a second enter is seen.  Returned in two registers (gen.h's inline
+ * cx_contextmanager builds the manager around it). */
+cx__cm_state cx__gen_cm_new(cx_gen_fn *fn, void *arg)
 {
     cx_gen *g = gen_take(fn, arg);
-    cx__cm_state s = {g, g->serial};
-    cx_manager m;
-    /* The caller copies the value it gets back in 16-byte pieces: written
-     * the same way (type and padding, then the state), each piece is
-     * forwarded from one store instead of stalling on two (5 ns a with). */
-    typedef long long piece __attribute__((vector_size(16)));
-    piece head = {(long long)(uintptr_t)&contextmanager_type, 0};
-    /* the state's layout: the generator, then its serial (and padding) */
-    _Static_assert(sizeof s == 16 && offsetof(cx__cm_state, serial) == 8,
-                   "cx__cm_state is one piece");
-    piece state = {(long long)(uintptr_t)s.g, (long long)s.serial};
-#if defined(__x86_64__) && defined(__GNUC__)
-    __asm__("" : "+x"(state)); /* kept whole: one store */
-#endif
-    __builtin_memcpy(&m, &head, sizeof head);
-    __builtin_memcpy(m.state.bytes, &state, sizeof state);
-    return m;
+    return (cx__cm_state){g, g->serial};
 }
+
+/* The exported function behind the inline form, for callers that take its
+ * address or are not C. */
+#undef cx_contextmanager
+cx_manager cx_contextmanager(cx_gen_fn *fn, void *arg) { return cx__contextmanager(fn, arg); }
 
 void cx__gen_free(cx_gen *g) { gen_recycle(g); }
 
