@@ -85,19 +85,19 @@ CX_API extern __thread cx__state cx__ts __attribute__((tls_model("initial-exec")
 
 CX_API cx__state *cx__state_get(void);
 
-/* The two words are read one by one: merged into one 16-byte load (as the
- * compilers like to), the read waits whenever the last write to top was an
- * 8-byte store still in flight (the pop just before, in any loop of with
- * statements or trys), as a store is forwarded only to loads it covers. */
+/* The two words are read (and written) one by one, through volatile
+ * accesses the compilers do not merge: merged into one 16-byte load, the
+ * read waited whenever the last write to top was an 8-byte store still in
+ * flight (the pop just before, in any loop of with statements or trys), as
+ * a store is forwarded only to loads it covers.  That was half the cost of
+ * a with statement.  Writing the frame's two words as one 16-byte store
+ * measured slower too, so they stay apart. */
 static inline void cx__jump_push(cx__jump *j)
 {
-    cx__frame *top = cx__ts.top;
-    cx__handled *handling = cx__ts.handling;
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__aarch64__))
-    __asm__("" : "+r"(top), "+r"(handling));
-#endif
-    j->f.prev = top;
-    j->f.handling = handling;
+    cx__frame *top = *(cx__frame *volatile *)&cx__ts.top;
+    cx__handled *handling = *(cx__handled *volatile *)&cx__ts.handling;
+    *(cx__frame *volatile *)&j->f.prev = top;
+    *(cx__handled *volatile *)&j->f.handling = handling;
     j->f.kind = CX__FRAME_JUMP;
     cx__ts.top = &j->f;
 }
