@@ -281,6 +281,17 @@ static inline __attribute__((always_inline)) void resume(cx_gen *g)
     running = prev;
 }
 
+/* A new use of g: a body not started, its frame chain empty. */
+static inline __attribute__((always_inline)) void gen_start(cx_gen *g, cx_gen_fn *fn, void *arg)
+{
+    g->serial++;
+    g->fn = fn;
+    g->arg = arg;
+    g->status = GEN_CREATED;
+    memset(&g->other, 0, sizeof g->other);
+    g->value = NULL;
+}
+
 /* The general way to a fresh generator: from the pool or malloc, with its
  * stack dropped if the default stack size changed since it was made. */
 __attribute__((noinline)) static cx_gen *gen_make(cx_gen_fn *fn, void *arg)
@@ -297,12 +308,7 @@ __attribute__((noinline)) static cx_gen *gen_make(cx_gen_fn *fn, void *arg)
         g->coro = NULL;
         g->serial = 0;
     }
-    g->serial++;
-    g->fn = fn;
-    g->arg = arg;
-    g->status = GEN_CREATED;
-    memset(&g->other, 0, sizeof g->other);
-    g->value = NULL;
+    gen_start(g, fn, arg);
     g->thrown = NULL;
     g->escaped = NULL;
     g->next = NULL;
@@ -320,12 +326,7 @@ static inline __attribute__((always_inline)) cx_gen *gen_take(cx_gen_fn *fn, voi
                          0))
         return gen_make(fn, arg);
     pool = g->next;
-    g->serial++;
-    g->fn = fn;
-    g->arg = arg;
-    g->status = GEN_CREATED;
-    memset(&g->other, 0, sizeof g->other);
-    g->value = NULL;
+    gen_start(g, fn, arg);
     return g;
 }
 
