@@ -39,7 +39,7 @@ enum {
     CX__TRY_READY,
     CX__TRY_BODY,
     CX__TRY_BODY_END,
-    CX__TRY_CAUGHT,
+    CX__TRY_CAUGHT, /* the landing phase of earlier headers (programs built against them) */
     CX__TRY_HANDLE,
     CX__TRY_ELSE,
     CX__TRY_FAILED,
@@ -67,8 +67,9 @@ CX_API void cx__try_cleanup(cx__try *t);
 
 /* The statement's path through a body that raises nothing, and the handler
  * match, inline (as cx_with's are): the phases that touch the error being
- * handled are cx__try_step's (BODY left by break, CAUGHT, HANDLE, FAILED,
- * FINALLY with an error pending), and it hands every other phase back here. */
+ * handled are cx__try_step's (BODY left by break, LANDED, HANDLE, FAILED,
+ * FINALLY with an error pending; CAUGHT only from programs built against
+ * earlier headers), and it hands every other phase back here. */
 static inline cx__try *cx__try_begin(cx__try *t, const char *file, int line)
 {
     t->phase = CX__TRY_SETUP;

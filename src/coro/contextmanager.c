@@ -1,6 +1,4 @@
 /* @contextmanager: contextlib._GeneratorContextManager, case by case. */
-#include <stddef.h>
-#include <stdint.h>
 #include <stdlib.h>
 
 #include <cx/gen.h>

@@ -176,8 +176,12 @@ static inline void swap_state(cx_gen *g)
  * generator reused from the pool) resumes it here.  Gated, as every switch
  * that returns: the resumer's `ret` after this switch, and this one's after
  * the next resume, both go to the gate's call site (predicted).  base, if
- * not NULL, is the landing frame to pop first (the body returned). */
-static void *park_gated(void *p, void *base, void *unused)
+ * not NULL, is the landing frame to pop first (the body returned).  Out of
+ * line, as every use of thread-local data on the generator's side: the
+ * next body may run on another thread, and where the gate is a plain call
+ * (ucontext, sanitizers) gen_main would otherwise keep the first thread's
+ * address of cx__ts for the whole loop. */
+__attribute__((noinline)) static void *park_gated(void *p, void *base, void *unused)
 {
     cx_gen *g = p;
     (void)unused;
@@ -316,8 +320,10 @@ __attribute__((noinline)) static cx_gen *gen_make(cx_gen_fn *fn, void *arg)
 }
 
 /* The usual way: the pool's first generator, whose stack is parked at the
- * top of gen_main's loop and has the current default size.  gen_recycle
- * left its errors NULL; no register to save, no call. */
+ * top of gen_main's loop and has the current default size.  Its errors are
+ * NULL: gen_recycle clears them, and cm_exit_gated parks only a generator
+ * that finished after its cx_yield took what was thrown in and whose
+ * escaped error it took.  No register to save, no call. */
 static inline __attribute__((always_inline)) cx_gen *gen_take(cx_gen_fn *fn, void *arg)
 {
     cx_gen *g = pool;

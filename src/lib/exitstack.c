@@ -189,10 +189,7 @@ static bool call_entry(entry *e, cx_error *err)
     switch (e->kind) {
     case ENTRY_EXIT:
         return e->u.exit.fn(e->u.exit.arg, err);
-    case ENTRY_CALLBACK:
-        e->u.callback.fn(e->u.callback.arg);
-        return false;
-    default:
+    default: /* callbacks are run_loop's own */
         return e->u.manager.type->exit(e->u.manager.state.bytes, err);
     }
 }
@@ -204,9 +201,11 @@ typedef struct unwinding {
     bool pending;        /* err was raised by an entry */
 } unwinding;
 
-/* Runs the entries left, LIFO.  An entry may push onto the stack while it
- * unwinds (that entry runs too, as in CPython), so n and items are read
- * afresh each time.  noinline: kept out of run_entries, whose jump buffer
+/* Runs the entries left, LIFO.  A callback or exit function may push onto
+ * the stack while it unwinds (the new entry runs next, as in CPython), so n
+ * and items are read afresh each time; each reads what it calls before the
+ * call, as the push reuses its slot.  (A manager entry's exit gets a
+ * pointer into its slot: that one must not push onto the stack it is in.)  noinline: kept out of run_entries, whose jump buffer
  * would have every value here reloaded from the stack after each call. */
 __attribute__((noinline)) static void run_loop(unwinding *u)
 {
@@ -269,17 +268,16 @@ static void fix_context(cx_error *raised, cx_error *given, cx_error *frame)
  * began, so `frame` is asked for only when an entry raised. */
 static bool unwind(cx_exitstack *s, cx_error *err, cx_error **raised_out)
 {
-    unwinding u = {s, err ? cx_error_ref(err) : NULL, false, false};
+    unwinding u = {s, cx_error_ref(err), false, false};
     cx_error *raised;
     while ((raised = run_entries(&u))) {
         fix_context(raised, u.err, cx__handled_error());
-        if (u.err)
-            cx_error_unref(u.err);
+        cx_error_unref(u.err);
         u.err = raised;
         u.pending = true;
     }
     *raised_out = u.pending ? u.err : NULL;
-    if (!u.pending && u.err)
+    if (!u.pending)
         cx_error_unref(u.err);
     return err && u.suppressed;
 }
