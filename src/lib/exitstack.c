@@ -127,7 +127,9 @@ static inline void put_callback(cx_exitstack *s, void (*fn)(void *), void *arg)
     e->u.callback.arg = arg;
 }
 
-/* Growing is a tail call of its own, so a push with room saves no register. */
+/* Growing is a tail call of its own, so a push with room saves no register
+ * (one grow-then-push for both kinds keeps fn and arg live across its call:
+ * 598 -> 678 instructions an exitstack_10). */
 __attribute__((noinline)) static void grow_put_exit(cx_exitstack *s,
                                                     bool (*exit)(void *, cx_error *), void *arg)
 {
@@ -205,8 +207,9 @@ typedef struct unwinding {
  * the stack while it unwinds (the new entry runs next, as in CPython), so n
  * and items are read afresh each time; each reads what it calls before the
  * call, as the push reuses its slot.  (A manager entry's exit gets a
- * pointer into its slot: that one must not push onto the stack it is in.)  noinline: kept out of run_entries, whose jump buffer
- * would have every value here reloaded from the stack after each call. */
+ * pointer into its slot: that one must not push onto the stack it is in.)
+ * noinline: kept out of run_entries, whose jump buffer would have every
+ * value here reloaded from the stack after each call. */
 __attribute__((noinline)) static void run_loop(unwinding *u)
 {
     cx_exitstack *s = u->s;

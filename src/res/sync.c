@@ -2,7 +2,6 @@
  * and the sliding-window rate limiter. */
 #include <errno.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <string.h>
 #include <time.h>
 #include <sys/syscall.h>
