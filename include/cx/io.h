@@ -18,6 +18,44 @@ extern "C" {
  * chained to the body's error if there was one.  Single-use per with. */
 CX_API cx_manager cx_open(const char *path, const char *mode);
 
+/* cx_open is also inline: its type is defined here, so the with statement
+ * inlines its enter and exit (see with.h) and a with over a file is the
+ * code of fopen and fclose written by hand. */
+typedef struct cx__file {
+    const char *path, *mode;
+    FILE *f;
+} cx__file;
+
+/* Raises the OSError for errno: "<what> <path>: <strerror>". */
+CX_API CX__NORETURN void cx__file_failed(const char *what, const char *path);
+
+static inline void *cx__file_enter(void *state)
+{
+    cx__file *s = (cx__file *)state;
+    s->f = fopen(s->path, s->mode);
+    if (!s->f)
+        cx__file_failed("open", s->path);
+    return s->f;
+}
+
+static inline bool cx__file_exit(void *state, cx_error *err)
+{
+    cx__file *s = (cx__file *)state;
+    (void)err;
+    if (fclose(s->f) != 0)
+        cx__file_failed("close", s->path);
+    return false;
+}
+
+static inline cx_manager cx__open(const char *path, const char *mode)
+{
+    static const cx_manager_type type = {"open", cx__file_enter, cx__file_exit};
+    cx__file s = {path, mode, NULL};
+    return cx__manager_make(&type, &s, sizeof s);
+}
+/* cx_open(path, mode), inline: the contract is the function's, above. */
+#define cx_open(path, mode) cx__open(path, mode)
+
 /* Opens `path` with open(2) `flags` and `mode` (O_CLOEXEC is added); binds an
  * int * pointing at the descriptor.  Enter raises like cx_open; exit closes
  * the descriptor and raises OSError if close fails.  Single-use per with. */

@@ -89,7 +89,15 @@ CX_API CX__NORETURN void cx__manager_too_big(const cx_manager_type *type, size_t
  * and NULL otherwise, so on the clean path the compiler knows it and the
  * end of the block is the pop and the exit call, nothing to load or test.
  * (phase and value stay in cx__with for the library's slow paths and for
- * programs built against earlier headers.) */
+ * programs built against earlier headers.)
+ *
+ * Enter is called as soon as the manager is made, before the jump buffer
+ * is set, and exit through a local copy of the pointer that nothing else
+ * can reach (`exit_fn`): where the manager's type is a constant defined in
+ * the caller's file (cx_open's), the compiler sees both functions and
+ * inlines them, and a with over a file runs the code of a hand-written
+ * fopen and fclose.  Each function layer around a system call cost 1% of
+ * an open and close of /dev/null (the return after it is mispredicted). */
 
 /* The statement's own locals that change while its jump buffer is set:
  * _setjmp's rules allow how they are used (each is set again after a
@@ -103,30 +111,57 @@ CX_API CX__NORETURN void cx__manager_too_big(const cx_manager_type *type, size_t
 #endif
 typedef cx__with *CX__WITH_VOLATILE cx__with_ref;
 
-/* Returns the value to bind.  If enter raises, the frame was never pushed:
- * neither body nor exit runs. */
+/* exit_fn is set before the jump buffer and never changed after.  GCC keeps
+ * such a variable across a landing.  Clang's __builtin_setjmp does not
+ * always: when a nested statement's body ends in a raise, clang sees no
+ * path from there to the landing and may reuse the variable's register or
+ * spill slot (a test that lands in a cx_try inside a cx_with crashed in the
+ * outer exit).  There, and under _setjmp, it is volatile, read from memory. */
+#if defined(CX__BUILTIN_JUMP) && !defined(__clang__)
+#define CX__WITH_EXIT_VOLATILE
+#else
+#define CX__WITH_EXIT_VOLATILE volatile
+#endif
+typedef bool (*cx__exit_fn)(void *state, cx_error *err);
+/* exit_fn's declared type: the statement's locals share one declaration,
+ * whose base type is cx__with, so the exit function is kept as a pointer
+ * to a function returning cx__with and converted back to be called (by
+ * way of void (*)(void), the type -Wcast-function-type lets through). */
+typedef cx__with (*CX__WITH_EXIT_VOLATILE cx__with_exit_slot)(void);
+
+/* Makes the manager's enter call; the frame is not pushed yet, so if enter
+ * raises neither the body nor exit runs. */
+static inline cx__with *cx__with_start(cx__with *w, cx_manager m,
+                                       cx__with_exit_slot *exit_fn)
+{
+    w->m = m;
+    *exit_fn = (cx__with (*)(void))(void (*)(void))m.type->exit;
+    w->value = m.type->enter(w->m.state.bytes);
+    return w;
+}
+
+/* Pushes the frame: from here on exit is due.  Returns the value to bind. */
 static inline void *cx__with_enter(cx__with *w, cx__with_ref *entered)
 {
-    void *value = w->m.type->enter(w->m.state.bytes);
     cx__jump_push(&w->j);
     *entered = w;
-    return value;
+    return w->value;
 }
 
 /* A raise landed in the with: its frame is gone, and exit runs given the
  * error (cx__with_exit_error propagates it unless exit suppresses it).
- * `entered` was set after the jump buffer was, so it is reset here, by a
- * store GCC cannot look through: the landing point is reached from every
- * call in the function, some made before `entered` existed, and in loops
- * GCC's flow analysis then warned it "may be used uninitialized". */
+ * `entered` and `exit_fn` were set after the jump buffer was, or before it
+ * but in the same expression as the manager, so they are reset here, by
+ * stores GCC cannot look through: the landing point is reached from every
+ * call in the function, some made before they existed, and in loops GCC's
+ * flow analysis then warned they "may be used uninitialized". */
 static inline void cx__with_caught(cx__with *w, cx__with_ref *entered)
 {
     *(cx__with *volatile *)entered = NULL;
     cx__with_exit_error(w);
 }
 
-/* The block is left: its end, break, continue, return or goto (a raise
- * skips this). */
+/* The block is left by return or goto (a raise skips this). */
 static inline void cx__with_cleanup(cx__with_ref *entered)
 {
     cx__with *w = *entered;
@@ -137,17 +172,34 @@ static inline void cx__with_cleanup(cx__with_ref *entered)
     }
 }
 
-/* The same at the end of the statement's outer for: called from inside the
- * loop, the exit keeps the landing point's abnormal edges within it (GCC
- * would otherwise see an irreducible loop and keep every test). */
-static inline cx__with *cx__with_end(cx__with_ref *entered)
+/* The body ended or was left by continue: the inner for's step, which a
+ * landing never reaches, so exit_fn there is the one the start stored and
+ * a constant where the manager's type is.  Called from inside the loop, the
+ * exit keeps the landing point's abnormal edges within it (GCC would
+ * otherwise see an irreducible loop and keep every test). */
+static inline cx__with *cx__with_end(cx__with_ref *entered,
+                                     cx__with (*exit_fn)(void))
+{
+    cx__with *w = *entered;
+    if (w) {
+        *entered = NULL;
+        cx__jump_pop(&w->j);
+        ((cx__exit_fn)(void (*)(void))exit_fn)(w->m.state.bytes, NULL);
+    }
+    return (cx__with *)0;
+}
+
+/* The outer for's step: after the inner one (nothing left to do), a
+ * landing (nothing either), or a break out of the body (exit is due). */
+static inline cx__with *cx__with_left(cx__with_ref *entered)
 {
     cx__with_cleanup(entered);
     return (cx__with *)0;
 }
 
 /* cx_manager_make, inline so a constant-sized state is copied in place. */
-static inline cx_manager cx__manager_make(const cx_manager_type *type, const void *state,
+static inline __attribute__((always_inline)) cx_manager
+cx__manager_make(const cx_manager_type *type, const void *state,
                                           size_t size)
 {
     cx_manager m;
@@ -190,20 +242,37 @@ struct cx__value {
 #define CX__WITH_PLAIN(n, mgr)                                                 \
     CX__WITH_BIND(n, void *CX__CAT(cx__v, n) __attribute__((unused)), mgr)
 
+/* GCC at -O1 and -Os follows the landing point's abnormal edges from every
+ * call in the function, those made before the statement's locals existed
+ * included, to reads that only the jump buffer's first return reaches: it
+ * then warns that they "may be used uninitialized".  The warning is off
+ * where the statement's own locals are named, below, and nowhere else. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #define CX__WITH_BIND(n, decl, mgr)                                            \
-    CX__WITH(CX__CAT(cx__w, n), CX__CAT(cx__we, n), CX__CAT(cx__wo, n), decl, mgr)
+    CX__WITH(CX__CAT(cx__w, n), CX__CAT(cx__we, n), CX__CAT(cx__wo, n),        \
+             CX__CAT(cx__wx, n), decl, mgr)
 
 /* `once` makes each for run its statement once; `break` and `continue` in
- * the body end the inner one. */
-#define CX__WITH(w, entered, once, decl, mgr)                                  \
+ * the body end the inner one.  A for declares objects of one base type, so
+ * exit_fn is a cx__with_exit_slot (see there); cx__with_start sets it. */
+#define CX__WITH(w, entered, once, exit_fn, decl, mgr)                         \
     for (cx__with w, *CX__WITH_VOLATILE entered                                \
                      __attribute__((cleanup(cx__with_cleanup))) = 0,           \
-                     *CX__WITH_VOLATILE once = (w.m = (mgr), &w);              \
-         once; once = cx__with_end(&entered))                                  \
+                     (*CX__WITH_EXIT_VOLATILE exit_fn)(void) = 0,              \
+                     *CX__WITH_VOLATILE once =                                 \
+                         cx__with_start(&w, (mgr), &exit_fn);                  \
+         once; once = cx__with_left(&entered))                                 \
         if (CX__SETJMP(w.j.jb))                                                \
             cx__with_caught(&w, &entered);                                     \
         else                                                                   \
-            for (decl = CX__VALUE(cx__with_enter(&w, &entered)); once; once = 0)
+            for (decl = CX__VALUE(cx__with_enter(&w, &entered)); once;         \
+                 once = cx__with_end(&entered, exit_fn))
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 /* A deferred call is a frame of its own, living in the block that defers
  * it: no allocation, no limit on how many. */

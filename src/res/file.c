@@ -9,35 +9,15 @@
 
 /* ---- FILE * ---- */
 
-typedef struct {
-    const char *path, *mode;
-    FILE *f;
-} file_state;
-
-static void *file_enter(void *state)
+void cx__file_failed(const char *what, const char *path)
 {
-    file_state *s = state;
-    s->f = fopen(s->path, s->mode);
-    if (!s->f)
-        cx_raise_errno(errno, "open %s", s->path);
-    return s->f;
+    cx_raise_errno(errno, "%s %s", what, path);
 }
 
-static bool file_exit(void *state, cx_error *err)
+/* For programs that call it through a pointer or by its symbol. */
+cx_manager (cx_open)(const char *path, const char *mode)
 {
-    file_state *s = state;
-    (void)err;
-    if (fclose(s->f) != 0)
-        cx_raise_errno(errno, "close %s", s->path);
-    return false;
-}
-
-static const cx_manager_type file_type = {"open", file_enter, file_exit};
-
-cx_manager cx_open(const char *path, const char *mode)
-{
-    file_state s = {path, mode, NULL};
-    return cx_manager_make(&file_type, &s, sizeof s);
+    return cx__open(path, mode);
 }
 
 /* ---- descriptors ---- */
