@@ -198,8 +198,7 @@ static inline cx__with *cx__with_left(cx__with_ref *entered)
 }
 
 /* cx_manager_make, inline so a constant-sized state is copied in place. */
-static inline __attribute__((always_inline)) cx_manager
-cx__manager_make(const cx_manager_type *type, const void *state,
+static inline cx_manager cx__manager_make(const cx_manager_type *type, const void *state,
                                           size_t size)
 {
     cx_manager m;
