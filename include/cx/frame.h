@@ -17,9 +17,10 @@
 extern "C" {
 #endif
 
-/* The jump primitive.  GCC's and Clang's __builtin_setjmp saves three words
- * and makes the compiler reload locals at the landing point, so no local
- * needs `volatile`; where it is missing (Clang on aarch64), or under TSan,
+/* The jump primitive.  GCC's __builtin_setjmp saves three words and makes
+ * the compiler reload locals at the landing point, so no local needs
+ * `volatile` (Clang's does not keep every local: see docs/statements.md,
+ * "Known problem"); where it is missing (Clang on aarch64), or under TSan,
  * which follows only libc's longjmp, _setjmp is used: the signal mask is not
  * ours to restore, and saving it is a syscall.  Define CX_USE_LIBC_SETJMP the
  * same way for cx and its users to force the fallback. */
