@@ -19,10 +19,11 @@ extern "C" {
 
 /* The jump primitive.  GCC's __builtin_setjmp saves three words and makes
  * the compiler reload locals at the landing point, so no local needs
- * `volatile` (Clang's does not keep every local: see docs/statements.md,
- * "Known problem"); where it is missing (Clang on aarch64), or under TSan,
- * which follows only libc's longjmp, _setjmp is used: the signal mask is not
- * ours to restore, and saving it is a syscall.  Define CX_USE_LIBC_SETJMP the
+ * `volatile`.  Clang's (x86-64) keeps them as it does around _setjmp (see
+ * below): locals the body changes and reads after a raise are `volatile`.
+ * Where there is no builtin (Clang on aarch64), or under TSan, which
+ * follows only libc's longjmp, _setjmp is used: the signal mask is not ours
+ * to restore, and saving it is a syscall.  Define CX_USE_LIBC_SETJMP the
  * same way for cx and its users to force the fallback. */
 #if defined(__has_feature)
 #if __has_feature(thread_sanitizer)
@@ -36,7 +37,23 @@ extern "C" {
     (defined(__x86_64__) || (defined(__aarch64__) && !defined(__clang__)))
 #define CX__BUILTIN_JUMP 1
 typedef void *cx__jmp_buf[5];
+#ifdef __clang__
+/* Clang does not see a path from a raise to the landing point of its
+ * __builtin_setjmp, and while it knows of no call that returns twice in the
+ * function it gives the stack slots of locals read after a landing to other
+ * values on the raising path (an unchanged local came back wrong after a
+ * landing in a nested statement).  A call to a function declared
+ * returns_twice, in the same function and never made (cx__never is 0),
+ * makes it keep them as it does around _setjmp: locals the body changes
+ * follow setjmp's rule (`volatile`), the others are kept. */
+CX_API int cx__returns_twice(void) __attribute__((returns_twice));
+CX_API extern volatile int cx__never;
+#define CX__SETJMP(buf)                                                        \
+    (__builtin_expect(cx__never, 0) ? (void)cx__returns_twice() : (void)0,     \
+     __builtin_setjmp(buf))
+#else
 #define CX__SETJMP(buf) __builtin_setjmp(buf)
+#endif
 #else
 typedef jmp_buf cx__jmp_buf;
 #define CX__SETJMP(buf) _setjmp(buf)

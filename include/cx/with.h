@@ -100,34 +100,24 @@ CX_API CX__NORETURN void cx__manager_too_big(const cx_manager_type *type, size_t
  * an open and close of /dev/null (the return after it is mispredicted). */
 
 /* The statement's own locals that change while its jump buffer is set:
- * _setjmp's rules allow how they are used (each is set again after a
- * landing before it is read) but -Wclobbered cannot tell, so where
- * _setjmp is the primitive they are volatile.  __builtin_setjmp makes the
- * compiler reload them instead. */
-#ifdef CX__BUILTIN_JUMP
+ * setjmp's rules allow how they are used (each is set again after a
+ * landing before it is read) but -Wclobbered cannot tell, so where those
+ * rules apply (_setjmp, and clang: see frame.h) they are volatile.  GCC's
+ * __builtin_setjmp makes the compiler reload them instead.  Under clang
+ * exit_fn is then read from memory, and exit is not inlined. */
+#if defined(CX__BUILTIN_JUMP) && !defined(__clang__)
 #define CX__WITH_VOLATILE
 #else
 #define CX__WITH_VOLATILE volatile
 #endif
 typedef cx__with *CX__WITH_VOLATILE cx__with_ref;
 
-/* exit_fn is set before the jump buffer and never changed after.  GCC keeps
- * such a variable across a landing.  Clang's __builtin_setjmp does not
- * always: when a nested statement's body ends in a raise, clang sees no
- * path from there to the landing and may reuse the variable's register or
- * spill slot (a test that lands in a cx_try inside a cx_with crashed in the
- * outer exit).  There, and under _setjmp, it is volatile, read from memory. */
-#if defined(CX__BUILTIN_JUMP) && !defined(__clang__)
-#define CX__WITH_EXIT_VOLATILE
-#else
-#define CX__WITH_EXIT_VOLATILE volatile
-#endif
 typedef bool (*cx__exit_fn)(void *state, cx_error *err);
 /* exit_fn's declared type: the statement's locals share one declaration,
  * whose base type is cx__with, so the exit function is kept as a pointer
  * to a function returning cx__with and converted back to be called (by
  * way of void (*)(void), the type -Wcast-function-type lets through). */
-typedef cx__with (*CX__WITH_EXIT_VOLATILE cx__with_exit_slot)(void);
+typedef cx__with (*CX__WITH_VOLATILE cx__with_exit_slot)(void);
 
 /* Makes the manager's enter call; the frame is not pushed yet, so if enter
  * raises neither the body nor exit runs. */
@@ -260,7 +250,7 @@ struct cx__value {
 #define CX__WITH(w, entered, once, exit_fn, decl, mgr)                         \
     for (cx__with w, *CX__WITH_VOLATILE entered                                \
                      __attribute__((cleanup(cx__with_cleanup))) = 0,           \
-                     (*CX__WITH_EXIT_VOLATILE exit_fn)(void) = 0,              \
+                     (*CX__WITH_VOLATILE exit_fn)(void) = 0,              \
                      *CX__WITH_VOLATILE once =                                 \
                          cx__with_start(&w, (mgr), &exit_fn);                  \
          once; once = cx__with_left(&entered))                                 \

@@ -10,6 +10,10 @@ __thread cx__state cx__ts __attribute__((tls_model("initial-exec")));
 
 cx__state *cx__state_get(void) { return &cx__ts; }
 
+/* Never called (frame.h: CX__KEEP_LOCALS). */
+volatile int cx__never;
+int cx__returns_twice(void) { return 0; }
+
 cx_error *cx__landed(void) { return cx__take_thrown(); }
 
 void cx__handling_push(cx__handled *n, cx_error *e) { cx__handled_push(n, e); }
