@@ -140,11 +140,10 @@ static inline void *cx__with_enter(cx__with *w, cx__with_ref *entered)
 
 /* A raise landed in the with: its frame is gone, and exit runs given the
  * error (cx__with_exit_error propagates it unless exit suppresses it).
- * `entered` and `exit_fn` were set after the jump buffer was, or before it
- * but in the same expression as the manager, so they are reset here, by
- * stores GCC cannot look through: the landing point is reached from every
- * call in the function, some made before they existed, and in loops GCC's
- * flow analysis then warned they "may be used uninitialized". */
+ * `entered` was set after the jump buffer was, so it is reset here, by a
+ * store GCC cannot look through: the landing point is reached from every
+ * call in the function, some made before `entered` existed, and in loops
+ * GCC's flow analysis then warned it "may be used uninitialized". */
 static inline void cx__with_caught(cx__with *w, cx__with_ref *entered)
 {
     *(cx__with *volatile *)entered = NULL;
@@ -250,7 +249,7 @@ struct cx__value {
 #define CX__WITH(w, entered, once, exit_fn, decl, mgr)                         \
     for (cx__with w, *CX__WITH_VOLATILE entered                                \
                      __attribute__((cleanup(cx__with_cleanup))) = 0,           \
-                     (*CX__WITH_VOLATILE exit_fn)(void) = 0,              \
+                     (*CX__WITH_VOLATILE exit_fn)(void) = 0,                   \
                      *CX__WITH_VOLATILE once =                                 \
                          cx__with_start(&w, (mgr), &exit_fn);                  \
          once; once = cx__with_left(&entered))                                 \

@@ -10,7 +10,7 @@ __thread cx__state cx__ts __attribute__((tls_model("initial-exec")));
 
 cx__state *cx__state_get(void) { return &cx__ts; }
 
-/* Never called (frame.h: CX__KEEP_LOCALS). */
+/* Never called: named by clang's CX__SETJMP (frame.h). */
 volatile int cx__never;
 int cx__returns_twice(void) { return 0; }
 

@@ -90,6 +90,34 @@ TEST(open_reads_what_was_written)
     CHECK_STR(buf, "content");
 }
 
+/* cx_open is inline; its exported function, reached through a pointer,
+ * makes the same manager. */
+TEST(open_through_its_exported_function_opens_and_closes)
+{
+    cx_manager (*open_fn)(const char *, const char *) = cx_open;
+    cx_with (FILE *f, open_fn(in_dir("p.txt"), "w"))
+        fputs("by pointer", f);
+    CHECK_STR(read_file(in_dir("p.txt")), "by pointer");
+}
+
+/* The inlined exit runs on every way out of the body: its end, continue
+ * and break (the file is closed: its data reached the disk each time). */
+TEST(open_closes_the_file_when_the_body_continues_or_breaks)
+{
+    for (int round = 0; round < 3; round++) {
+        cx_with (FILE *f, cx_open(in_dir("cb.txt"), "w")) {
+            fprintf(f, "round %d", round);
+            if (round == 0)
+                continue;
+            if (round == 1)
+                break;
+        }
+        char want[16];
+        snprintf(want, sizeof want, "round %d", round);
+        CHECK_STR(read_file(in_dir("cb.txt")), want);
+    }
+}
+
 static void open_missing(void *arg) { (void)arg; cx_with (FILE *f, cx_open("/nonexistent/x.txt", "r")) (void)f; }
 
 TEST(open_missing_file_raises_file_not_found_naming_the_path)
