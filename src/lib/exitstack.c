@@ -186,13 +186,24 @@ cx_exitstack *cx_exitstack_pop_all(cx_exitstack *s)
     return moved;
 }
 
+/* A manager's exit runs on a copy taken out of its slot: the slot is free
+ * again (run_loop counted it off), so the exit may push onto the stack it
+ * is in, whose next entry lands there, or grow it, freeing the storage.  A
+ * state is a value that may move (docs/contextlib.md).  Out of line, so the
+ * copy does not enlarge run_loop's frame on the callbacks' path. */
+__attribute__((noinline)) static bool exit_manager(const entry *e, cx_error *err)
+{
+    cx_manager m = e->u.manager;
+    return m.type->exit(m.state.bytes, err);
+}
+
 static bool call_entry(entry *e, cx_error *err)
 {
     switch (e->kind) {
     case ENTRY_EXIT:
         return e->u.exit.fn(e->u.exit.arg, err);
     default: /* callbacks are run_loop's own */
-        return e->u.manager.type->exit(e->u.manager.state.bytes, err);
+        return exit_manager(e, err);
     }
 }
 
@@ -206,8 +217,7 @@ typedef struct unwinding {
 /* Runs the entries left, LIFO.  A callback or exit function may push onto
  * the stack while it unwinds (the new entry runs next, as in CPython), so n
  * and items are read afresh each time; each reads what it calls before the
- * call, as the push reuses its slot.  (A manager entry's exit gets a
- * pointer into its slot: that one must not push onto the stack it is in.)
+ * call, as the push reuses its slot (a manager is copied: exit_manager).
  * noinline: kept out of run_entries, whose jump buffer would have every
  * value here reloaded from the stack after each call. */
 __attribute__((noinline)) static void run_loop(unwinding *u)

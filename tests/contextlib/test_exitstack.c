@@ -559,3 +559,72 @@ TEST(exitstack_error_raised_deep_inside_an_entry_chains_to_the_error_it_was_give
     CHECK(cx_error_context(cx_error_context(e)) == NULL);
     cx_error_unref(e);
 }
+
+/* ---- an exit that pushes onto the stack it is in ---- */
+
+typedef struct pushing_state {
+    long magic;           /* what a new entry in its old slot would overwrite */
+    cx_exitstack *stack;
+    int callbacks;        /* callbacks its exit pushes */
+    bool enters;          /* its exit also enters a manager on the stack */
+} pushing_state;
+
+static void *pushing_enter(void *state) { (void)state; return NULL; }
+
+static void *quiet_enter(void *state) { (void)state; return NULL; }
+static bool quiet_exit(void *state, cx_error *err)
+{
+    (void)state, (void)err;
+    th_log("entered");
+    return false;
+}
+static const cx_manager_type quiet_type = {"quiet", quiet_enter, quiet_exit};
+
+static bool pushing_exit(void *state, cx_error *err)
+{
+    pushing_state *s = state;
+    (void)err;
+    for (int i = 0; i < s->callbacks; i++)
+        cx_exitstack_callback(s->stack, note, "pushed");
+    if (s->enters) {
+        long other[4] = {0x0bad, 0x0bad, 0x0bad, 0x0bad};
+        cx_exitstack_enter(s->stack, cx_manager_make(&quiet_type, other, sizeof other));
+    }
+    th_log(s->magic == 0x5eed ? "state intact" : "state overwritten");
+    return false;
+}
+
+static const cx_manager_type pushing_type = {"pushing", pushing_enter, pushing_exit};
+
+static void exit_pushing(int below, int callbacks, bool enters)
+{
+    cx_with (cx_exitstack *stack, cx_exitstack_new()) {
+        for (int i = 0; i < below; i++)
+            cx_exitstack_callback(stack, note, "below");
+        pushing_state st = {0x5eed, stack, callbacks, enters};
+        cx_exitstack_enter(stack, cx_manager_make(&pushing_type, &st, sizeof st));
+    }
+}
+
+/* Its slot is free while it runs: a manager entered there must not write
+ * over the state the exit is using (CPython runs the new entry next). */
+TEST(exitstack_manager_exit_entering_a_manager_keeps_its_state)
+{
+    exit_pushing(0, 0, true);
+    CHECK_STR(th_trace, "state intact entered");
+}
+
+/* On grown storage (9 entries below it), pushes that grow it again move
+ * the entries while the exit runs; the storage it had is freed. */
+TEST(exitstack_manager_exit_growing_the_stack_keeps_its_state)
+{
+    exit_pushing(9, 20, false);
+    CHECK(strncmp(th_trace, "state intact pushed", 19) == 0);
+    size_t pushed = 0, below = 0;
+    for (const char *p = th_trace; (p = strstr(p, "pushed")); p++)
+        pushed++;
+    for (const char *p = th_trace; (p = strstr(p, "below")); p++)
+        below++;
+    CHECK_EQ(pushed, 20);
+    CHECK_EQ(below, 9);
+}
