@@ -47,6 +47,8 @@ static inline bool cx__file_exit(void *state, cx_error *err)
     return false;
 }
 
+/* Builds the manager itself rather than through cx_manager_make: small, it
+ * is inlined early enough for the with statement to see its type. */
 static inline cx_manager cx__open(const char *path, const char *mode)
 {
     static const cx_manager_type type = {"open", cx__file_enter, cx__file_exit};
