@@ -150,15 +150,21 @@ static inline void cx__with_caught(cx__with *w, cx__with_ref *entered)
     cx__with_exit_error(w);
 }
 
+/* The clean way out: the frame is popped and exit runs given no error. */
+static inline void cx__with_exit_clean(cx__with *w, cx__with_ref *entered,
+                                       cx__exit_fn exit_fn)
+{
+    *entered = NULL;
+    cx__jump_pop(&w->j);
+    exit_fn(w->m.state.bytes, NULL);
+}
+
 /* The block is left by return or goto (a raise skips this). */
 static inline void cx__with_cleanup(cx__with_ref *entered)
 {
     cx__with *w = *entered;
-    if (w) {
-        *entered = NULL;
-        cx__jump_pop(&w->j);
-        w->m.type->exit(w->m.state.bytes, NULL);
-    }
+    if (w)
+        cx__with_exit_clean(w, entered, w->m.type->exit);
 }
 
 /* The body ended or was left by continue: the inner for's step, which a
@@ -170,11 +176,8 @@ static inline cx__with *cx__with_end(cx__with_ref *entered,
                                      cx__with (*exit_fn)(void))
 {
     cx__with *w = *entered;
-    if (w) {
-        *entered = NULL;
-        cx__jump_pop(&w->j);
-        ((cx__exit_fn)(void (*)(void))exit_fn)(w->m.state.bytes, NULL);
-    }
+    if (w)
+        cx__with_exit_clean(w, entered, (cx__exit_fn)(void (*)(void))exit_fn);
     return (cx__with *)0;
 }
 

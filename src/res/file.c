@@ -9,6 +9,7 @@
 
 /* ---- FILE * ---- */
 
+/* Both managers' enter and exit raise through it. */
 void cx__file_failed(const char *what, const char *path)
 {
     cx_raise_errno(errno, "%s %s", what, path);
@@ -34,7 +35,7 @@ static void *fd_enter(void *state)
     fd_state *s = state;
     s->fd = open(s->path, s->flags | O_CLOEXEC, s->mode);
     if (s->fd < 0)
-        cx_raise_errno(errno, "open %s", s->path);
+        cx__file_failed("open", s->path);
     return &s->fd;
 }
 
@@ -44,7 +45,7 @@ static bool fd_exit(void *state, cx_error *err)
     fd_state *s = state;
     (void)err;
     if (close(s->fd) != 0)
-        cx_raise_errno(errno, "close %s", s->path);
+        cx__file_failed("close", s->path);
     return false;
 }
 
