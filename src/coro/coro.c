@@ -21,6 +21,7 @@
 #endif
 
 #if CX_CORO_UCONTEXT
+#include <fenv.h>
 #include <ucontext.h>
 #endif
 
@@ -335,9 +336,20 @@ _Noreturn void cx__coro_start(cx__coro *c)
 }
 
 #if CX_CORO_UCONTEXT
+/* The floating-point environment is the thread's, not each coroutine's, as
+ * with cx's own switch (coro.h); swapcontext and setcontext load the one
+ * saved with the context, so the side leaving puts its own here and the side
+ * arriving takes it up.  Out of line: the thread may be another one after
+ * the switch, so the TLS address is computed afresh. */
+static __thread fenv_t carried_env;
+
+__attribute__((noinline)) static void env_leave(void) { fegetenv(&carried_env); }
+__attribute__((noinline)) static void env_arrive(void) { fesetenv(&carried_env); }
+
 /* makecontext passes ints: the pointer travels in two halves. */
 static void boot_ucontext(unsigned hi, unsigned lo)
 {
+    env_arrive();
     cx__coro_start((cx__coro *)(((uintptr_t)hi << 16 << 16) | lo));
 }
 
@@ -352,7 +364,12 @@ static void prepare(cx__coro *c)
                 (unsigned)(p & 0xffffffffu));
 }
 
-static void raw_switch(cx__coro *from, cx__coro *to) { swapcontext(&from->uc, &to->uc); }
+static void raw_switch(cx__coro *from, cx__coro *to)
+{
+    env_leave();
+    swapcontext(&from->uc, &to->uc);
+    env_arrive();
+}
 #else
 static void prepare(cx__coro *c)
 {

@@ -153,21 +153,20 @@ void cx_gen_set_stack_size(size_t bytes)
     __atomic_store_n(&default_bytes, cx__coro_default_stack(), __ATOMIC_RELAXED);
 }
 
-/* Each direction swaps the thread's state with the saved one, so each side
- * finds its own frame chain.  Done by the side leaving, before the switch,
- * on the thread it runs on: field by field through cx__ts (%fs-relative
- * each), no copy of the state through a pointer. */
+/* Each direction swaps the thread's frame chain and handled errors with the
+ * saved ones, so each side finds its own.  Done by the side leaving, before
+ * the switch, on the thread it runs on: field by field through cx__ts
+ * (%fs-relative each), no copy of the state through a pointer.  The third
+ * word, thrown, is not swapped: it holds an error only from a raise to its
+ * landing in the same context, which takes it (cx__landed), and is NULL at
+ * every switch. */
 static inline void swap_state(cx_gen *g)
 {
     cx__frame *top = cx__ts.top, *gtop = g->other.top;
     cx__handled *handling = cx__ts.handling, *ghandling = g->other.handling;
-    cx_error *thrown = cx__ts.thrown, *gthrown = g->other.thrown;
-    __asm__("" : "+r"(top), "+r"(gtop), "+r"(handling), "+r"(ghandling), "+r"(thrown),
-            "+r"(gthrown));
+    __asm__("" : "+r"(top), "+r"(gtop), "+r"(handling), "+r"(ghandling));
     cx__store_frame_pair(&cx__ts, gtop, ghandling);
-    cx__ts.thrown = gthrown;
     cx__store_frame_pair(&g->other, top, handling);
-    g->other.thrown = thrown;
 }
 
 /* A body's end, however it ended: the generator reports it, gives the

@@ -2,6 +2,8 @@
  * stack, records the stack pointer and a resume address in *from, and jumps
  * to *to's resume address on its stack.  Resuming is a jump, not a `ret`
  * into the other stack, so the return predictor is not confused by it.
+ * The FP control words (MXCSR, x87 control word) are the thread's and are
+ * not switched: see coro.h.
  *   struct ctx { void *sp; void *pc; } */
     .text
     .globl cx__ctx_switch
@@ -15,31 +17,12 @@ cx__ctx_switch:
     pushq %r13
     pushq %r14
     pushq %r15
-    subq $16, %rsp
-    stmxcsr 8(%rsp)
-    fnstcw 12(%rsp)
     movq %rsp, (%rdi)
     leaq 1f(%rip), %rax
     movq %rax, 8(%rdi)
     movq (%rsi), %rsp
     jmpq *8(%rsi)
 1:
-    /* The FP control words: ours at sp + 8 and + 12; those in force are
-     * the ones the side that left stored at the same offsets from its saved
-     * sp (every x86-64 switch leaves with %rdi = its `from`, see coro.h's
-     * cx__coro_jump).  Reloaded only when they differ. */
-    movq (%rdi), %rax
-    movl 8(%rax), %ecx
-    cmpl 8(%rsp), %ecx
-    jne 2f
-    movzwl 12(%rax), %ecx
-    cmpw 12(%rsp), %cx
-    je 3f
-2:
-    ldmxcsr 8(%rsp)
-    fldcw 12(%rsp)
-3:
-    addq $16, %rsp
     popq %r15
     popq %r14
     popq %r13

@@ -634,31 +634,40 @@ TEST(gen_floating_point_state_survives_switches)
 /* MXCSR's rounding control: bits 13-14 (00 nearest, 01 down, 10 up, 11 zero). */
 #define ROUNDING_BITS 0x6000u
 
+static unsigned rounding(void) { return _mm_getcsr() & ROUNDING_BITS; }
+static void set_rounding(unsigned bits) { _mm_setcsr((_mm_getcsr() & ~ROUNDING_BITS) | bits); }
+
+/* Sees the rounding in force when it starts, sets "up" and yields; on the
+ * next resume records what is in force again. */
 static void rounds_up(cx_gen *g, void *arg)
 {
     unsigned *seen = arg;
-    _mm_setcsr((_mm_getcsr() & ~ROUNDING_BITS) | 0x4000u);
+    seen[0] = rounding();
+    set_rounding(0x4000u);
     cx_yield(g, NULL);
-    *seen = _mm_getcsr() & ROUNDING_BITS;
-    _mm_setcsr(_mm_getcsr() & ~ROUNDING_BITS);
+    seen[1] = rounding();
 }
 
-/* The SysV ABI makes MXCSR's control bits callee-saved: a switch keeps each
- * side's own, so a generator's fesetround() does not leak into its resumer,
- * nor the resumer's into the generator. */
-TEST(gen_rounding_mode_stays_with_the_side_that_set_it)
+/* The floating-point environment is the thread's, as on aarch64 and as
+ * Python's generators run in their resumer's decimal context: a generator
+ * runs in the rounding its resumer has in force, and what it sets is in
+ * force in its resumer after it yields.  No switch saves or loads it. */
+TEST(gen_rounding_mode_is_the_threads_not_the_generators)
 {
     unsigned before = _mm_getcsr();
-    unsigned seen = 0;
-    cx_gen *g = cx_gen_new(rounds_up, &seen);
+    unsigned seen[2] = {0, 0};
+    cx_gen *g = cx_gen_new(rounds_up, seen);
+    set_rounding(0x2000u); /* down */
     CHECK(cx_gen_next(g, NULL));
-    CHECK_EQ(_mm_getcsr() & ROUNDING_BITS, before & ROUNDING_BITS);
-    _mm_setcsr((_mm_getcsr() & ~ROUNDING_BITS) | 0x6000u);
+    unsigned after_yield = rounding();
+    set_rounding(0x6000u); /* toward zero */
     CHECK(!cx_gen_next(g, NULL));
-    unsigned after = _mm_getcsr() & ROUNDING_BITS;
+    unsigned after_end = rounding();
     _mm_setcsr(before);
-    CHECK_EQ(seen, 0x4000u);
-    CHECK_EQ(after, 0x6000u);
+    CHECK_EQ(seen[0], 0x2000u);
+    CHECK_EQ(after_yield, 0x4000u);
+    CHECK_EQ(seen[1], 0x6000u);
+    CHECK_EQ(after_end, 0x6000u);
     cx_gen_close(g);
 }
 #endif
