@@ -28,19 +28,13 @@ struct cx_gen {
 
 /* ---- which context runs on this thread ---- */
 
-/* NULL: the thread's own context (a resume may also leave the thread's own
- * context here: both mean the same).  Initial-exec: one %fs-relative access.
- * Read and written only before a switch, or after one on the resumer's side,
- * which is on the same thread as before it. */
+/* NULL: the thread's own context, until the thread's first resume leaves
+ * that context's address here (both mean the same).  Initial-exec: one
+ * %fs-relative access.  Read and written only before a switch, or after one
+ * on the resumer's side, which is on the same thread as before it. */
 static __thread cx__coro *running __attribute__((tls_model("initial-exec")));
 
-/* The thread's own context (cx__coro_thread), asked once per thread. */
-static __thread cx__coro *thread_self __attribute__((tls_model("initial-exec")));
-
-__attribute__((noinline)) static cx__coro *thread_context(void)
-{
-    return thread_self = cx__coro_thread();
-}
+__attribute__((noinline, cold)) static cx__coro *thread_context(void) { return cx__coro_thread(); }
 
 /* Out of line: after a switch the thread may be another one, so the TLS
  * address must be computed afresh, never cached across the switch. */
@@ -119,6 +113,15 @@ static inline __attribute__((always_inline)) void gen_recycle(cx_gen *g)
  * sanitizer, the gate is a plain call. */
 typedef bool gate_b_fn(void *a, void *b, void *c);
 typedef void *gate_p_fn(void *a, void *b, void *c);
+/* The hot entries have gates of their own in switch_*.S, named as the
+ * entries themselves (cx_yield, cx_gen_next, the manager's enter and exit);
+ * each calls its cx__gen_*_gated function. */
+void *cx__gen_yield_gated(cx_gen *g, void *value);
+bool cx__gen_next_gated(cx_gen *g, void **out);
+void *cx__gen_cm_enter_gated(void *state);
+bool cx__gen_cm_exit_gated(void *state, cx_error *err);
+void *cx__gen_cm_enter(void *state);
+bool cx__gen_cm_exit(void *state, cx_error *err);
 #if !CX_CORO_UCONTEXT && !defined(CX__CORO_SANITIZED)
 bool cx__gen_gate_b(void *a, void *b, void *c, gate_b_fn *fn);
 void *cx__gen_gate_p(void *a, void *b, void *c, gate_p_fn *fn);
@@ -165,8 +168,10 @@ static inline void swap_state(cx_gen *g)
     cx__frame *top = cx__ts.top, *gtop = g->other.top;
     cx__handled *handling = cx__ts.handling, *ghandling = g->other.handling;
     __asm__("" : "+r"(top), "+r"(gtop), "+r"(handling), "+r"(ghandling));
-    cx__store_frame_pair(&cx__ts, gtop, ghandling);
-    cx__store_frame_pair(&g->other, top, handling);
+    cx__ts.top = gtop;
+    cx__ts.handling = ghandling;
+    g->other.top = top;
+    g->other.handling = handling;
 }
 
 /* A body's end, however it ended: the generator reports it, gives the
@@ -269,8 +274,9 @@ static inline __attribute__((always_inline)) void resume(cx_gen *g)
 {
     if (__builtin_expect(!g->coro, 0))
         take_stack(g);
-    cx__coro *prev = running;
-    cx__coro *back = prev ? prev : thread_self ? thread_self : thread_context();
+    cx__coro *back = running;
+    if (__builtin_expect(!back, 0))
+        back = thread_context();
     g->resumer = back;
     g->status = GEN_RUNNING;
     running = g->coro;
@@ -280,7 +286,7 @@ static inline __attribute__((always_inline)) void resume(cx_gen *g)
         swap_state(g);
         cx__coro_jump(back, g->coro);
     }
-    running = prev;
+    running = back;
 }
 
 /* A new use of g: a body not started, its frame chain empty. */
@@ -319,9 +325,9 @@ __attribute__((noinline)) static cx_gen *gen_make(cx_gen_fn *fn, void *arg)
 
 /* The usual way: the pool's first generator, whose stack is parked at the
  * top of gen_main's loop and has the current default size.  Its errors are
- * NULL: gen_recycle clears them, and cm_exit_gated parks only a generator
- * that finished after its cx_yield took what was thrown in and whose
- * escaped error it took.  No register to save, no call. */
+ * NULL: gen_recycle clears them, and cx__gen_cm_exit_gated parks only a
+ * generator that finished after its cx_yield took what was thrown in and
+ * whose escaped error it took.  No register to save, no call. */
 static inline __attribute__((always_inline)) cx_gen *gen_take(cx_gen_fn *fn, void *arg)
 {
     cx_gen *g = pool;
@@ -352,10 +358,8 @@ __attribute__((noinline)) static _Noreturn void raise_thrown(cx_gen *g)
     cx__propagate(e);
 }
 
-static void *yield_gated(void *p, void *value, void *unused)
+void *cx__gen_yield_gated(cx_gen *g, void *value)
 {
-    cx_gen *g = p;
-    (void)unused;
     if (g->status != GEN_RUNNING || running != g->coro || !running)
         cx__raise(__FILE__, __LINE__, "cx_yield", &cx_RuntimeError,
                   "cx_yield: not inside the running generator");
@@ -368,7 +372,9 @@ static void *yield_gated(void *p, void *value, void *unused)
     return NULL;
 }
 
-void *cx_yield(cx_gen *g, void *value) { return cx__gen_gate_p(g, value, NULL, yield_gated); }
+#if CX_CORO_UCONTEXT /* no switch_*.S: no gates */
+void *cx_yield(cx_gen *g, void *value) { return cx__gen_yield_gated(g, value); }
+#endif
 
 /* Runs g one step; returns true if it yielded.  An error the body raised is
  * handed back (owned) in *raised. */
@@ -387,11 +393,8 @@ static inline __attribute__((always_inline)) bool step(cx_gen *g, cx_error **rai
     return false;
 }
 
-static bool next_gated(void *p, void *o, void *unused)
+bool cx__gen_next_gated(cx_gen *g, void **out)
 {
-    cx_gen *g = p;
-    void **out = o;
-    (void)unused;
     cx_error *raised;
     if (step(g, &raised)) {
         if (out)
@@ -403,7 +406,9 @@ static bool next_gated(void *p, void *o, void *unused)
     return false;
 }
 
-bool cx_gen_next(cx_gen *g, void **out) { return cx__gen_gate_b(g, out, NULL, next_gated); }
+#if CX_CORO_UCONTEXT
+bool cx_gen_next(cx_gen *g, void **out) { return cx__gen_next_gated(g, out); }
+#endif
 
 static bool throw_gated(void *p, void *e, void *r)
 {
@@ -437,11 +442,10 @@ static void take_stack_protected(void *g) { take_stack(g); }
  * value.  Otherwise, as contextlib's `except: free; raise`: the generator is
  * freed, then what it raised (or a failure to get its stack, or
  * RuntimeError "generator didn't yield", from None) propagates. */
-static void *cm_enter_gated(void *state, void *unused1, void *unused2)
+void *cx__gen_cm_enter_gated(void *state)
 {
     cx__cm_state *s = state;
     cx_gen *g = s->g;
-    (void)unused1, (void)unused2;
     /* Still the generator the manager made, and not started: a manager's
      * copy tells whether it was entered before (pooled structs are freed
      * only when their thread ends). */
@@ -462,18 +466,18 @@ static void *cm_enter_gated(void *state, void *unused1, void *unused2)
                    "generator didn't yield"); /* from None */
 }
 
-/* The manager type's enter (contextmanager.c). */
-void *cx__gen_cm_enter(void *state) { return cx__gen_gate_p(state, NULL, NULL, cm_enter_gated); }
+/* The manager type's enter (contextmanager.c) is its gate. */
+#if CX_CORO_UCONTEXT
+void *cx__gen_cm_enter(void *state) { return cx__gen_cm_enter_gated(state); }
+#endif
 
 /* The usual exit, the generator suspended at its cx_yield: it is resumed
  * here (with err thrown in, if any) and freed before its error, if any,
  * propagates, as contextmanager.c's general exit does on the way out. */
-static bool cm_exit_gated(void *state, void *e, void *unused)
+bool cx__gen_cm_exit_gated(void *state, cx_error *err)
 {
     cx__cm_state *s = state;
     cx_gen *g = s->g;
-    (void)unused;
-    cx_error *err = e;
     if (g->status != GEN_SUSPENDED)
         return cx__cm_exit_any(state, err);
     if (err)
@@ -496,11 +500,10 @@ static bool cm_exit_gated(void *state, void *e, void *unused)
     cx__propagate(raised);
 }
 
-/* The manager type's exit (contextmanager.c). */
-bool cx__gen_cm_exit(void *state, cx_error *err)
-{
-    return cx__gen_gate_b(state, err, NULL, cm_exit_gated);
-}
+/* The manager type's exit (contextmanager.c) is its gate. */
+#if CX_CORO_UCONTEXT
+bool cx__gen_cm_exit(void *state, cx_error *err) { return cx__gen_cm_exit_gated(state, err); }
+#endif
 
 const cx_manager_type cx__contextmanager_type = {"contextmanager", cx__gen_cm_enter,
                                                  cx__gen_cm_exit};

@@ -80,4 +80,32 @@ cx__gen_gate_p:
     .size cx__gen_gate_b, .-cx__gen_gate_b
     .size cx__gen_gate_p, .-cx__gen_gate_p
 
+/* Gates with a fixed target: see switch_x86_64.S. */
+.macro CX_GATE name, target
+    .globl \name
+    .type \name, %function
+\name:
+    .cfi_startproc
+    stp x29, x30, [sp, #-16]!
+    .cfi_def_cfa_offset 16
+    .cfi_offset 29, -16
+    .cfi_offset 30, -8
+    mov x29, sp
+    bl \target
+    ldp x29, x30, [sp], #16
+    .cfi_def_cfa_offset 0
+    .cfi_restore 29
+    .cfi_restore 30
+    br x30
+    .cfi_endproc
+    .size \name, .-\name
+.endm
+
+    .hidden cx__gen_cm_enter
+    CX_GATE cx__gen_cm_enter, cx__gen_cm_enter_gated
+    .hidden cx__gen_cm_exit
+    CX_GATE cx__gen_cm_exit, cx__gen_cm_exit_gated
+    CX_GATE cx_yield, cx__gen_yield_gated
+    CX_GATE cx_gen_next, cx__gen_next_gated
+
     .section .note.GNU-stack,"",%progbits

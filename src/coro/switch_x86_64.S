@@ -79,4 +79,32 @@ cx__gen_gate_p:
     .size cx__gen_gate_b, .-cx__gen_gate_b
     .size cx__gen_gate_p, .-cx__gen_gate_p
 
+/* Gates with a fixed target, for the hot entries: the entry itself is the
+ * gate (no trampoline loading fn), and its call is direct.  The exported
+ * ones (cx_yield, cx_gen_next) have default visibility. */
+.macro CX_GATE name, target
+    .globl \name
+    .type \name, @function
+\name:
+    .cfi_startproc
+    subq $8, %rsp
+    .cfi_adjust_cfa_offset 8
+    call \target
+    addq $8, %rsp
+    .cfi_adjust_cfa_offset -8
+    popq %rcx
+    .cfi_adjust_cfa_offset -8
+    .cfi_register rip, rcx
+    jmpq *%rcx
+    .cfi_endproc
+    .size \name, .-\name
+.endm
+
+    .hidden cx__gen_cm_enter
+    CX_GATE cx__gen_cm_enter, cx__gen_cm_enter_gated
+    .hidden cx__gen_cm_exit
+    CX_GATE cx__gen_cm_exit, cx__gen_cm_exit_gated
+    CX_GATE cx_yield, cx__gen_yield_gated
+    CX_GATE cx_gen_next, cx__gen_next_gated
+
     .section .note.GNU-stack,"",@progbits
