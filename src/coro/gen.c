@@ -113,9 +113,9 @@ static inline __attribute__((always_inline)) void gen_recycle(cx_gen *g)
  * sanitizer, the gate is a plain call. */
 typedef bool gate_b_fn(void *a, void *b, void *c);
 typedef void *gate_p_fn(void *a, void *b, void *c);
-/* The hot entries have gates of their own in switch_*.S, named as the
- * entries themselves (cx_yield, cx_gen_next, the manager's enter and exit);
- * each calls its cx__gen_*_gated function. */
+/* The hot entries (cx_yield, cx_gen_next, the manager's enter and exit) are
+ * defined in switch_*.S as named entries into the gate, each with its
+ * cx__gen_*_gated function (in every build that has the .S file). */
 void *cx__gen_yield_gated(cx_gen *g, void *value);
 bool cx__gen_next_gated(cx_gen *g, void **out);
 void *cx__gen_cm_enter_gated(void *state);

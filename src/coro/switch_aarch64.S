@@ -80,23 +80,15 @@ cx__gen_gate_p:
     .size cx__gen_gate_b, .-cx__gen_gate_b
     .size cx__gen_gate_p, .-cx__gen_gate_p
 
-/* Gates with a fixed target: see switch_x86_64.S. */
+/* Named entries into the gate with a fixed target: see switch_x86_64.S. */
 .macro CX_GATE name, target
     .globl \name
     .type \name, %function
 \name:
     .cfi_startproc
-    stp x29, x30, [sp, #-16]!
-    .cfi_def_cfa_offset 16
-    .cfi_offset 29, -16
-    .cfi_offset 30, -8
-    mov x29, sp
-    bl \target
-    ldp x29, x30, [sp], #16
-    .cfi_def_cfa_offset 0
-    .cfi_restore 29
-    .cfi_restore 30
-    br x30
+    adrp x3, \target
+    add x3, x3, :lo12:\target
+    b cx__gen_gate_p
     .cfi_endproc
     .size \name, .-\name
 .endm
