@@ -71,58 +71,88 @@ CX_API void cx__coro_switch(cx__coro *from, cx__coro *to);
 #endif
 #endif
 
+/* cx__coro_jump_bare(from, to) is cx__coro_jump for a side that needs none
+ * of the ABI's callee-saved registers kept when it is resumed: they are not
+ * clobbers, so the function around it saves none it does not use itself,
+ * and whatever calls it must not keep a value in them across the call
+ * (cx__coro_forget_saved after the call says so to the compiler).  A
+ * finished generator parks this way: its loop reloads what it needs.  The
+ * frame pointer is still saved by hand. */
 #if !CX_CORO_UCONTEXT && !defined(CX__CORO_SANITIZED) && defined(__x86_64__)
 /* *from and *to start with the saved { sp, resume address }. */
+#define CX__JUMP_ASM                                                            \
+    "subq $160, %%rsp\n\t" /* step over the caller's red zone */               \
+    "movq %%rbp, (%%rsp)\n\t"                                                  \
+    "leaq 1f(%%rip), %%rax\n\t"                                                \
+    "movq %%rsp, (%0)\n\t"                                                     \
+    "movq %%rax, 8(%0)\n\t"                                                    \
+    "movq (%1), %%rsp\n\t"                                                     \
+    "jmpq *8(%1)\n"                                                            \
+    "1:\n\t"                                                                   \
+    "movq (%%rsp), %%rbp\n\t"                                                  \
+    "addq $160, %%rsp"
+#define CX__JUMP_CALLEE_SAVED "rbx", "r12", "r13", "r14", "r15"
+#define CX__JUMP_CALLER_SAVED                                                   \
+    "rax", "rcx", "rdx", "r8", "r9", "r10", "r11", "xmm0", "xmm1", "xmm2", "xmm3", \
+        "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",  \
+        "xmm13", "xmm14", "xmm15", "st", "st(1)", "st(2)", "st(3)", "st(4)",      \
+        "st(5)", "st(6)", "st(7)", "mm0", "mm1", "mm2", "mm3", "mm4", "mm5", "mm6", \
+        "mm7", "memory", "cc"
 static inline __attribute__((always_inline)) void cx__coro_jump(cx__coro *from, cx__coro *to)
 {
     void *f = from, *t = to;
-    __asm__ volatile(
-        "subq $160, %%rsp\n\t"       /* step over the caller's red zone */
-        "movq %%rbp, (%%rsp)\n\t"
-        "leaq 1f(%%rip), %%rax\n\t"
-        "movq %%rsp, (%0)\n\t"
-        "movq %%rax, 8(%0)\n\t"
-        "movq (%1), %%rsp\n\t"
-        "jmpq *8(%1)\n"
-        "1:\n\t"
-        "movq (%%rsp), %%rbp\n\t"
-        "addq $160, %%rsp"
-        : "+D"(f), "+S"(t)
-        :
-        : "rax", "rbx", "rcx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13", "r14",
-          "r15", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
-          "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "st", "st(1)",
-          "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)", "mm0", "mm1", "mm2", "mm3",
-          "mm4", "mm5", "mm6", "mm7", "memory", "cc");
+    __asm__ volatile(CX__JUMP_ASM
+                     : "+D"(f), "+S"(t)
+                     :
+                     : CX__JUMP_CALLEE_SAVED, CX__JUMP_CALLER_SAVED);
 }
+static inline __attribute__((always_inline)) void cx__coro_jump_bare(cx__coro *from, cx__coro *to)
+{
+    void *f = from, *t = to;
+    __asm__ volatile(CX__JUMP_ASM : "+D"(f), "+S"(t) : : CX__JUMP_CALLER_SAVED);
+}
+#define cx__coro_forget_saved() __asm__ volatile("" : : : CX__JUMP_CALLEE_SAVED)
 #elif !CX_CORO_UCONTEXT && !defined(CX__CORO_SANITIZED) && defined(__aarch64__)
+#define CX__JUMP_ASM                                                            \
+    "sub sp, sp, #16\n\t"                                                      \
+    "stp x29, x30, [sp]\n\t"                                                   \
+    "mov x9, sp\n\t"                                                           \
+    "adr x10, 1f\n\t"                                                          \
+    "stp x9, x10, [%0]\n\t"                                                    \
+    "ldp x9, x10, [%1]\n\t"                                                    \
+    "mov sp, x9\n\t"                                                           \
+    "br x10\n"                                                                 \
+    "1:\n\t"                                                                   \
+    "ldp x29, x30, [sp]\n\t"                                                   \
+    "add sp, sp, #16"
+#define CX__JUMP_CALLEE_SAVED                                                   \
+    "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "v8", "v9", \
+        "v10", "v11", "v12", "v13", "v14", "v15"
+#define CX__JUMP_CALLER_SAVED                                                   \
+    "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", \
+        "x15", "x16", "x17", "x18", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7",  \
+        "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", \
+        "v27", "v28", "v29", "v30", "v31", "memory", "cc"
 static inline __attribute__((always_inline)) void cx__coro_jump(cx__coro *from, cx__coro *to)
 {
     register void *f __asm__("x0") = from;
     register void *t __asm__("x1") = to;
-    __asm__ volatile(
-        "sub sp, sp, #16\n\t"
-        "stp x29, x30, [sp]\n\t"
-        "mov x9, sp\n\t"
-        "adr x10, 1f\n\t"
-        "stp x9, x10, [%0]\n\t"
-        "ldp x9, x10, [%1]\n\t"
-        "mov sp, x9\n\t"
-        "br x10\n"
-        "1:\n\t"
-        "ldp x29, x30, [sp]\n\t"
-        "add sp, sp, #16"
-        : "+r"(f), "+r"(t)
-        :
-        : "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13",
-          "x14", "x15", "x16", "x17", "x18", "x19", "x20", "x21", "x22", "x23", "x24",
-          "x25", "x26", "x27", "x28", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8",
-          "v9", "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19",
-          "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30",
-          "v31", "memory", "cc");
+    __asm__ volatile(CX__JUMP_ASM
+                     : "+r"(f), "+r"(t)
+                     :
+                     : CX__JUMP_CALLEE_SAVED, CX__JUMP_CALLER_SAVED);
 }
+static inline __attribute__((always_inline)) void cx__coro_jump_bare(cx__coro *from, cx__coro *to)
+{
+    register void *f __asm__("x0") = from;
+    register void *t __asm__("x1") = to;
+    __asm__ volatile(CX__JUMP_ASM : "+r"(f), "+r"(t) : : CX__JUMP_CALLER_SAVED);
+}
+#define cx__coro_forget_saved() __asm__ volatile("" : : : CX__JUMP_CALLEE_SAVED)
 #else
 #define cx__coro_jump cx__coro_switch
+#define cx__coro_jump_bare cx__coro_switch
+#define cx__coro_forget_saved() ((void)0)
 #endif
 
 /* A generator manager's state, cx__cm_state, is declared in cx/gen.h (its

@@ -17,6 +17,8 @@ struct cx_gen {
     cx__coro *coro;     /* taken at first resume; kept while pooled */
     size_t stack;       /* coro's stack size */
     cx__coro *resumer;  /* the context that resumed it */
+    cx__frame *base;    /* gen_main's landing frame on coro, NULL if none yet:
+                         * each body starts with it as its whole chain */
     cx__state other;    /* the side not running: the generator's chain while
                          * suspended, the resumer's while it runs */
     void *value;        /* what crosses the cx_yield */
@@ -100,6 +102,7 @@ static inline __attribute__((always_inline)) void gen_recycle(cx_gen *g)
         /* Abandoned mid-body: its stack cannot be parked for reuse. */
         cx__coro_free(g->coro);
         g->coro = NULL;
+        g->base = NULL;
     }
     pool_put(g);
 }
@@ -159,7 +162,9 @@ void cx_gen_set_stack_size(size_t bytes)
 /* Each direction swaps the thread's frame chain and handled errors with the
  * saved ones, so each side finds its own.  Done by the side leaving, before
  * the switch, on the thread it runs on: field by field through cx__ts
- * (%fs-relative each), no copy of the state through a pointer.  The third
+ * (%fs-relative each), no copy of the state through a pointer, and word by
+ * word: a 16-byte load of the pair just written by two 8-byte stores
+ * waits for them (no store forwarding).  The third
  * word, thrown, is not swapped: it holds an error only from a raise to its
  * landing in the same context, which takes it (cx__landed), and is NULL at
  * every switch. */
@@ -176,57 +181,67 @@ static inline void swap_state(cx_gen *g)
 
 /* A body's end, however it ended: the generator reports it, gives the
  * thread's state back to its resumer and parks until the next body (a
- * generator reused from the pool) resumes it here.  Gated, as every switch
- * that returns: the resumer's `ret` after this switch, and this one's after
- * the next resume, both go to the gate's call site (predicted).  base, if
- * not NULL, is the landing frame to pop first (the body returned).  Out of
- * line, as every use of thread-local data on the generator's side: the
- * next body may run on another thread, and where the gate is a plain call
- * (ucontext, sanitizers) gen_main would otherwise keep the first thread's
- * address of cx__ts for the whole loop. */
-__attribute__((noinline)) static void *park_gated(void *p, void *base, void *unused)
+ * generator reused from the pool) resumes it here.  The generator's own
+ * state is not kept: what is left of its chain is the landing frame, or
+ * nothing after a landing, and the next body's start (gen_start) sets it
+ * afresh.  Gated, as every switch that returns: the resumer's `ret` after
+ * this switch, and this one's after the next resume, both go to the gate's
+ * call site (predicted).  Out of line, as every use of thread-local data on
+ * the generator's side: the next body may run on another thread, and where
+ * the gate is a plain call (ucontext, sanitizers) gen_main would otherwise
+ * keep the first thread's address of cx__ts for the whole loop.  A bare
+ * switch: nothing here or in the gate needs a callee-saved register after
+ * it, and gen_main reloads what it needs (park). */
+__attribute__((noinline)) static void *park_gated(void *p, void *unused1, void *unused2)
 {
     cx_gen *g = p;
-    (void)unused;
-    if (base)
-        cx__jump_pop(base);
+    (void)unused1, (void)unused2;
     g->status = GEN_FINISHED;
-    swap_state(g);
-    cx__coro_jump(g->coro, g->resumer);
+    cx__frame *top = g->other.top;
+    cx__handled *handling = g->other.handling;
+    __asm__("" : "+r"(top), "+r"(handling)); /* word by word: see swap_state */
+    cx__ts.top = top;
+    cx__ts.handling = handling;
+    cx__coro_jump_bare(g->coro, g->resumer);
     return NULL;
 }
 
-#ifdef CX__BUILTIN_JUMP
-/* The landing frame under every body, pushed out of line: each body may
- * run on another thread than the one before, so gen_main itself never
- * touches thread-local data. */
-__attribute__((noinline)) static void base_push(cx__jump *base)
+static inline __attribute__((always_inline)) void park(cx_gen *g)
 {
-    cx__frame *top = cx__ts.top;
-    cx__handled *handling = cx__ts.handling;
-    __asm__("" : "+r"(top), "+r"(handling)); /* word by word: see swap_state */
-    base->f.prev = top;
-    base->f.handling = handling;
-    base->f.kind = CX__FRAME_JUMP;
-    cx__ts.top = &base->f;
+    cx__gen_gate_p(g, NULL, NULL, park_gated);
+    cx__coro_forget_saved();
 }
+
+#ifdef CX__BUILTIN_JUMP
+/* The first body's chain is empty (gen_start): the landing frame goes on
+ * it here, out of line, as gen_main never touches thread-local data (each
+ * body may run on another thread than the one before). */
+__attribute__((noinline)) static void base_first(cx__jump *base) { cx__ts.top = &base->f; }
 
 /* The coroutine's whole life: run a body, report how it ended, park.  The
  * frame an error escaping a body lands in is this function's own, set up
  * once (a jump buffer stays valid while its function runs, and this one
- * never returns): a body costs two pointer pushes, no setjmp. */
+ * never returns), and stays the bottom of the generator's chain: it links
+ * to nothing and was pushed with nothing handled, so every later body
+ * starts with it as its chain (gen_start) and a body costs no push, no pop
+ * and no setjmp. */
 static void gen_main(void *p)
 {
     cx_gen *g = p;
     cx__jump base;
+    base.f.prev = NULL;
+    base.f.handling = NULL;
+    base.f.kind = CX__FRAME_JUMP;
+    g->base = &base.f;
     if (CX__SETJMP(base.jb)) {
         g->escaped = cx__landed(); /* the unwinder popped base */
-        cx__gen_gate_p(g, NULL, NULL, park_gated);
+        park(g);
+    } else {
+        base_first(&base);
     }
     for (;;) {
-        base_push(&base);
         g->fn(g, g->arg);
-        cx__gen_gate_p(g, &base, NULL, park_gated);
+        park(g);
     }
 }
 #else
@@ -242,7 +257,7 @@ static void gen_main(void *p)
     cx_gen *g = p;
     for (;;) {
         g->escaped = cx_protect(gen_body, g);
-        cx__gen_gate_p(g, NULL, NULL, park_gated);
+        park(g);
     }
 }
 #endif
@@ -289,14 +304,16 @@ static inline __attribute__((always_inline)) void resume(cx_gen *g)
     running = back;
 }
 
-/* A new use of g: a body not started, its frame chain empty. */
+/* A new use of g: a body not started, its frame chain the landing frame
+ * alone (empty until the coroutine has run its first body). */
 static inline __attribute__((always_inline)) void gen_start(cx_gen *g, cx_gen_fn *fn, void *arg)
 {
     g->serial++;
     g->fn = fn;
     g->arg = arg;
     g->status = GEN_CREATED;
-    memset(&g->other, 0, sizeof g->other);
+    g->other.top = g->base;
+    g->other.handling = NULL;
     g->value = NULL;
 }
 
@@ -310,10 +327,12 @@ __attribute__((noinline)) static cx_gen *gen_make(cx_gen_fn *fn, void *arg)
         if (g->coro && g->stack != stack_default()) {
             cx__coro_free(g->coro); /* the stack size was changed since */
             g->coro = NULL;
+            g->base = NULL;
         }
     } else {
         g = cx_malloc(sizeof *g);
         g->coro = NULL;
+        g->base = NULL;
         g->serial = 0;
     }
     gen_start(g, fn, arg);
