@@ -301,7 +301,7 @@ static inline __attribute__((always_inline)) void resume(cx_gen *g)
         swap_state(g);
         cx__coro_jump(back, g->coro);
     }
-    running = back;
+    running = g->resumer; /* back, read where g already is */
 }
 
 /* A new use of g: a body not started, its frame chain the landing frame
@@ -314,7 +314,6 @@ static inline __attribute__((always_inline)) void gen_start(cx_gen *g, cx_gen_fn
     g->status = GEN_CREATED;
     g->other.top = g->base;
     g->other.handling = NULL;
-    g->value = NULL;
 }
 
 /* The general way to a fresh generator: from the pool or malloc, with its
@@ -332,6 +331,7 @@ __attribute__((noinline)) static cx_gen *gen_make(cx_gen_fn *fn, void *arg)
     } else {
         g = cx_malloc(sizeof *g);
         g->coro = NULL;
+        g->stack = 0;
         g->base = NULL;
         g->serial = 0;
     }
@@ -342,17 +342,16 @@ __attribute__((noinline)) static cx_gen *gen_make(cx_gen_fn *fn, void *arg)
     return g;
 }
 
-/* The usual way: the pool's first generator, whose stack is parked at the
- * top of gen_main's loop and has the current default size.  Its errors are
+/* The usual way: the pool's first generator, whose stack (if it has one:
+ * the first resume takes one otherwise) is parked in gen_main's loop and
+ * has the current default size.  Its errors are
  * NULL: gen_recycle clears them, and cx__gen_cm_exit_gated parks only a
  * generator that finished after its cx_yield took what was thrown in and
  * whose escaped error it took.  No register to save, no call. */
 static inline __attribute__((always_inline)) cx_gen *gen_take(cx_gen_fn *fn, void *arg)
 {
     cx_gen *g = pool;
-    if (__builtin_expect(!g || !g->coro ||
-                             g->stack != __atomic_load_n(&default_bytes, __ATOMIC_RELAXED),
-                         0))
+    if (__builtin_expect(!g || g->stack != __atomic_load_n(&default_bytes, __ATOMIC_RELAXED), 0))
         return gen_make(fn, arg);
     pool = g->next;
     gen_start(g, fn, arg);
@@ -379,7 +378,7 @@ __attribute__((noinline)) static _Noreturn void raise_thrown(cx_gen *g)
 
 void *cx__gen_yield_gated(cx_gen *g, void *value)
 {
-    if (g->status != GEN_RUNNING || running != g->coro || !running)
+    if (g->status != GEN_RUNNING || running != g->coro) /* g->coro: not NULL */
         cx__raise(__FILE__, __LINE__, "cx_yield", &cx_RuntimeError,
                   "cx_yield: not inside the running generator");
     g->value = value;
