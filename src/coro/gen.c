@@ -239,7 +239,9 @@ static void gen_main(void *p)
     } else {
         base_first(&base);
     }
-    for (;;) {
+    for (;;) { /* twice over: one taken jump back every other body */
+        g->fn(g, g->arg);
+        park(g);
         g->fn(g, g->arg);
         park(g);
     }
@@ -404,7 +406,7 @@ static inline __attribute__((always_inline)) bool step(cx_gen *g, cx_error **rai
     if (g->status == GEN_FINISHED)
         return false;
     resume(g);
-    if (g->status != GEN_FINISHED)
+    if (__builtin_expect(g->status != GEN_FINISHED, 1))
         return true;
     *raised = g->escaped;
     g->escaped = NULL;
@@ -501,7 +503,7 @@ bool cx__gen_cm_exit_gated(void *state, cx_error *err)
     if (err)
         g->thrown = cx_error_ref(err);
     resume(g);
-    if (g->status != GEN_FINISHED)
+    if (__builtin_expect(g->status != GEN_FINISHED, 0))
         cx__cm_didnt_stop(state, err ? "generator didn't stop after throw()"
                                      : "generator didn't stop");
     /* Finished: its cx_yield took what was thrown in, its stack is parked. */
@@ -509,7 +511,7 @@ bool cx__gen_cm_exit_gated(void *state, cx_error *err)
     g->escaped = NULL;
     pool_put(g);
     s->g = NULL;
-    if (!raised)
+    if (__builtin_expect(!raised, 1))
         return err != NULL;
     if (raised == err) {
         cx_error_unref(raised);

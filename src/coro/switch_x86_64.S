@@ -47,6 +47,42 @@ cx__ctx_boot:
     .cfi_endproc
     .size cx__ctx_boot, .-cx__ctx_boot
 
+
+/* The hot entries (cx_yield, cx_gen_next, a generator manager's enter and
+ * exit) are named entries into the gate below, each with its target: no C
+ * trampoline filling the unused arguments.  They must share the gate's one
+ * call site (a gate per entry made the returns after each switch land on
+ * another site than the return predictor holds: 37 -> 67 ns a generator
+ * manager).  The exported ones have default visibility.  The gate's code
+ * follows them. */
+.macro CX_GATE name, target
+    .globl \name
+    .type \name, @function
+\name:
+    .cfi_startproc
+    leaq \target(%rip), %rcx
+    jmp cx__gen_gate_p
+    .cfi_endproc
+    .size \name, .-\name
+.endm
+
+    .hidden cx__gen_cm_enter
+    CX_GATE cx__gen_cm_enter, cx__gen_cm_enter_gated
+    .hidden cx__gen_cm_exit
+    CX_GATE cx__gen_cm_exit, cx__gen_cm_exit_gated
+    CX_GATE cx_gen_next, cx__gen_next_gated
+
+/* cx_yield, the entry every generator's body takes, runs on into the gate:
+ * one taken jump less. */
+    .globl cx_yield
+    .type cx_yield, @function
+cx_yield:
+    .cfi_startproc
+    leaq cx__gen_yield_gated(%rip), %rcx
+    .cfi_endproc
+    .size cx_yield, .-cx_yield
+
+
 /* The generators' gate (gen.c): cx__gen_gate(a, b, c, fn) calls fn(a, b, c)
  * from this one call site and returns what it returns, by an indirect jump
  * to its caller instead of `ret`.  A function that switches stacks inside
@@ -78,29 +114,5 @@ cx__gen_gate_p:
     .cfi_endproc
     .size cx__gen_gate_b, .-cx__gen_gate_b
     .size cx__gen_gate_p, .-cx__gen_gate_p
-
-/* The hot entries (cx_yield, cx_gen_next, a generator manager's enter and
- * exit) are named entries into the gate above, each with its target: no C
- * trampoline filling the unused arguments.  They must share the gate's one
- * call site (a gate per entry made the returns after each switch land on
- * another site than the return predictor holds: 37 -> 67 ns a generator
- * manager).  The exported ones have default visibility. */
-.macro CX_GATE name, target
-    .globl \name
-    .type \name, @function
-\name:
-    .cfi_startproc
-    leaq \target(%rip), %rcx
-    jmp cx__gen_gate_p
-    .cfi_endproc
-    .size \name, .-\name
-.endm
-
-    .hidden cx__gen_cm_enter
-    CX_GATE cx__gen_cm_enter, cx__gen_cm_enter_gated
-    .hidden cx__gen_cm_exit
-    CX_GATE cx__gen_cm_exit, cx__gen_cm_exit_gated
-    CX_GATE cx_yield, cx__gen_yield_gated
-    CX_GATE cx_gen_next, cx__gen_next_gated
 
     .section .note.GNU-stack,"",@progbits
