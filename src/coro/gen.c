@@ -116,11 +116,10 @@ static inline __attribute__((always_inline)) void gen_recycle(cx_gen *g)
  * sanitizer, the gate is a plain call. */
 typedef bool gate_b_fn(void *a, void *b, void *c);
 typedef void *gate_p_fn(void *a, void *b, void *c);
-/* The hot entries (cx_yield, cx_gen_next, the manager's enter and exit) are
- * defined in switch_*.S as named entries into the gate, each with its
- * cx__gen_*_gated function (in every build that has the .S file). */
-void *cx__gen_yield_gated(cx_gen *g, void *value);
-bool cx__gen_next_gated(cx_gen *g, void **out);
+/* A generator manager's enter and exit are defined in switch_*.S as named
+ * entries into the gate, each with its cx__gen_cm_*_gated function (in
+ * every build that has the .S file).  cx_yield and cx_gen_next stay C
+ * functions: the ABI check reads their types from the debug information. */
 void *cx__gen_cm_enter_gated(void *state);
 bool cx__gen_cm_exit_gated(void *state, cx_error *err);
 void *cx__gen_cm_enter(void *state);
@@ -378,8 +377,10 @@ __attribute__((noinline)) static _Noreturn void raise_thrown(cx_gen *g)
     cx__propagate(e);
 }
 
-void *cx__gen_yield_gated(cx_gen *g, void *value)
+static void *yield_gated(void *p, void *value, void *unused)
 {
+    cx_gen *g = p;
+    (void)unused;
     if (g->status != GEN_RUNNING || running != g->coro) /* g->coro: not NULL */
         cx__raise(__FILE__, __LINE__, "cx_yield", &cx_RuntimeError,
                   "cx_yield: not inside the running generator");
@@ -392,9 +393,7 @@ void *cx__gen_yield_gated(cx_gen *g, void *value)
     return NULL;
 }
 
-#if CX_CORO_UCONTEXT /* no switch_*.S: no gates */
-void *cx_yield(cx_gen *g, void *value) { return cx__gen_yield_gated(g, value); }
-#endif
+void *cx_yield(cx_gen *g, void *value) { return cx__gen_gate_p(g, value, NULL, yield_gated); }
 
 /* Runs g one step; returns true if it yielded.  An error the body raised is
  * handed back (owned) in *raised. */
@@ -413,8 +412,11 @@ static inline __attribute__((always_inline)) bool step(cx_gen *g, cx_error **rai
     return false;
 }
 
-bool cx__gen_next_gated(cx_gen *g, void **out)
+static bool next_gated(void *p, void *o, void *unused)
 {
+    cx_gen *g = p;
+    void **out = o;
+    (void)unused;
     cx_error *raised;
     if (step(g, &raised)) {
         if (out)
@@ -426,9 +428,7 @@ bool cx__gen_next_gated(cx_gen *g, void **out)
     return false;
 }
 
-#if CX_CORO_UCONTEXT
-bool cx_gen_next(cx_gen *g, void **out) { return cx__gen_next_gated(g, out); }
-#endif
+bool cx_gen_next(cx_gen *g, void **out) { return cx__gen_gate_b(g, out, NULL, next_gated); }
 
 static bool throw_gated(void *p, void *e, void *r)
 {

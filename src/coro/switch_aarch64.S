@@ -97,7 +97,5 @@ cx__gen_gate_p:
     CX_GATE cx__gen_cm_enter, cx__gen_cm_enter_gated
     .hidden cx__gen_cm_exit
     CX_GATE cx__gen_cm_exit, cx__gen_cm_exit_gated
-    CX_GATE cx_yield, cx__gen_yield_gated
-    CX_GATE cx_gen_next, cx__gen_next_gated
 
     .section .note.GNU-stack,"",%progbits

@@ -48,13 +48,13 @@ cx__ctx_boot:
     .size cx__ctx_boot, .-cx__ctx_boot
 
 
-/* The hot entries (cx_yield, cx_gen_next, a generator manager's enter and
- * exit) are named entries into the gate below, each with its target: no C
- * trampoline filling the unused arguments.  They must share the gate's one
- * call site (a gate per entry made the returns after each switch land on
- * another site than the return predictor holds: 37 -> 67 ns a generator
- * manager).  The exported ones have default visibility.  The gate's code
- * follows them. */
+/* A generator manager's enter and exit are named entries into the gate
+ * below, each with its target: no C trampoline filling the unused
+ * arguments.  They must share the gate's one call site (a gate per entry
+ * made the returns after each switch land on another site than the return
+ * predictor holds: 37 -> 67 ns a generator manager).  (cx_yield and
+ * cx_gen_next, exported, stay C functions: the ABI check reads their types
+ * from the debug information.) */
 .macro CX_GATE name, target
     .globl \name
     .type \name, @function
@@ -68,19 +68,16 @@ cx__ctx_boot:
 
     .hidden cx__gen_cm_enter
     CX_GATE cx__gen_cm_enter, cx__gen_cm_enter_gated
-    .hidden cx__gen_cm_exit
-    CX_GATE cx__gen_cm_exit, cx__gen_cm_exit_gated
-    CX_GATE cx_gen_next, cx__gen_next_gated
 
-/* cx_yield, the entry every generator's body takes, runs on into the gate:
- * one taken jump less. */
-    .globl cx_yield
-    .type cx_yield, @function
-cx_yield:
+/* The exit runs on into the gate: one taken jump less. */
+    .globl cx__gen_cm_exit
+    .hidden cx__gen_cm_exit
+    .type cx__gen_cm_exit, @function
+cx__gen_cm_exit:
     .cfi_startproc
-    leaq cx__gen_yield_gated(%rip), %rcx
+    leaq cx__gen_cm_exit_gated(%rip), %rcx
     .cfi_endproc
-    .size cx_yield, .-cx_yield
+    .size cx__gen_cm_exit, .-cx__gen_cm_exit
 
 
 /* The generators' gate (gen.c): cx__gen_gate(a, b, c, fn) calls fn(a, b, c)
