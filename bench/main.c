@@ -51,7 +51,7 @@
 #define PY .run = NULL
 
 enum { PER_OP, WHOLE_RUN };
-enum { DEVNULL_REPS = 31 };
+enum { DEVNULL_REPS = 31, DEVNULL_PROCESSES = 5 };
 
 typedef struct row {
     const char *name, *impl;
@@ -60,6 +60,8 @@ typedef struct row {
     int kind;            /* PER_OP, or WHOLE_RUN (tasks_100k) */
     int reps_floor;      /* at least this many repetitions for the case (its
                           * target is as narrow as the machine's noise) */
+    int processes;       /* > 1: the case's C rows are sampled in this many
+                          * fresh processes (see samples_child) */
     /* results */
     long n;
     double *samples;     /* total ns per repetition */
@@ -94,10 +96,12 @@ static row rows[] = {
     {"exitstack_10", "python", PY, .kind = PER_OP},
     {"mutex_with", "cx", C(cx_mutex_with), .kind = PER_OP},
     {"mutex_with", "c_handwritten", C(c_mutex_with), .kind = PER_OP},
-    /* "within 1%": a median of 9 moved by about 1% from run to run here */
-    {"open_close_devnull", "cx", C(cx_open_close_devnull), .kind = PER_OP, .reps_floor = DEVNULL_REPS},
+    /* "within 1%": a median of 9 moved by about 1% from run to run here,
+     * and a process's layout by as much again */
+    {"open_close_devnull", "cx", C(cx_open_close_devnull), .kind = PER_OP,
+     .reps_floor = DEVNULL_REPS, .processes = DEVNULL_PROCESSES},
     {"open_close_devnull", "c_handwritten", C(c_open_close_devnull), .kind = PER_OP,
-     .reps_floor = DEVNULL_REPS},
+     .reps_floor = DEVNULL_REPS, .processes = DEVNULL_PROCESSES},
     {"open_close_devnull", "python_with", PY, .kind = PER_OP, .reps_floor = DEVNULL_REPS},
     {"open_close_devnull", "python_manual", PY, .kind = PER_OP, .reps_floor = DEVNULL_REPS},
     {"async_with_acm", "cx", ASYNC(cx_async_with_acm), .kind = PER_OP},
@@ -456,6 +460,79 @@ static void shuffle_order(int *order, int count, unsigned *seed)
     }
 }
 
+/* ---- samples from fresh processes ----
+ * Address-space randomization lays out each process afresh, and with it how
+ * a loop's branches and data share the CPU's predictors and caches with the
+ * kernel's: the two rows of open_close_devnull, which make the same system
+ * calls, read up to 1% apart either way from one process to the next, with
+ * 61 repetitions as with 9.  A case whose rows have .processes > 1 takes its
+ * C rows' samples from that many fresh runs of this program (each a new
+ * layout), interleaved in each as usual, and pools them; its Python rows are
+ * sampled here as in any case. */
+
+/* The child: `--samples-child REPS ROW-INDEX N [ROW-INDEX N]...` runs each
+ * of those C rows (N operations a sample) REPS times, interleaved, after a
+ * warm-up, and prints "ROW-INDEX TOTAL-NS" per sample. */
+static int samples_child(int argc, char **argv)
+{
+    int reps = atoi(argv[2]), count = 0, idx[16];
+    for (int a = 3; a + 1 < argc && count < 16; a += 2) {
+        int i = atoi(argv[a]);
+        if (i < 0 || i >= NROWS || !rows[i].run)
+            return 2;
+        rows[i].n = atol(argv[a + 1]);
+        idx[count++] = i;
+    }
+    if (!getenv("CX_BENCH_SINGLE_THREAD"))
+        park_a_thread();
+    for (int j = 0; j < count; j++)
+        if (isnan(time_c(rows[idx[j]].run, rows[idx[j]].n))) /* warm-up */
+            return 1;
+    int order[16];
+    unsigned seed = (unsigned)getpid();
+    for (int rep = 0; rep < reps; rep++) {
+        shuffle_order(order, count, &seed);
+        for (int j = 0; j < count; j++) {
+            row *r = &rows[idx[order[j]]];
+            double t = time_c(r->run, r->n);
+            if (isnan(t))
+                return 1;
+            printf("%d %.17g\n", idx[order[j]], t);
+        }
+    }
+    return 0;
+}
+
+/* Runs one child for the C rows of the case at first..first+count; false if
+ * it failed (the rows are then marked failed). */
+static bool sample_in_child(int first, int count, int reps)
+{
+    char cmd[4096];
+    int len = snprintf(cmd, sizeof cmd, "/proc/%d/exe --samples-child %d", (int)getpid(), reps);
+    for (int i = first; i < first + count; i++)
+        if (rows[i].run && available(&rows[i]) && selected(&rows[i]))
+            len += snprintf(cmd + len, sizeof cmd - (size_t)len, " %d %ld", i, rows[i].n);
+    fflush(NULL);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return false;
+    int i;
+    double t;
+    while (fscanf(p, "%d %lf", &i, &t) == 2)
+        if (i >= first && i < first + count && rows[i].run && selected(&rows[i]))
+            rows[i].samples[rows[i].nsamples++] = t;
+    return pclose(p) == 0;
+}
+
+static int case_processes(int first, int count)
+{
+    int k = 1;
+    for (int i = first; i < first + count && !opt.smoke; i++)
+        if (rows[i].processes > k)
+            k = rows[i].processes;
+    return k;
+}
+
 /* --reps, or the case's floor if higher (not in a smoke run). */
 static int case_reps(int first, int count)
 {
@@ -469,8 +546,10 @@ static int case_reps(int first, int count)
 static void measure_case(int first, int count)
 {
     int reps = case_reps(first, count);
+    int procs = case_processes(first, count);
+    int child_reps = (reps + procs - 1) / procs; /* per process, when procs > 1 */
     for (int i = first; i < first + count; i++) {
-        rows[i].samples = calloc((size_t)reps, sizeof(double));
+        rows[i].samples = calloc((size_t)(reps + procs * child_reps), sizeof(double));
         rows[i].allocs = -1;
         rows[i].rss_kib = NAN;
         if (!rows[i].missing)
@@ -486,13 +565,18 @@ static void measure_case(int first, int count)
         shuffle_order(order, count, &seed);
         for (int j = 0; j < count; j++) {
             row *r = &rows[first + order[j]];
-            if (!available(r))
+            if (!available(r) || (procs > 1 && r->run))
                 continue;
             double t = sample(r);
             if (!isnan(t))
                 r->samples[r->nsamples++] = t;
         }
     }
+    for (int k = 0; k < procs && procs > 1; k++)
+        if (!sample_in_child(first, count, child_reps))
+            for (int i = first; i < first + count; i++)
+                if (rows[i].run && !rows[i].failed)
+                    rows[i].failed = "failed (in a sampling process)";
     for (int i = first; i < first + count; i++) {
         row *r = &rows[i];
         summarise(r);
@@ -691,10 +775,25 @@ static void usage(void)
     exit(2);
 }
 
+/* What open_close_devnull's rows take instead of --reps (nothing in a
+ * smoke run). */
+static void devnull_reps(char *buf, size_t size)
+{
+    int reps = opt.reps > DEVNULL_REPS ? opt.reps : DEVNULL_REPS;
+    int per = (reps + DEVNULL_PROCESSES - 1) / DEVNULL_PROCESSES;
+    if (opt.smoke)
+        buf[0] = '\0';
+    else
+        snprintf(buf, size, " (open_close_devnull: %d, its C rows %d in each of %d processes)", reps,
+                 per, DEVNULL_PROCESSES);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && !strcmp(argv[1], "--rss-child"))
         return rss_child(argv[2], atol(argv[3]));
+    if (argc >= 4 && !strcmp(argv[1], "--samples-child"))
+        return samples_child(argc, argv);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--smoke")) {
@@ -743,9 +842,9 @@ int main(int argc, char **argv)
     if (!getenv("CX_BENCH_SINGLE_THREAD"))
         park_a_thread();
 
-    printf("cx-bench: %d repetitions per row (%d for open_close_devnull), median (min, max); "
-           "%s\n",
-           opt.reps, opt.smoke || opt.reps > DEVNULL_REPS ? opt.reps : DEVNULL_REPS,
+    char devnull[96];
+    devnull_reps(devnull, sizeof devnull);
+    printf("cx-bench: %d repetitions per row%s, median (min, max); %s\n", opt.reps, devnull,
            opt.smoke ? "SMOKE RUN: tiny counts, figures mean nothing"
                      : "ratio = ns / cx's ns (above 1: cx is faster)");
     for (int i = 0; i < NROWS;) {
@@ -787,9 +886,9 @@ int main(int argc, char **argv)
     if (opt.markdown) {
         FILE *f = fopen(opt.markdown, "w");
         if (f) {
-            fprintf(f, "%d repetitions per row (%d for open_close_devnull); 1-minute load "
-                       "average %.2f at the start, %.2f at the end, %ld cores; %s.\n\n",
-                    opt.reps, opt.reps > DEVNULL_REPS ? opt.reps : DEVNULL_REPS, load_before, load_after, sysconf(_SC_NPROCESSORS_ONLN),
+            fprintf(f, "%d repetitions per row%s; 1-minute load average %.2f at the start, "
+                       "%.2f at the end, %ld cores; %s.\n\n",
+                    opt.reps, devnull, load_before, load_after, sysconf(_SC_NPROCESSORS_ONLN),
                     cpu >= 0 ? "every side pinned to one CPU" : "not pinned to one CPU");
             print_table(f, true);
             fputs("\n", f);
