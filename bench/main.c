@@ -51,7 +51,7 @@
 #define PY .run = NULL
 
 enum { PER_OP, WHOLE_RUN };
-enum { DEVNULL_REPS = 31, DEVNULL_PROCESSES = 5 };
+enum { DEVNULL_REPS = 63, DEVNULL_PROCESSES = 9 };
 
 typedef struct row {
     const char *name, *impl;
