@@ -503,9 +503,10 @@ static int samples_child(int argc, char **argv)
     return 0;
 }
 
-/* Runs one child for the C rows of the case at first..first+count; false if
- * it failed (the rows are then marked failed). */
-static bool sample_in_child(int first, int count, int reps)
+/* Runs one child for the C rows of the case at first..first+count, adding
+ * at most `room` samples to each; false if it failed (the rows are then
+ * marked failed). */
+static bool sample_in_child(int first, int count, int reps, int room)
 {
     char cmd[4096];
     int len = snprintf(cmd, sizeof cmd, "/proc/%d/exe --samples-child %d", (int)getpid(), reps);
@@ -519,7 +520,8 @@ static bool sample_in_child(int first, int count, int reps)
     int i;
     double t;
     while (fscanf(p, "%d %lf", &i, &t) == 2)
-        if (i >= first && i < first + count && rows[i].run && selected(&rows[i]))
+        if (i >= first && i < first + count && rows[i].run && selected(&rows[i]) &&
+            rows[i].nsamples < room)
             rows[i].samples[rows[i].nsamples++] = t;
     return pclose(p) == 0;
 }
@@ -548,8 +550,9 @@ static void measure_case(int first, int count)
     int reps = case_reps(first, count);
     int procs = case_processes(first, count);
     int child_reps = (reps + procs - 1) / procs; /* per process, when procs > 1 */
+    int room = reps + procs * child_reps;
     for (int i = first; i < first + count; i++) {
-        rows[i].samples = calloc((size_t)(reps + procs * child_reps), sizeof(double));
+        rows[i].samples = calloc((size_t)room, sizeof(double));
         rows[i].allocs = -1;
         rows[i].rss_kib = NAN;
         if (!rows[i].missing)
@@ -573,7 +576,7 @@ static void measure_case(int first, int count)
         }
     }
     for (int k = 0; k < procs && procs > 1; k++)
-        if (!sample_in_child(first, count, child_reps))
+        if (!sample_in_child(first, count, child_reps, room))
             for (int i = first; i < first + count; i++)
                 if (rows[i].run && !rows[i].failed)
                     rows[i].failed = "failed (in a sampling process)";

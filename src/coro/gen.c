@@ -1,7 +1,6 @@
 /* Generators: a body on its own coroutine, with its own frame chain, and
  * the values and errors that cross a cx_yield. */
 #include <stddef.h>
-#include <string.h>
 
 #include <cx/gen.h>
 

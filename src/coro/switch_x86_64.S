@@ -47,29 +47,24 @@ cx__ctx_boot:
     .cfi_endproc
     .size cx__ctx_boot, .-cx__ctx_boot
 
-
 /* A generator manager's enter and exit are named entries into the gate
  * below, each with its target: no C trampoline filling the unused
  * arguments.  They must share the gate's one call site (a gate per entry
  * made the returns after each switch land on another site than the return
- * predictor holds: 37 -> 67 ns a generator manager).  (cx_yield and
- * cx_gen_next, exported, stay C functions: the ABI check reads their types
- * from the debug information.) */
-.macro CX_GATE name, target
-    .globl \name
-    .type \name, @function
-\name:
+ * predictor holds: 37 -> 67 ns a generator manager).  The exit runs on into
+ * the gate: one taken jump less.  (cx_yield and cx_gen_next, exported, stay
+ * C functions: the ABI check reads their types from the debug
+ * information.) */
+    .globl cx__gen_cm_enter
+    .hidden cx__gen_cm_enter
+    .type cx__gen_cm_enter, @function
+cx__gen_cm_enter:
     .cfi_startproc
-    leaq \target(%rip), %rcx
+    leaq cx__gen_cm_enter_gated(%rip), %rcx
     jmp cx__gen_gate_p
     .cfi_endproc
-    .size \name, .-\name
-.endm
+    .size cx__gen_cm_enter, .-cx__gen_cm_enter
 
-    .hidden cx__gen_cm_enter
-    CX_GATE cx__gen_cm_enter, cx__gen_cm_enter_gated
-
-/* The exit runs on into the gate: one taken jump less. */
     .globl cx__gen_cm_exit
     .hidden cx__gen_cm_exit
     .type cx__gen_cm_exit, @function
@@ -78,7 +73,6 @@ cx__gen_cm_exit:
     leaq cx__gen_cm_exit_gated(%rip), %rcx
     .cfi_endproc
     .size cx__gen_cm_exit, .-cx__gen_cm_exit
-
 
 /* The generators' gate (gen.c): cx__gen_gate(a, b, c, fn) calls fn(a, b, c)
  * from this one call site and returns what it returns, by an indirect jump
