@@ -37,7 +37,7 @@ MODULE_DEPS := /usr/include/sqlite3.h=libsqlite3-dev \
 # Shipping checks: the ABI against abi/*.abi, the man pages, the API reference.
 SHIP_DEPS := abidw=abigail-tools abidiff=abigail-tools man=man-db groff=groff-base readelf=binutils \
   doxygen=doxygen
-CHECK_DEPS := $(BASE_DEPS) python3=python3 g++=g++ valgrind=valgrind $(MODULE_DEPS) $(SHIP_DEPS) \
+CHECK_DEPS := $(BASE_DEPS) clang=clang python3=python3 g++=g++ valgrind=valgrind $(MODULE_DEPS) $(SHIP_DEPS) \
   $(if $(filter x86_64,$(shell uname -m)),$(CROSS_DEPS)) \
   $(if $(CMAKE_CC),$(notdir $(CC))=$(notdir $(CC)))
 # `make bench` only: the chart.

@@ -33,6 +33,11 @@ extern "C" {
 #if defined(__SANITIZE_THREAD__)
 #define CX__TSAN 1
 #endif
+/* Declared for every compiler, so that a library built by one exports them
+ * to programs built by the other. */
+CX_API int cx__returns_twice(void) __attribute__((returns_twice));
+CX_API extern volatile int cx__never;
+
 #if !defined(CX_USE_LIBC_SETJMP) && !defined(CX__TSAN) && \
     (defined(__x86_64__) || (defined(__aarch64__) && !defined(__clang__)))
 #define CX__BUILTIN_JUMP 1
@@ -46,8 +51,6 @@ typedef void *cx__jmp_buf[5];
  * returns_twice, in the same function and never made (cx__never is 0),
  * makes it keep them as it does around _setjmp: locals the body changes
  * follow setjmp's rule (`volatile`), the others are kept. */
-CX_API int cx__returns_twice(void) __attribute__((returns_twice));
-CX_API extern volatile int cx__never;
 #define CX__SETJMP(buf)                                                        \
     (__builtin_expect(cx__never, 0) ? (void)cx__returns_twice() : (void)0,     \
      __builtin_setjmp(buf))
