@@ -21,16 +21,21 @@ CX_API cx_manager cx_tempdir(void);
  * Single-use per with. */
 CX_API cx_manager cx_tempfile(void);
 
-/* Atomic replacement of `path`: binds a FILE * (opened with fopen `mode`,
- * "w" or "wb") on a new temporary file in path's directory.  When the body
- * succeeds: flush, fsync, rename over path, fsync of the directory — readers
- * see the old file or the new one, never a mix, even if the process is
- * killed at any moment.  When the body raises, the temporary file is removed
- * and path is untouched.  The new file keeps the old one's permission bits
- * (0666 & ~umask for a new file).  Temporary files are named
+/* Atomic replacement of `path`: binds a FILE * on a new temporary file in
+ * path's directory, opened with `mode`: "w" then any of + b t e ("w", "wb",
+ * "w+", ...); any other mode raises ValueError "invalid mode: '...'" before
+ * the file system is touched.  When the body succeeds: flush, a check of the
+ * stream's error indicator (a write stdio dropped raises OSError with EIO),
+ * fsync, close, rename over path, fsync of the directory — readers see the
+ * old file or the new one, never a mix, even if the process is killed at any
+ * moment.  When the body raises, or a step before the rename fails, the
+ * temporary file is removed and path is untouched.  The new file keeps the
+ * old one's permission bits when path is a regular file (never set-user-ID,
+ * set-group-ID or sticky), else 0666 & ~umask; a symbolic link at path is
+ * replaced by the new file, not followed.  Temporary files are named
  * .<name>.cx-tmp-<pid>-XXXXXX; a successful write removes those left by dead
- * processes (a writer killed mid-write).  Raises OSError from any step; a
- * failure before the rename leaves path untouched.  Single-use per with. */
+ * writers (see docs/resources.md).  Raises OSError from any step.
+ * Single-use per with. */
 CX_API cx_manager cx_atomic_write(const char *path, const char *mode);
 
 /* The guide's backup_on_write: copies `path` (if it exists) to a backup

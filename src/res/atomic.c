@@ -15,37 +15,65 @@
 
 #include "../core/internal.h"
 
-/* Splits path into a malloc'd directory and a pointer to the base name. */
-static char *dir_of(const char *path, const char **base)
+/* The length of path's directory part including its final slash (0 when
+ * path names a file in the working directory). */
+static size_t dir_len(const char *path)
 {
     const char *slash = strrchr(path, '/');
-    *base = slash ? slash + 1 : path;
-    if (!slash)
-        return strcpy(cx_malloc(2), ".");
-    size_t n = slash == path ? 1 : (size_t)(slash - path);
-    char *dir = cx_malloc(n + 1);
-    memcpy(dir, path, n);
-    dir[n] = '\0';
-    return dir;
+    return slash ? (size_t)(slash - path) + 1 : 0;
 }
 
-static void fsync_dir(const char *dir)
+/* path's directory (".", "/" or "dir") in buf; false when it does not fit,
+ * which open would refuse anyway (ENAMETOOLONG). */
+static bool dir_of(const char *path, char *buf, size_t size)
 {
+    size_t n = dir_len(path);
+    if (n == 0) {
+        buf[0] = '.', n = 1;
+    } else {
+        if (n > 1)
+            n--; /* "dir/" -> "dir", "/" stays */
+        if (n >= size)
+            return false;
+        memcpy(buf, path, n);
+    }
+    buf[n] = '\0';
+    return true;
+}
+
+static int fsync_retry(int fd)
+{
+    int rc;
+    while ((rc = fsync(fd)) != 0 && errno == EINTR)
+        ; /* nothing was lost: the next fsync writes the same pages */
+    return rc;
+}
+
+static void fsync_dir(const char *path)
+{
+    char dir[4096];
+    if (!dir_of(path, dir, sizeof dir))
+        cx_raise_errno(ENAMETOOLONG, "open directory of %s", path);
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         cx_raise_errno(errno, "open directory %s", dir);
-    int rc = fsync(fd), why = errno;
+    int rc = fsync_retry(fd), why = errno;
     close(fd);
     if (rc != 0 && why != EINVAL) /* some file systems cannot sync a directory */
         cx_raise_errno(why, "fsync directory %s", dir);
 }
 
-/* The permission bits a new file would get: the old file's, or 0666 & ~umask. */
+/* The permission bits the new file gets: the old file's when path names a
+ * regular file, else 0666 & ~umask.  A symbolic link is replaced, not
+ * followed, so its target's bits are no business of the new file's; and
+ * set-user-ID, set-group-ID and sticky are never carried over (the new file
+ * is owned by the writer: copying S_ISUID would make a set-user-ID file of
+ * the writer's from someone else's permission bits). */
 static mode_t target_mode(const char *path)
 {
     struct stat st;
-    if (stat(path, &st) == 0)
-        return st.st_mode & 07777;
+    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+        return st.st_mode & 0777;
     mode_t mask = umask(0);
     umask(mask);
     return 0666 & ~mask;
@@ -59,15 +87,36 @@ typedef struct {
     FILE *f;
 } atomic_state;
 
+/* "w" followed by any of + b t e, each at most once, not both b and t: the
+ * modes that write a new file from its start.  "r" and "a" would leave the
+ * new file empty or failing; "x" means nothing for a file that replaces. */
+static bool atomic_mode_ok(const char *mode)
+{
+    if (!mode || mode[0] != 'w')
+        return false;
+    unsigned seen = 0;
+    for (const char *p = mode + 1; *p; p++) {
+        const char *at = strchr("+bte", *p);
+        unsigned bit = at && *p ? 1u << (at - "+bte") : 0;
+        if (!bit || (seen & bit))
+            return false;
+        seen |= bit;
+    }
+    return (seen & 6) != 6;
+}
+
 static void *atomic_enter(void *state)
 {
     atomic_state *s = state;
-    const char *base;
-    char *dir = dir_of(s->path, &base);
-    size_t n = strlen(dir) + strlen(base) + 64;
+    if (!s->path)
+        cx_raise(&cx_ValueError, "atomic write: path is NULL");
+    if (!atomic_mode_ok(s->mode))
+        cx_raise(&cx_ValueError, "invalid mode: '%s'", s->mode ? s->mode : "(null)");
+    /* One allocation: nothing to give back if it fails. */
+    size_t dn = dir_len(s->path), n = strlen(s->path) + 64;
     s->tmp = cx_malloc(n);
-    snprintf(s->tmp, n, "%s/.%s.cx-tmp-%ld-XXXXXX", dir, base, (long)getpid());
-    cx_free(dir);
+    snprintf(s->tmp, n, "%.*s.%s.cx-tmp-%ld-XXXXXX", (int)dn, s->path, s->path + dn,
+             (long)getpid());
     int fd = mkostemp(s->tmp, O_CLOEXEC);
     if (fd < 0 || fchmod(fd, target_mode(s->path)) != 0 || !(s->f = fdopen(fd, s->mode))) {
         int why = errno;
@@ -75,10 +124,9 @@ static void *atomic_enter(void *state)
             close(fd);
             unlink(s->tmp);
         }
-        char shown[4096];
-        snprintf(shown, sizeof shown, "%s", s->path);
         cx_free(s->tmp);
-        cx_raise_errno(why, "atomic write %s", shown);
+        s->tmp = NULL;
+        cx_raise_errno(why, "atomic write %s", s->path);
     }
     return s->f;
 }
@@ -86,8 +134,10 @@ static void *atomic_enter(void *state)
 /* A temporary file whose writer has died will never be renamed: remove it. */
 static void remove_stale(const char *path)
 {
-    const char *base;
-    char *dir = dir_of(path, &base);
+    char dir[4096];
+    if (!dir_of(path, dir, sizeof dir))
+        return;
+    const char *base = path + dir_len(path);
     char prefix[512];
     snprintf(prefix, sizeof prefix, ".%s.cx-tmp-", base);
     DIR *d = opendir(dir);
@@ -102,26 +152,31 @@ static void remove_stale(const char *path)
         }
         closedir(d);
     }
-    cx_free(dir);
 }
 
+/* Flushes, syncs and closes the temporary file, then renames it over path.
+ * Any failure before the rename raises with path untouched. */
 static void commit(atomic_state *s)
 {
-    if (fflush(s->f) != 0 || fsync(fileno(s->f)) != 0) {
-        int why = errno;
-        fclose(s->f);
-        cx_raise_errno(why, "atomic write %s", s->path);
-    }
-    if (fclose(s->f) != 0)
-        cx_raise_errno(errno, "atomic write %s", s->path);
+    FILE *f = s->f;
+    s->f = NULL;
+    int why = 0;
+    const char *step = "write";
+    if (fflush(f) != 0)
+        why = errno;
+    else if (ferror(f))
+        why = EIO; /* a write in the body failed; stdio dropped its data and errno */
+    else if (fsync_retry(fileno(f)) != 0)
+        why = errno, step = "fsync";
+    /* Linux releases the descriptor even when close fails; with the data
+     * already synced, an interrupted close lost nothing. */
+    if (fclose(f) != 0 && !why && errno != EINTR)
+        why = errno, step = "close";
+    if (why)
+        cx_raise_errno(why, "atomic write %s: %s", s->path, step);
     if (rename(s->tmp, s->path) != 0)
         cx_raise_errno(errno, "atomic write %s: rename", s->path);
-    const char *base;
-    char *dir = dir_of(s->path, &base);
-    cx_scope {
-        cx_defer(cx_free, dir);
-        fsync_dir(dir);
-    }
+    fsync_dir(s->path);
     remove_stale(s->path);
 }
 
@@ -130,8 +185,12 @@ static void commit(atomic_state *s)
 static void drop_tmp(void *state)
 {
     atomic_state *s = state;
+    if (s->f)
+        fclose(s->f);
+    s->f = NULL;
     unlink(s->tmp);
     cx_free(s->tmp);
+    s->tmp = NULL;
 }
 
 static bool atomic_exit(void *state, cx_error *err)
@@ -139,9 +198,7 @@ static bool atomic_exit(void *state, cx_error *err)
     atomic_state *s = state;
     cx_scope {
         cx_defer(drop_tmp, s);
-        if (err)
-            fclose(s->f);
-        else
+        if (!err)
             commit(s);
     }
     return false;
@@ -166,17 +223,26 @@ static void copy_fd(int from, int to, const char *path)
 {
     char buf[65536];
     ssize_t n;
-    while ((n = read(from, buf, sizeof buf)) > 0)
+    for (;;) {
+        n = read(from, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
         for (ssize_t done = 0; done < n;) {
             ssize_t w = write(to, buf + done, (size_t)(n - done));
+            if (w < 0 && errno == EINTR)
+                continue;
             if (w < 0)
                 cx_raise_errno(errno, "backup %s", path);
             done += w;
         }
+    }
     if (n < 0)
         cx_raise_errno(errno, "backup %s", path);
 }
 
+/* Linux releases the descriptor whatever close reports. */
 static void close_fd(void *fd) { close(*(int *)fd); }
 
 static void make_backup(backup_state *s)
@@ -188,18 +254,24 @@ static void make_backup(backup_state *s)
         if (from < 0)
             cx_raise_errno(errno, "backup %s", s->path);
         cx_defer(close_fd, &from);
-        const char *base;
-        char *dir = dir_of(s->path, &base);
-        size_t n = strlen(dir) + strlen(base) + 32;
-        s->backup = cx_malloc(n);
-        snprintf(s->backup, n, "%s/.%s.cx-backup-XXXXXX", dir, base);
-        cx_free(dir);
-        int to = mkostemp(s->backup, O_CLOEXEC);
-        if (to < 0)
+        struct stat st;
+        if (fstat(from, &st) != 0)
             cx_raise_errno(errno, "backup %s", s->path);
+        size_t dn = dir_len(s->path), n = strlen(s->path) + 32;
+        s->backup = cx_malloc(n);
+        snprintf(s->backup, n, "%.*s.%s.cx-backup-XXXXXX", (int)dn, s->path, s->path + dn);
+        int to = mkostemp(s->backup, O_CLOEXEC);
+        if (to < 0) {
+            int why = errno;
+            cx_free(s->backup);
+            s->backup = NULL;
+            cx_raise_errno(why, "backup %s", s->path);
+        }
         cx_defer(close_fd, &to);
         copy_fd(from, to, s->path);
-        if (fchmod(to, target_mode(s->path)) != 0 || fsync(to) != 0)
+        /* The bits of the file the body will write, set-ID and sticky
+         * excepted (see target_mode). */
+        if (fchmod(to, st.st_mode & 0777) != 0 || fsync_retry(to) != 0)
             cx_raise_errno(errno, "backup %s", s->path);
     }
 }

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -515,6 +517,346 @@ TEST(backup_on_write_removes_a_file_the_failing_body_created)
     CHECK_EQ(count_entries(d), 0);
     cx_error_unref(e);
     rmdir(d);
+}
+
+/* ---- writes that fail for a moment (finding: silent data loss) ---- */
+
+/* A tmpfs of `kib` KiB mounted on a new directory (d, 64 bytes).  False,
+ * with a message, where mounting is not permitted (not root, no
+ * CAP_SYS_ADMIN): the caller skips. */
+static bool mount_small_tmpfs(char *d, int kib)
+{
+    strcpy(d, "/tmp/cx-tmpfs-XXXXXX");
+    CHECK(mkdtemp(d) != NULL);
+    char opts[64];
+    snprintf(opts, sizeof opts, "size=%dk,mode=0755", kib);
+    if (mount("tmpfs", d, "tmpfs", 0, opts) != 0) {
+        printf("skipped: cannot mount a tmpfs (%s): needs root\n", strerror(errno));
+        rmdir(d);
+        return false;
+    }
+    return true;
+}
+
+static void unmount_tmpfs(const char *d)
+{
+    CHECK(umount2(d, MNT_DETACH) == 0);
+    CHECK(rmdir(d) == 0);
+}
+
+/* Fills the file system of directory d: returns the filler's path. */
+static const char *fill_up(const char *d)
+{
+    static char filler[128];
+    snprintf(filler, sizeof filler, "%s/filler", d);
+    int fd = open(filler, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    CHECK(fd >= 0);
+    static char block[4096];
+    while (write(fd, block, sizeof block) > 0)
+        ;
+    CHECK(errno == ENOSPC);
+    CHECK(close(fd) == 0);
+    return filler;
+}
+
+#define CHUNK 65536
+
+typedef struct transient {
+    const char *filler;  /* removed mid-body: the disk has room again */
+    bool use_open;       /* cx_open instead of cx_atomic_write */
+    const char *path;
+} transient;
+
+/* Writes CHUNK bytes (they meet the full disk: stdio drops them), frees the
+ * space, writes a tail that does land: a later flush and close succeed. */
+static void write_through_a_full_moment(void *arg)
+{
+    transient *t = arg;
+    static char chunk[CHUNK];
+    memset(chunk, 'n', sizeof chunk);
+    cx_manager m = t->use_open ? cx_open(t->path, "w") : cx_atomic_write(t->path, "w");
+    cx_with (FILE *f, m) {
+        fputs("head\n", f);
+        fwrite(chunk, 1, sizeof chunk, f);
+        CHECK(ferror(f));
+        CHECK(unlink(t->filler) == 0);
+        fputs("tail\n", f);
+    }
+}
+
+TEST(atomic_write_after_a_transient_enospc_raises_and_keeps_the_old_file)
+{
+    char d[64], path[128];
+    if (!mount_small_tmpfs(d, 256))
+        return;
+    snprintf(path, sizeof path, "%s/data.txt", d);
+    write_file(path, "old content");
+    transient t = {fill_up(d), false, path};
+    cx_error *e = cx_protect(write_through_a_full_moment, &t);
+    CHECK(e != NULL && cx_error_is(e, &cx_OSError));
+    CHECK_EQ(cx_error_errno(e), EIO); /* stdio kept no errno: documented */
+    CHECK_STR(read_file(path), "old content");
+    CHECK_EQ(count_entries(d), 1);
+    cx_error_unref(e);
+    unmount_tmpfs(d);
+}
+
+TEST(open_after_a_transient_enospc_raises_at_exit)
+{
+    char d[64], path[128];
+    if (!mount_small_tmpfs(d, 256))
+        return;
+    snprintf(path, sizeof path, "%s/data.txt", d);
+    transient t = {fill_up(d), true, path};
+    cx_error *e = cx_protect(write_through_a_full_moment, &t);
+    CHECK(e != NULL && cx_error_is(e, &cx_OSError));
+    CHECK_EQ(cx_error_errno(e), EIO);
+    CHECK(strstr(cx_error_message(e), "an earlier read or write failed") != NULL);
+    cx_error_unref(e);
+    unmount_tmpfs(d);
+}
+
+/* In a child: RLIMIT_FSIZE is the process's.  SIGXFSZ is ignored so that
+ * the write past the limit fails with EFBIG instead of killing.  The limit
+ * is lowered for one write and lifted again before the block ends. */
+static void write_past_a_size_limit(void *arg)
+{
+    transient *t = arg;
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, low;
+    CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
+    low = old;
+    low.rlim_cur = 16384;
+    static char chunk[CHUNK];
+    memset(chunk, 'n', sizeof chunk);
+    cx_manager m = t->use_open ? cx_open(t->path, "w") : cx_atomic_write(t->path, "w");
+    cx_try {
+        cx_with (FILE *f, m) {
+            CHECK(setrlimit(RLIMIT_FSIZE, &low) == 0);
+            fwrite(chunk, 1, sizeof chunk, f);
+            CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
+            fputs("tail\n", f);
+        }
+    } cx_except (&cx_OSError, err) {
+        fprintf(stderr, "%s\n", cx_error_message(err));
+        _exit(cx_error_errno(err) == EIO ? 10 : 11);
+    }
+    _exit(12); /* no error: the truncated file was committed */
+}
+
+static void check_size_limit(bool use_open)
+{
+    char d[64], path[128];
+    make_scratch(d, path, "data.txt");
+    write_file(path, "old content");
+    transient t = {NULL, use_open, path};
+    char *err;
+    int status = th_run_child(write_past_a_size_limit, &t, &err);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 10)
+        fprintf(stderr, "child status %#x: %s\n", status, err);
+    free(err);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 10);
+    if (!use_open)
+        CHECK_STR(read_file(path), "old content");
+    CHECK_EQ(count_entries(d), 1);
+    unlink(path);
+    rmdir(d);
+}
+
+TEST(atomic_write_past_a_file_size_limit_raises_and_keeps_the_old_file)
+{
+    check_size_limit(false);
+}
+
+TEST(open_past_a_file_size_limit_raises_at_exit)
+{
+    check_size_limit(true);
+}
+
+/* ---- modes ---- */
+
+typedef struct mode_case {
+    const char *path, *mode;
+    bool use_open;
+} mode_case;
+
+static void enter_with_mode(void *arg)
+{
+    mode_case *c = arg;
+    cx_manager m = c->use_open ? cx_open(c->path, c->mode) : cx_atomic_write(c->path, c->mode);
+    cx_with (FILE *f, m)
+        fputs("new", f);
+}
+
+static void check_invalid_mode(bool use_open, const char *mode)
+{
+    char d[64], path[128];
+    make_scratch(d, path, "data.txt");
+    write_file(path, "old content");
+    mode_case c = {path, mode, use_open};
+    cx_error *e = cx_protect(enter_with_mode, &c);
+    CHECK(e != NULL && cx_error_is(e, &cx_ValueError));
+    char want[64];
+    snprintf(want, sizeof want, "invalid mode: '%s'", mode);
+    CHECK_STR(cx_error_message(e), want);
+    CHECK_STR(read_file(path), "old content");
+    CHECK_EQ(count_entries(d), 1);
+    cx_error_unref(e);
+    unlink(path);
+    rmdir(d);
+}
+
+TEST(atomic_write_with_mode_r_raises_value_error_and_keeps_the_file)
+{
+    check_invalid_mode(false, "r");
+}
+
+TEST(atomic_write_with_mode_a_raises_value_error_and_keeps_the_file)
+{
+    check_invalid_mode(false, "a");
+    check_invalid_mode(false, "r+");
+    check_invalid_mode(false, "wx");
+    check_invalid_mode(false, "wbb");
+}
+
+TEST(atomic_write_accepts_the_write_modes)
+{
+    const char *modes[] = {"w", "wb", "wt", "w+", "w+b", "wb+", "we"};
+    for (size_t i = 0; i < sizeof modes / sizeof *modes; i++) {
+        char d[64], path[128];
+        make_scratch(d, path, "data.txt");
+        mode_case c = {path, modes[i], false};
+        enter_with_mode(&c);
+        CHECK_STR(read_file(path), "new");
+        unlink(path);
+        rmdir(d);
+    }
+}
+
+TEST(open_with_a_mode_fopen_rejects_raises_value_error)
+{
+    check_invalid_mode(true, "q");
+    check_invalid_mode(true, "");
+    check_invalid_mode(true, "+w");
+}
+
+TEST(open_with_letters_fopen_would_ignore_raises_value_error)
+{
+    check_invalid_mode(true, "wq");
+    check_invalid_mode(true, "rr");
+    check_invalid_mode(true, "wbt");
+    check_invalid_mode(true, "rx");
+}
+
+TEST(open_accepts_the_modes_fopen_documents)
+{
+    const char *modes[] = {"w", "wb", "w+", "wb+", "w+b", "a", "ab", "a+", "r", "rb", "r+",
+                           "rt", "re", "wx", "w+x", "wbxe", "rm", "rc"};
+    const char *path = in_dir("modes.txt");
+    for (size_t i = 0; i < sizeof modes / sizeof *modes; i++) {
+        unlink(path);
+        if (modes[i][0] == 'r')
+            write_file(path, "x");
+        cx_with (FILE *f, cx_open(path, modes[i]))
+            CHECK(f != NULL);
+    }
+}
+
+/* ---- permission bits of the replacement ---- */
+
+TEST(atomic_write_never_copies_setuid_setgid_or_sticky_bits)
+{
+    const char *path = in_dir("setid.txt");
+    write_file(path, "x");
+    CHECK(chmod(path, 07755) == 0);
+    cx_with (FILE *f, cx_atomic_write(path, "w"))
+        fputs("y", f);
+    struct stat st;
+    CHECK(stat(path, &st) == 0);
+    CHECK_EQ(st.st_mode & 07777, 0755);
+}
+
+/* The link is replaced (as rename replaces it), not written through: the
+ * new file is the writer's, with the bits of a new file, whatever the
+ * target's; the target is left as it was. */
+TEST(atomic_write_over_a_symlink_replaces_the_link_with_new_file_bits)
+{
+    char d[64], path[128], target[128];
+    make_scratch(d, path, "link.txt");
+    snprintf(target, sizeof target, "%s/target.txt", d);
+    write_file(target, "target");
+    CHECK(chmod(target, 04777) == 0);
+    CHECK(symlink(target, path) == 0);
+    mode_t old = umask(022);
+    cx_with (FILE *f, cx_atomic_write(path, "w"))
+        fputs("new", f);
+    umask(old);
+    struct stat st;
+    CHECK(lstat(path, &st) == 0);
+    CHECK(S_ISREG(st.st_mode));
+    CHECK_EQ(st.st_mode & 07777, 0644);
+    CHECK_STR(read_file(path), "new");
+    CHECK_STR(read_file(target), "target");
+    CHECK(stat(target, &st) == 0);
+    CHECK_EQ(st.st_mode & 07777, 04777);
+    unlink(path);
+    unlink(target);
+    rmdir(d);
+}
+
+/* ---- allocation failures in enter ---- */
+
+static void atomic_write_small(void *path)
+{
+    cx_with (FILE *f, cx_atomic_write(path, "w"))
+        fputs("new", f);
+}
+
+static void backup_small(void *path)
+{
+    cx_with (const char *p, cx_backup_on_write(path))
+        (void)p;
+}
+
+/* Fails the k-th allocation for every k until a run makes fewer than k: no
+ * block and no file may be left by any run. */
+static void fail_each_allocation(void (*fn)(void *))
+{
+    char d[64], path[128];
+    make_scratch(d, path, "data.txt");
+    for (long k = 1;; k++) {
+        write_file(path, "old");
+        th_drain_caches();
+        long live = th_live_blocks();
+        th_fail_allocation(k, 0);
+        cx_error *e = cx_protect(fn, path);
+        long made = th_fail_allocation(0, 0);
+        if (e) {
+            CHECK(cx_error_is(e, &cx_MemoryError));
+            cx_error_unref(e);
+        }
+        th_drain_caches();
+        if (th_live_blocks() != live)
+            fprintf(stderr, "allocation %ld failing: %ld block(s) leaked\n", k,
+                    th_live_blocks() - live);
+        CHECK_EQ(th_live_blocks(), live);
+        CHECK_EQ(count_entries(d), 1);
+        if (made < k)
+            break;
+        CHECK(e != NULL);
+    }
+    unlink(path);
+    rmdir(d);
+}
+
+TEST(atomic_write_enter_leaks_nothing_whichever_allocation_fails)
+{
+    fail_each_allocation(atomic_write_small);
+}
+
+TEST(backup_on_write_enter_leaks_nothing_whichever_allocation_fails)
+{
+    fail_each_allocation(backup_small);
 }
 
 __attribute__((destructor)) static void remove_test_dir(void)
