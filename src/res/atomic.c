@@ -181,16 +181,21 @@ static void commit(atomic_state *s)
 }
 
 /* Whatever happens, the temporary name is gone afterwards (after a rename,
- * unlink finds nothing). */
+ * unlink finds nothing); if it cannot be removed, the error names it (the
+ * next successful write removes it as a dead writer's). */
 static void drop_tmp(void *state)
 {
     atomic_state *s = state;
     if (s->f)
         fclose(s->f);
     s->f = NULL;
-    unlink(s->tmp);
+    int rc = unlink(s->tmp), why = errno;
+    char shown[4096];
+    snprintf(shown, sizeof shown, "%s", s->tmp);
     cx_free(s->tmp);
     s->tmp = NULL;
+    if (rc != 0 && why != ENOENT)
+        cx_raise_errno(why, "atomic write %s: remove %s", s->path, shown);
 }
 
 static bool atomic_exit(void *state, cx_error *err)
@@ -298,18 +303,35 @@ static void *backup_enter(void *state)
     return (void *)s->path;
 }
 
+/* Raises errno `why` for `what`, naming the backup (which it frees). */
+static _Noreturn void backup_failed(backup_state *s, int why, const char *what)
+{
+    char shown[4096];
+    snprintf(shown, sizeof shown, "%s", s->backup);
+    cx_free(s->backup);
+    s->backup = NULL;
+    cx_raise_errno(why, "%s %s: backup %s", what, s->path, shown);
+}
+
+/* The backup is removed only once it is no longer needed: when the restore
+ * fails it is the one whole copy of the old content, so it stays and the
+ * error names it. */
 static bool backup_exit(void *state, cx_error *err)
 {
     backup_state *s = state;
-    cx_scope {
-        cx_defer(discard_backup, s);
-        if (err && s->backup) {
-            if (rename(s->backup, s->path) != 0)
-                cx_raise_errno(errno, "restore %s from its backup", s->path);
-            cx_free(s->backup); /* renamed into place: nothing to discard */
-            s->backup = NULL;
-        } else if (err && unlink(s->path) != 0 && errno != ENOENT)
+    if (err && s->backup) {
+        if (rename(s->backup, s->path) != 0)
+            backup_failed(s, errno, "restore");
+        cx_free(s->backup); /* renamed into place: nothing to discard */
+        s->backup = NULL;
+    } else if (err) {
+        if (unlink(s->path) != 0 && errno != ENOENT)
             cx_raise_errno(errno, "remove %s", s->path);
+    } else if (s->backup) {
+        if (unlink(s->backup) != 0 && errno != ENOENT)
+            backup_failed(s, errno, "remove the backup of");
+        cx_free(s->backup);
+        s->backup = NULL;
     }
     return false;
 }
