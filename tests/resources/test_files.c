@@ -70,6 +70,27 @@ static int count_entries(const char *path)
     return n;
 }
 
+/* Mounts a failing test leaves (a CHECK ends the process) are detached at
+ * exit by the process that made them. */
+static char mounted[2][300];
+static pid_t mounter;
+
+static void detach_mounts(void)
+{
+    for (int i = 0; i < 2; i++)
+        if (mounted[i][0] && getpid() == mounter && umount2(mounted[i], MNT_DETACH) == 0)
+            rmdir(mounted[i]);
+}
+
+static void remember_mount(int slot, const char *where)
+{
+    static int registered;
+    if (!registered++)
+        atexit(detach_mounts);
+    mounter = getpid();
+    snprintf(mounted[slot], sizeof mounted[slot], "%s", where);
+}
+
 /* ---- cx_open ---- */
 
 TEST(open_binds_a_file_and_closes_it)
@@ -301,6 +322,173 @@ TEST(tempdir_honours_tmpdir)
     else
         unsetenv("TMPDIR");
     free(old);
+}
+
+/* ---- tempdir cleanup gaps ---- */
+
+/* In a child that is not root (permission bits do not stop root): the body
+ * leaves a read-only directory and an unreadable one. */
+static void tempdir_with_locked_subdirs(void *arg)
+{
+    (void)arg;
+    if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+        _exit(3);
+    setenv("TMPDIR", "/tmp", 1);
+    char path[256] = "";
+    cx_error *e = NULL;
+    cx_try {
+        cx_with (const char *d, cx_tempdir()) {
+            snprintf(path, sizeof path, "%s", d);
+            char sub[300], file[320];
+            snprintf(sub, sizeof sub, "%s/ro", d);
+            CHECK(mkdir(sub, 0700) == 0);
+            snprintf(file, sizeof file, "%s/ro/f.txt", d);
+            write_file(file, "x");
+            CHECK(chmod(sub, 0500) == 0);
+            snprintf(sub, sizeof sub, "%s/locked", d);
+            CHECK(mkdir(sub, 0700) == 0);
+            snprintf(file, sizeof file, "%s/locked/g.txt", d);
+            write_file(file, "y");
+            CHECK(chmod(sub, 0) == 0);
+            CHECK(chmod(d, 0500) == 0);
+        }
+    } cx_except_any (err) {
+        e = cx_error_ref(err);
+    }
+    if (e) {
+        cx_error_print(e, stderr);
+        _exit(4);
+    }
+    _exit(access(path, F_OK) != 0 && errno == ENOENT ? 0 : 5);
+}
+
+TEST(tempdir_removes_read_only_and_unreadable_subdirectories_as_a_normal_user)
+{
+    char *err;
+    int status = th_run_child(tempdir_with_locked_subdirs, NULL, &err);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fprintf(stderr, "child status %#x: %s\n", status, err);
+    free(err);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+#define DEEP 300
+
+/* In a child whose descriptor limit is far below the depth. */
+static void tempdir_deeper_than_the_fd_limit(void *arg)
+{
+    (void)arg;
+    struct rlimit low = {40, 40};
+    char path[256] = "";
+    cx_with (const char *d, cx_tempdir()) {
+        snprintf(path, sizeof path, "%s", d);
+        int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        CHECK(fd >= 0);
+        for (int i = 0; i < DEEP; i++) {
+            CHECK(mkdirat(fd, "n", 0700) == 0);
+            int sub = openat(fd, "n", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            CHECK(sub >= 0);
+            if (i % 50 == 0) {
+                int f = openat(sub, "file", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+                CHECK(f >= 0);
+                close(f);
+            }
+            close(fd);
+            fd = sub;
+        }
+        close(fd);
+        CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+    }
+    _exit(access(path, F_OK) != 0 && errno == ENOENT ? 0 : 5);
+}
+
+TEST(tempdir_removes_a_tree_deeper_than_the_descriptor_limit)
+{
+    char *err;
+    int status = th_run_child(tempdir_deeper_than_the_fd_limit, NULL, &err);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fprintf(stderr, "child status %#x: %s\n", status, err);
+    free(err);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST(tempdir_under_a_relative_tmpdir_is_removed_after_the_body_changes_directory)
+{
+    char d[64], unused[128], cwd[4096], path[512] = "";
+    make_scratch(d, unused, "x");
+    CHECK(getcwd(cwd, sizeof cwd) != NULL);
+    CHECK(chdir(d) == 0);
+    CHECK(mkdir("rel", 0700) == 0);
+    char *old = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+    setenv("TMPDIR", "rel", 1);
+    cx_with (const char *t, cx_tempdir()) {
+        snprintf(path, sizeof path, "%s", t);
+        CHECK(chdir("/") == 0);
+    }
+    if (old)
+        setenv("TMPDIR", old, 1);
+    else
+        unsetenv("TMPDIR");
+    free(old);
+    CHECK(path[0] == '/');
+    CHECK(access(path, F_OK) != 0 && errno == ENOENT);
+    CHECK_EQ(count_entries(d), 1); /* rel, empty */
+    CHECK(chdir(cwd) == 0);
+    char rel[128];
+    snprintf(rel, sizeof rel, "%s/rel", d);
+    CHECK(rmdir(rel) == 0);
+    CHECK(rmdir(d) == 0);
+}
+
+typedef struct bind_case {
+    const char *outside;
+    char mnt[300];
+} bind_case;
+
+static void tempdir_with_a_bind_mount(void *arg)
+{
+    bind_case *b = arg;
+    cx_with (const char *d, cx_tempdir()) {
+        snprintf(b->mnt, sizeof b->mnt, "%s/sub/mnt", d);
+        char sub[300];
+        snprintf(sub, sizeof sub, "%s/sub", d);
+        CHECK(mkdir(sub, 0700) == 0);
+        CHECK(mkdir(b->mnt, 0700) == 0);
+        if (mount(b->outside, b->mnt, NULL, MS_BIND, NULL) != 0) {
+            printf("skipped: cannot bind-mount (%s): needs root\n", strerror(errno));
+            b->mnt[0] = '\0';
+        } else
+            remember_mount(1, b->mnt);
+    }
+}
+
+/* A mount point inside the tree is never crossed: what is mounted there is
+ * untouched, the mount point and its parents stay, and exit says so. */
+TEST(tempdir_never_deletes_inside_a_bind_mount_and_names_the_mount_point)
+{
+    char outside[64], precious[128];
+    make_scratch(outside, precious, "precious.txt");
+    write_file(precious, "keep me");
+    bind_case b = {outside, ""};
+    cx_error *e = cx_protect(tempdir_with_a_bind_mount, &b);
+    if (!b.mnt[0]) {
+        CHECK(e == NULL);
+    } else {
+        CHECK(e != NULL && cx_error_errno(e) == EBUSY);
+        CHECK(strstr(cx_error_message(e), "mnt is a mount point") != NULL);
+        CHECK_STR(read_file(precious), "keep me");
+        mounted[1][0] = '\0';
+        CHECK(umount2(b.mnt, MNT_DETACH) == 0);
+        char *slash = strrchr(b.mnt, '/');
+        CHECK(rmdir(b.mnt) == 0);
+        *slash = '\0';
+        CHECK(rmdir(b.mnt) == 0);
+        *strrchr(b.mnt, '/') = '\0';
+        CHECK(rmdir(b.mnt) == 0);
+    }
+    cx_error_unref(e);
+    unlink(precious);
+    rmdir(outside);
 }
 
 /* ---- atomic write ---- */
@@ -535,11 +723,13 @@ static bool mount_small_tmpfs(char *d, int kib)
         rmdir(d);
         return false;
     }
+    remember_mount(0, d);
     return true;
 }
 
 static void unmount_tmpfs(const char *d)
 {
+    mounted[0][0] = '\0';
     CHECK(umount2(d, MNT_DETACH) == 0);
     CHECK(rmdir(d) == 0);
 }
