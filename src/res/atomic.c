@@ -105,6 +105,76 @@ static bool atomic_mode_ok(const char *mode)
     return (seen & 6) != 6;
 }
 
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* The stale-file policy rests on a lock: a writer holds an open-file-
+ * description (OFD) write lock on its temporary file from creation until
+ * the file is renamed, and a remover deletes only a file it can read-lock.
+ * The kernel drops the lock when the writer dies (kill -9 included), in
+ * whatever PID namespace, container or process it lives; a PID in the name
+ * means nothing across namespaces.  OFD locks are not the process's
+ * fcntl locks: a body that locks or unlocks the FILE's descriptor with
+ * F_SETLK or flock cannot release this one. */
+static int take_writer_lock(int fd)
+{
+    struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+    int rc;
+    while ((rc = fcntl(fd, F_OFD_SETLK, &lk)) != 0 && errno == EINTR)
+        ;
+    return rc;
+}
+
+/* Creates the temporary file (s->tmp's XXXXXX filled in) and returns its
+ * descriptor with the writer's lock held, or -1 with errno. */
+static int create_locked(atomic_state *s, size_t n)
+{
+    size_t dn = dir_len(s->path);
+    for (int attempt = 0; attempt < 64; attempt++) {
+        snprintf(s->tmp, n, "%.*s.%s.cx-tmp-%ld-XXXXXX", (int)dn, s->path, s->path + dn,
+                 (long)getpid());
+        int fd = mkostemp(s->tmp, O_CLOEXEC);
+        if (fd < 0)
+            return -1;
+        struct stat mine, named;
+        if (take_writer_lock(fd) != 0) {
+            int why = errno;
+            if (why == EINVAL || why == ENOLCK || why == EOPNOTSUPP)
+                return fd; /* no OFD locks here: no remover can lock it either */
+            if (why != EAGAIN && why != EACCES) {
+                close(fd);
+                unlink(s->tmp);
+                errno = why;
+                return -1;
+            }
+            /* A remover read-locked the new file before us: it will delete
+             * it (or we do); take another name. */
+            if (fstat(fd, &mine) == 0 && lstat(s->tmp, &named) == 0 && same_file(&mine, &named))
+                unlink(s->tmp);
+            close(fd);
+            continue;
+        }
+        /* Locked; a remover may have deleted the name just before. */
+        if (fstat(fd, &mine) != 0 || lstat(s->tmp, &named) != 0) {
+            int why = errno;
+            close(fd);
+            if (why != ENOENT) {
+                unlink(s->tmp);
+                errno = why;
+                return -1;
+            }
+            continue;
+        }
+        if (same_file(&mine, &named))
+            return fd;
+        close(fd);
+    }
+    errno = EAGAIN;
+    return -1;
+}
+
 static void *atomic_enter(void *state)
 {
     atomic_state *s = state;
@@ -113,11 +183,9 @@ static void *atomic_enter(void *state)
     if (!atomic_mode_ok(s->mode))
         cx_raise(&cx_ValueError, "invalid mode: '%s'", s->mode ? s->mode : "(null)");
     /* One allocation: nothing to give back if it fails. */
-    size_t dn = dir_len(s->path), n = strlen(s->path) + 64;
+    size_t n = strlen(s->path) + 64;
     s->tmp = cx_malloc(n);
-    snprintf(s->tmp, n, "%.*s.%s.cx-tmp-%ld-XXXXXX", (int)dn, s->path, s->path + dn,
-             (long)getpid());
-    int fd = mkostemp(s->tmp, O_CLOEXEC);
+    int fd = create_locked(s, n);
     if (fd < 0 || fchmod(fd, target_mode(s->path)) != 0 || !(s->f = fdopen(fd, s->mode))) {
         int why = errno;
         if (fd >= 0) {
@@ -131,7 +199,10 @@ static void *atomic_enter(void *state)
     return s->f;
 }
 
-/* A temporary file whose writer has died will never be renamed: remove it. */
+/* A temporary file whose writer has died will never be renamed: remove it.
+ * "Dead" is "its lock is free": the remover read-locks the file, checks the
+ * name still leads to it, and only then unlinks it; a writer that loses that
+ * race sees its lock refused and takes another name. */
 static void remove_stale(const char *path)
 {
     char dir[4096];
@@ -141,21 +212,29 @@ static void remove_stale(const char *path)
     char prefix[512];
     snprintf(prefix, sizeof prefix, ".%s.cx-tmp-", base);
     DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *ent;
-        while ((ent = readdir(d))) {
-            if (strncmp(ent->d_name, prefix, strlen(prefix)) != 0)
-                continue;
-            long pid = strtol(ent->d_name + strlen(prefix), NULL, 10);
-            if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH)
-                unlinkat(dirfd(d), ent->d_name, 0);
-        }
-        closedir(d);
+    if (!d)
+        return;
+    struct dirent *ent;
+    while ((ent = readdir(d))) {
+        if (strncmp(ent->d_name, prefix, strlen(prefix)) != 0)
+            continue;
+        int fd = openat(dirfd(d), ent->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+            continue; /* not ours to read: not ours to judge */
+        struct flock lk = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+        struct stat mine, named;
+        if (fcntl(fd, F_OFD_SETLK, &lk) == 0 && fstat(fd, &mine) == 0 && S_ISREG(mine.st_mode) &&
+            fstatat(dirfd(d), ent->d_name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+            same_file(&mine, &named))
+            unlinkat(dirfd(d), ent->d_name, 0);
+        close(fd);
     }
+    closedir(d);
 }
 
-/* Flushes, syncs and closes the temporary file, then renames it over path.
- * Any failure before the rename raises with path untouched. */
+/* Flushes and syncs the temporary file, renames it over path while its
+ * lock is still held (a remover never sees the name unlocked), then closes
+ * it.  Any failure before the rename raises with path untouched. */
 static void commit(atomic_state *s)
 {
     FILE *f = s->f;
@@ -168,15 +247,18 @@ static void commit(atomic_state *s)
         why = EIO; /* a write in the body failed; stdio dropped its data and errno */
     else if (fsync_retry(fileno(f)) != 0)
         why = errno, step = "fsync";
-    /* Linux releases the descriptor even when close fails; with the data
-     * already synced, an interrupted close lost nothing. */
-    if (fclose(f) != 0 && !why && errno != EINTR)
-        why = errno, step = "close";
-    if (why)
+    else if (rename(s->tmp, s->path) != 0)
+        why = errno, step = "rename";
+    if (why) {
+        fclose(f);
         cx_raise_errno(why, "atomic write %s: %s", s->path, step);
-    if (rename(s->tmp, s->path) != 0)
-        cx_raise_errno(errno, "atomic write %s: rename", s->path);
+    }
+    /* Linux releases the descriptor even when close fails; the data was
+     * synced, so an interrupted close lost nothing. */
+    int closed = fclose(f), close_why = errno;
     fsync_dir(s->path);
+    if (closed != 0 && close_why != EINTR)
+        cx_raise_errno(close_why, "atomic write %s: close (the new content is in place)", s->path);
     remove_stale(s->path);
 }
 

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -652,6 +654,129 @@ TEST(atomic_write_survives_kill_9_at_200_random_moments)
     CHECK_EQ(count_entries(d), 1);
     printf("200 kill -9 rounds: %d torn, %d mid-write, %d distinct versions seen\n", torn,
            mid_write, changed);
+    unlink(path);
+    rmdir(d);
+}
+
+/* ---- the stale-file policy across PID namespaces ---- */
+
+typedef struct ns_case {
+    const char *path;
+    int pid_out;    /* the writer sends its PID (as its namespace sees it) */
+    int verdict_in; /* 'n': exit; 'y': write */
+    int inside_out; /* the writer is inside its block */
+    int go_in;      /* then: commit */
+} ns_case;
+
+static void ns_writer(ns_case *c)
+{
+    cx__state_get()->top = NULL;
+    cx__state_get()->handling = NULL;
+    pid_t me = getpid();
+    char answer;
+    if (write(c->pid_out, &me, sizeof me) != sizeof me || read(c->verdict_in, &answer, 1) != 1)
+        _exit(20);
+    if (answer != 'y')
+        _exit(0);
+    cx_with (FILE *f, cx_atomic_write(c->path, "w")) {
+        fputs("from the other namespace", f);
+        fflush(f);
+        if (write(c->inside_out, "!", 1) != 1 || read(c->go_in, &answer, 1) != 1)
+            _exit(21);
+    }
+    _exit(0);
+}
+
+/* The first process of a new PID namespace (its init) starts writers until
+ * one has a PID that no process has in the test's namespace. */
+static void ns_init(ns_case *c)
+{
+    for (int tries = 0; tries < 5000; tries++) {
+        pid_t w = fork();
+        if (w < 0)
+            _exit(22);
+        if (w == 0)
+            ns_writer(c);
+        int status;
+        if (waitpid(w, &status, 0) != w)
+            _exit(23);
+        if (!WIFEXITED(status))
+            _exit(24);
+        if (WEXITSTATUS(status) != 0 || c->pid_out < 0)
+            _exit(WEXITSTATUS(status));
+        /* exit 0 after 'n' or after a whole write: the parent knows which */
+        char more;
+        if (read(c->verdict_in, &more, 1) != 1 || more != 'm')
+            _exit(0);
+    }
+    _exit(25);
+}
+
+/* A writer in another PID namespace (a container sharing the volume) is
+ * alive while its PID means nothing here: the stale-file cleanup of a write
+ * in this namespace must leave its temporary file alone. */
+TEST(atomic_write_never_removes_the_temp_file_of_a_live_writer_in_another_pid_namespace)
+{
+    char d[64], path[128];
+    make_scratch(d, path, "shared.txt");
+    write_file(path, "old");
+    int pid_pipe[2], verdict[2], inside[2], go[2];
+    CHECK(pipe(pid_pipe) == 0 && pipe(verdict) == 0 && pipe(inside) == 0 && pipe(go) == 0);
+    ns_case c = {path, pid_pipe[1], verdict[0], inside[1], go[0]};
+    fflush(NULL);
+    pid_t outer = fork();
+    CHECK(outer >= 0);
+    if (outer == 0) {
+        /* a failing CHECK ends the test: the namespace goes with it */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (unshare(CLONE_NEWPID) != 0)
+            _exit(77);
+        pid_t init = fork();
+        if (init < 0)
+            _exit(26);
+        if (init == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            ns_init(&c);
+        }
+        int status;
+        waitpid(init, &status, 0);
+        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 27);
+    }
+    close(pid_pipe[1]);
+    close(verdict[0]);
+    close(inside[1]);
+    close(go[0]);
+    pid_t theirs;
+    bool chosen = false;
+    while (!chosen && read(pid_pipe[0], &theirs, sizeof theirs) == sizeof theirs) {
+        chosen = kill(theirs, 0) != 0 && errno == ESRCH && theirs != getpid();
+        CHECK(write(verdict[1], chosen ? "yx" : "nm", 2) == 2); /* x: init stops after this writer */
+    }
+    int status;
+    if (!chosen) {
+        waitpid(outer, &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 77);
+        printf("skipped: cannot make a PID namespace (needs root)\n");
+    } else {
+        char byte;
+        CHECK_EQ(read(inside[0], &byte, 1), 1);
+        CHECK_EQ(count_entries(d), 2); /* the target and the live writer's temp file */
+        /* This namespace's write: its cleanup sees a PID that is not alive
+         * here. */
+        cx_with (FILE *f, cx_atomic_write(path, "w"))
+            fputs("from here", f);
+        CHECK_EQ(count_entries(d), 2);
+        CHECK_EQ(write(go[1], "!", 1), 1);
+        waitpid(outer, &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        CHECK_STR(read_file(path), "from the other namespace");
+        CHECK_EQ(count_entries(d), 1);
+        printf("the other namespace's writer had PID %d, dead here\n", (int)theirs);
+    }
+    close(pid_pipe[0]);
+    close(verdict[1]);
+    close(inside[0]);
+    close(go[1]);
     unlink(path);
     rmdir(d);
 }
