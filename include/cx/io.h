@@ -104,7 +104,8 @@ static inline cx_manager cx__open(const char *path, const char *mode)
 
 /* Opens `path` with open(2) `flags` and `mode` (O_CLOEXEC is added); binds an
  * int * pointing at the descriptor.  Enter raises like cx_open; exit closes
- * the descriptor and raises OSError if close fails.  Single-use per with. */
+ * the descriptor and raises OSError if close fails (EINTR excepted: Linux
+ * has closed it, and Python ignores it too).  Single-use per with. */
 CX_API cx_manager cx_open_fd(const char *path, int flags, mode_t mode);
 
 #ifdef __cplusplus
