@@ -3,11 +3,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cx/fs.h>
@@ -64,19 +64,44 @@ static void fsync_dir(const char *path)
 }
 
 /* The permission bits the new file gets: the old file's when path names a
- * regular file, else 0666 & ~umask.  A symbolic link is replaced, not
- * followed, so its target's bits are no business of the new file's; and
- * set-user-ID, set-group-ID and sticky are never carried over (the new file
- * is owned by the writer: copying S_ISUID would make a set-user-ID file of
- * the writer's from someone else's permission bits). */
-static mode_t target_mode(const char *path)
+ * regular file; else -1, for "a new file's": the temporary file is then
+ * created with 0666 and the kernel applies the umask (and a default ACL).
+ * Reading the umask would mean setting it, and the umask is the process's:
+ * another thread creating a file in that moment would get 0666.  A symbolic
+ * link is replaced, not followed, so its target's bits are no business of
+ * the new file's; and set-user-ID, set-group-ID and sticky are never carried
+ * over (the new file is owned by the writer: copying S_ISUID would make a
+ * set-user-ID file of the writer's from someone else's permission bits). */
+static int target_mode(const char *path)
 {
     struct stat st;
     if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
-        return st.st_mode & 0777;
-    mode_t mask = umask(0);
-    umask(mask);
-    return 0666 & ~mask;
+        return (int)(st.st_mode & 0777);
+    return -1;
+}
+
+/* Replaces the trailing XXXXXX of `name` and creates it with O_EXCL and
+ * `mode` (as mkostemp does, but with a mode: mkostemp's is 0600). */
+static int create_excl(char *name, mode_t mode)
+{
+    static const char letters[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    char *x = name + strlen(name) - 6;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        unsigned long long r;
+        if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            r = (unsigned long long)ts.tv_nsec * 6364136223846793005ULL + (unsigned)attempt;
+        }
+        for (int i = 0; i < 6; i++, r /= 62)
+            x[i] = letters[r % 62];
+        int fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    errno = EEXIST;
+    return -1;
 }
 
 /* ---- atomic write ---- */
@@ -127,15 +152,15 @@ static int take_writer_lock(int fd)
     return rc;
 }
 
-/* Creates the temporary file (s->tmp's XXXXXX filled in) and returns its
- * descriptor with the writer's lock held, or -1 with errno. */
-static int create_locked(atomic_state *s, size_t n)
+/* Creates the temporary file (s->tmp's XXXXXX filled in) with `mode` and
+ * returns its descriptor with the writer's lock held, or -1 with errno. */
+static int create_locked(atomic_state *s, size_t n, mode_t mode)
 {
     size_t dn = dir_len(s->path);
     for (int attempt = 0; attempt < 64; attempt++) {
         snprintf(s->tmp, n, "%.*s.%s.cx-tmp-%ld-XXXXXX", (int)dn, s->path, s->path + dn,
                  (long)getpid());
-        int fd = mkostemp(s->tmp, O_CLOEXEC);
+        int fd = create_excl(s->tmp, mode);
         if (fd < 0)
             return -1;
         struct stat mine, named;
@@ -185,8 +210,12 @@ static void *atomic_enter(void *state)
     /* One allocation: nothing to give back if it fails. */
     size_t n = strlen(s->path) + 64;
     s->tmp = cx_malloc(n);
-    int fd = create_locked(s, n);
-    if (fd < 0 || fchmod(fd, target_mode(s->path)) != 0 || !(s->f = fdopen(fd, s->mode))) {
+    /* Created 0600 when the old file's bits are to be copied (set by fchmod
+     * once the file is ours), 0666 & ~umask when it is a new file. */
+    int keep = target_mode(s->path);
+    int fd = create_locked(s, n, keep >= 0 ? 0600 : 0666);
+    if (fd < 0 || (keep >= 0 && fchmod(fd, (mode_t)keep) != 0) ||
+        !(s->f = fdopen(fd, s->mode))) {
         int why = errno;
         if (fd >= 0) {
             close(fd);
@@ -357,7 +386,7 @@ static void make_backup(backup_state *s)
         cx_defer(close_fd, &to);
         copy_fd(from, to, s->path);
         /* The bits of the file the body will write, set-ID and sticky
-         * excepted (see target_mode). */
+         * excepted (as the atomic writer's). */
         if (fchmod(to, st.st_mode & 0777) != 0 || fsync_retry(to) != 0)
             cx_raise_errno(errno, "backup %s", s->path);
     }

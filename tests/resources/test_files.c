@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -1116,6 +1117,57 @@ TEST(atomic_write_over_a_symlink_replaces_the_link_with_new_file_bits)
     CHECK_EQ(st.st_mode & 07777, 04777);
     unlink(path);
     unlink(target);
+    rmdir(d);
+}
+
+/* ---- the umask other threads see ---- */
+
+typedef struct umask_watch {
+    const char *dir;
+    volatile int stop;
+    int wrong;        /* files another thread created with the umask gone */
+} umask_watch;
+
+static void *create_files(void *arg)
+{
+    umask_watch *w = arg;
+    char path[256];
+    snprintf(path, sizeof path, "%s/watch", w->dir);
+    while (!w->stop) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        struct stat st;
+        if (fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & 0777) != 0644)
+            w->wrong++;
+        if (fd >= 0)
+            close(fd);
+        unlink(path);
+    }
+    return NULL;
+}
+
+/* A new file's bits come from the umask; reading it must not change it,
+ * even for a moment: the umask is the process's, and another thread creating
+ * a file in that moment would get 0666. */
+TEST(atomic_write_of_new_files_never_clears_the_umask_other_threads_use)
+{
+    char d[64], path[128];
+    /* tmpfs where there is one: 3,000 fsyncs cost nothing there */
+    strcpy(d, access("/dev/shm", W_OK) == 0 ? "/dev/shm/cx-umask-XXXXXX" : "/tmp/cx-umask-XXXXXX");
+    CHECK(mkdtemp(d) != NULL);
+    snprintf(path, sizeof path, "%s/fresh.txt", d);
+    mode_t old = umask(022);
+    umask_watch w = {d, 0, 0};
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, create_files, &w) == 0);
+    for (int i = 0; i < 3000 && !w.wrong; i++) {
+        cx_with (FILE *f, cx_atomic_write(path, "w"))
+            fputs("x", f);
+        CHECK(unlink(path) == 0);
+    }
+    w.stop = 1;
+    pthread_join(t, NULL);
+    umask(old);
+    CHECK_EQ(w.wrong, 0);
     rmdir(d);
 }
 
