@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -333,6 +334,8 @@ cx_manager cx_atomic_write(const char *path, const char *mode)
 typedef struct {
     const char *path;
     char *backup;   /* NULL when path did not exist */
+    const char *target; /* the file the backup restores: path, or where the
+                           symbolic link at path led (inside backup's block) */
 } backup_state;
 
 static void copy_fd(int from, int to, const char *path)
@@ -370,12 +373,26 @@ static void make_backup(backup_state *s)
         if (from < 0)
             cx_raise_errno(errno, "backup %s", s->path);
         cx_defer(close_fd, &from);
-        struct stat st;
-        if (fstat(from, &st) != 0)
+        struct stat st, lst;
+        if (fstat(from, &st) != 0 || lstat(s->path, &lst) != 0)
             cx_raise_errno(errno, "backup %s", s->path);
-        size_t dn = dir_len(s->path), n = strlen(s->path) + 32;
+        /* The body's writes go through a symbolic link at path (open follows
+         * it), so the backup is of, beside, and restored over the file the
+         * link leads to; the link stays a link. */
+        char real[PATH_MAX];
+        bool link = S_ISLNK(lst.st_mode);
+        if (link && !realpath(s->path, real))
+            cx_raise_errno(errno, "backup %s", s->path);
+        const char *target = link ? real : s->path;
+        size_t dn = dir_len(target), tn = strlen(target), n = tn + 32 + (link ? tn + 1 : 0);
         s->backup = cx_malloc(n);
-        snprintf(s->backup, n, "%.*s.%s.cx-backup-XXXXXX", (int)dn, s->path, s->path + dn);
+        snprintf(s->backup, n, "%.*s.%s.cx-backup-XXXXXX", (int)dn, target, target + dn);
+        s->target = s->path;
+        if (link) {
+            char *copy = s->backup + strlen(s->backup) + 1;
+            memcpy(copy, real, tn + 1);
+            s->target = copy;
+        }
         int to = mkostemp(s->backup, O_CLOEXEC);
         if (to < 0) {
             int why = errno;
@@ -431,7 +448,7 @@ static bool backup_exit(void *state, cx_error *err)
 {
     backup_state *s = state;
     if (err && s->backup) {
-        if (rename(s->backup, s->path) != 0)
+        if (rename(s->backup, s->target) != 0)
             backup_failed(s, errno, "restore");
         cx_free(s->backup); /* renamed into place: nothing to discard */
         s->backup = NULL;
@@ -451,6 +468,6 @@ static const cx_manager_type backup_type = {"backup_on_write", backup_enter, bac
 
 cx_manager cx_backup_on_write(const char *path)
 {
-    backup_state s = {path, NULL};
+    backup_state s = {path, NULL, NULL};
     return cx_manager_make(&backup_type, &s, sizeof s);
 }

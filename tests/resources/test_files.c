@@ -1226,6 +1226,27 @@ TEST(backup_on_write_enter_leaks_nothing_whichever_allocation_fails)
     fail_each_allocation(backup_small);
 }
 
+/* The body writes through a symbolic link at path (cx_open follows it): a
+ * failing body gets the link's target back, and the link stays a link. */
+TEST(backup_on_write_through_a_symlink_restores_the_target_and_keeps_the_link)
+{
+    char d[64], path[128], target[128];
+    make_scratch(d, path, "link.txt");
+    snprintf(target, sizeof target, "%s/target.txt", d);
+    write_file(target, "old important data");
+    CHECK(symlink("target.txt", path) == 0);
+    cx_error *e = cx_protect(backup_then_fail, path);
+    CHECK(cx_error_is(e, &cx_RuntimeError));
+    struct stat st;
+    CHECK(lstat(path, &st) == 0 && S_ISLNK(st.st_mode));
+    CHECK_STR(read_file(target), "old important data");
+    CHECK_EQ(count_entries(d), 2);
+    cx_error_unref(e);
+    unlink(path);
+    unlink(target);
+    rmdir(d);
+}
+
 __attribute__((destructor)) static void remove_test_dir(void)
 {
     if (dir[0]) {
