@@ -932,6 +932,37 @@ TEST(open_after_a_transient_enospc_raises_at_exit)
     unmount_tmpfs(d);
 }
 
+static void tempfile_through_a_full_moment(void *filler)
+{
+    static char chunk[CHUNK];
+    cx_with (FILE *f, cx_tempfile()) {
+        fwrite(chunk, 1, sizeof chunk, f);
+        CHECK(ferror(f));
+        CHECK(unlink(filler) == 0);
+        fputs("tail\n", f);
+    }
+}
+
+TEST(tempfile_after_a_transient_enospc_raises_at_exit)
+{
+    char d[64];
+    if (!mount_small_tmpfs(d, 256))
+        return;
+    const char *filler = fill_up(d);
+    char *old = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+    setenv("TMPDIR", d, 1);
+    cx_error *e = cx_protect(tempfile_through_a_full_moment, (void *)filler);
+    if (old)
+        setenv("TMPDIR", old, 1);
+    else
+        unsetenv("TMPDIR");
+    free(old);
+    CHECK(e != NULL && cx_error_errno(e) == EIO);
+    CHECK_EQ(count_entries(d), 0);
+    cx_error_unref(e);
+    unmount_tmpfs(d);
+}
+
 /* In a child: RLIMIT_FSIZE is the process's.  SIGXFSZ is ignored so that
  * the write past the limit fails with EFBIG instead of killing.  The limit
  * is lowered for one write and lifted again before the block ends. */
