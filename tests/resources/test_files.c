@@ -1155,7 +1155,7 @@ TEST(atomic_write_over_a_symlink_replaces_the_link_with_new_file_bits)
 
 typedef struct umask_watch {
     const char *dir;
-    volatile int stop;
+    int stop;         /* both atomic: the threads share them */
     int wrong;        /* files another thread created with the umask gone */
 } umask_watch;
 
@@ -1164,11 +1164,11 @@ static void *create_files(void *arg)
     umask_watch *w = arg;
     char path[256];
     snprintf(path, sizeof path, "%s/watch", w->dir);
-    while (!w->stop) {
+    while (!__atomic_load_n(&w->stop, __ATOMIC_RELAXED)) {
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         struct stat st;
         if (fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & 0777) != 0644)
-            w->wrong++;
+            __atomic_fetch_add(&w->wrong, 1, __ATOMIC_RELAXED);
         if (fd >= 0)
             close(fd);
         unlink(path);
@@ -1190,12 +1190,12 @@ TEST(atomic_write_of_new_files_never_clears_the_umask_other_threads_use)
     umask_watch w = {d, 0, 0};
     pthread_t t;
     CHECK(pthread_create(&t, NULL, create_files, &w) == 0);
-    for (int i = 0; i < 3000 && !w.wrong; i++) {
+    for (int i = 0; i < 3000 && !__atomic_load_n(&w.wrong, __ATOMIC_RELAXED); i++) {
         cx_with (FILE *f, cx_atomic_write(path, "w"))
             fputs("x", f);
         CHECK(unlink(path) == 0);
     }
-    w.stop = 1;
+    __atomic_store_n(&w.stop, 1, __ATOMIC_RELAXED);
     pthread_join(t, NULL);
     umask(old);
     CHECK_EQ(w.wrong, 0);
