@@ -52,6 +52,13 @@ iof_verdict *iof_current(void) { return &verdict; }
 bool iof_supported(const char **why)
 {
 #if defined(__x86_64__) && defined(PTRACE_GET_SYSCALL_INFO)
+    /* Under Valgrind the traced child is Valgrind, whose own calls the
+     * window would count (make valgrind; its LD_PRELOAD names vgpreload). */
+    const char *preload = getenv("LD_PRELOAD");
+    if (preload && strstr(preload, "vgpreload")) {
+        *why = "under valgrind";
+        return false;
+    }
     *why = NULL;
     return true;
 #else
