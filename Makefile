@@ -9,6 +9,7 @@
 #   make valgrind        the whole suite under Valgrind memcheck (build-valgrind/)
 #   make bench           cx against C, C++ and CPython: table, build/bench/results.json, chart
 #   make diff N=100000 SEED=7   N random scenarios run under CPython and cx, traces compared
+#   make iofault         the I/O fault injection alone, with its counts (also in make check)
 #   make install PREFIX=/usr/local
 #   make abi-check       the shared libraries' ABI against abi/*.abi (make abi-baseline rewrites them)
 #   make docs            the API reference (Doxygen, warnings are errors): build/docs/html
@@ -103,6 +104,12 @@ bench: deps
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# Every file-system call of every I/O manager failed at every occurrence
+# (tests/reliability/test_iofault.c, docs/testing.md).
+.PHONY: iofault
+iofault: build
+	cd $(BUILD) && $(CTEST) -V -R '\.iofault_' | grep -E '^[0-9]+: iofault|tests passed|Failed'
 
 # A differential campaign against CPython (tests/diff, docs/testing.md).
 N ?= 100000

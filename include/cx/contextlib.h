@@ -83,8 +83,11 @@ CX_API cx_manager cx_closing(void *obj, void (*close)(void *obj));
  * is restored on every path.  Inside the block stdio buffers as anywhere:
  * fflush(stdout) before mixing printf with write(1, ...) if order matters.
  * Process-wide: every thread's output moves.
- * Enter raises OSError if the descriptor cannot be duplicated.
- * Reusable and reentrant: each with holds its own copy of the manager, so
+ * Enter raises OSError if the descriptor cannot be duplicated.  Exit raises
+ * OSError if the descriptor cannot be put back, or if output was lost: the
+ * flush failed (its errno), or a write inside stdio failed during the block
+ * and stdio dropped it (the stream's error indicator, clear at entry, is
+ * set: EIO; the indicator is then cleared).  Reusable and reentrant: each with holds its own copy of the manager, so
  * the same manager may nest, each level restoring the descriptor it found. */
 CX_API cx_manager cx_redirect_stdout(FILE *to);
 CX_API cx_manager cx_redirect_stderr(FILE *to); /* the same for stderr */
@@ -97,7 +100,9 @@ CX_API cx_manager cx_redirect_stderr_fd(int fd); /* the same for stderr */
  * allocated with cx_malloc (free it with cx_free or, with the default
  * allocator, free).  Reusable: each block sets *text anew (keep or free the
  * previous text first).  Not reentrant: a block nested over the same text
- * has its text overwritten (and lost) by the outer block's. */
+ * has its text overwritten (and lost) by the outer block's.  An exit that
+ * raises (as redirect's, or a failed read of the capture: OSError) leaves
+ * *text as it was. */
 CX_API cx_manager cx_capture_stdout(char **text);
 CX_API cx_manager cx_capture_stderr(char **text); /* the same for stderr */
 

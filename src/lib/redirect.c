@@ -15,6 +15,7 @@ typedef struct {
     int saved;       /* the original, duplicated */
     FILE *to;        /* flushed at entry and exit, when given */
     char **text;     /* capture: receives the output */
+    bool clean;      /* the stream's error indicator was clear at entry */
 } redirect_state;
 
 static FILE *stream_of(int fd) { return fd == 1 ? stdout : stderr; }
@@ -24,6 +25,23 @@ static void flush_both(redirect_state *s)
     fflush(stream_of(s->fd));
     if (s->to)
         fflush(s->to);
+}
+
+/* At exit: 0, or the errno of output the block lost.  A failed write inside
+ * stdio drops its data and leaves only the error indicator (its errno is
+ * gone: EIO); the indicator is cleared once reported, so the restored stream
+ * is not blamed again by the next block. */
+static int flush_lost(redirect_state *s)
+{
+    FILE *out = stream_of(s->fd);
+    int why = fflush(out) != 0 ? errno : 0;
+    if (s->to && fflush(s->to) != 0 && !why)
+        why = errno;
+    if (!why && s->clean && ferror(out))
+        why = EIO;
+    if (why && s->clean)
+        clearerr(out);
+    return why;
 }
 
 /* A private file the output goes to: anonymous memory where the kernel has
@@ -47,6 +65,7 @@ static void *redirect_enter(void *state)
     if (s->text)
         s->target_fd = capture_file();
     flush_both(s);
+    s->clean = !ferror(stream_of(s->fd));
     s->saved = fcntl(s->fd, F_DUPFD_CLOEXEC, 3);
     if (s->saved < 0 || dup2(s->target_fd, s->fd) < 0) {
         int err = errno;
@@ -70,8 +89,15 @@ static char *slurp(int fd)
     size_t got = 0;
     while (got < len) {
         ssize_t r = pread(fd, text + got, len - got, (off_t)got);
-        if (r <= 0)
-            break;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int why = errno;
+            cx_free(text);
+            cx_raise_errno(why, "capture: read");
+        }
+        if (r == 0)
+            break; /* truncated meanwhile: what is there */
         got += (size_t)r;
     }
     text[got] = '\0';
@@ -86,22 +112,27 @@ static void collect(void *state)
 
 static void close_target(void *state) { close(((redirect_state *)state)->target_fd); }
 
+/* The descriptor is put back first, whatever else fails; *text is set only
+ * when nothing failed (an exit that raises hands out no text). */
 static bool redirect_exit(void *state, cx_error *err)
 {
     redirect_state *s = state;
     (void)err;
-    flush_both(s);
+    int lost = flush_lost(s);
     int restored = dup2(s->saved, s->fd);
     int why = errno;
     close(s->saved);
     if (s->text) {
         cx_scope {
             cx_defer(close_target, s);
-            collect(s);
+            if (restored >= 0 && !lost)
+                collect(s);
         }
     }
     if (restored < 0)
         cx_raise_errno(why, "restore descriptor %d", s->fd);
+    if (lost)
+        cx_raise_errno(lost, "redirect descriptor %d: output lost", s->fd);
     return false;
 }
 
@@ -109,7 +140,7 @@ static const cx_manager_type redirect_type = {"redirect", redirect_enter, redire
 
 static cx_manager redirect(int fd, int target_fd, FILE *to, char **text)
 {
-    redirect_state s = {target_fd, fd, -1, to, text};
+    redirect_state s = {target_fd, fd, -1, to, text, true};
     return cx_manager_make(&redirect_type, &s, sizeof s);
 }
 

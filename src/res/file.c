@@ -39,12 +39,13 @@ static void *fd_enter(void *state)
     return &s->fd;
 }
 
-/* Linux closes the descriptor even when close reports EINTR: never retry. */
+/* Linux closes the descriptor even when close reports EINTR: never retry,
+ * and, as Python does (PEP 475), do not count it as a failure. */
 static bool fd_exit(void *state, cx_error *err)
 {
     fd_state *s = state;
     (void)err;
-    if (close(s->fd) != 0)
+    if (close(s->fd) != 0 && errno != EINTR)
         cx__file_failed("close", s->path);
     return false;
 }
@@ -91,8 +92,12 @@ static void *tempfile_enter(void *state)
 static bool tempfile_exit(void *state, cx_error *err)
 {
     (void)err;
-    if (fclose(*(FILE **)state) != 0)
+    FILE *f = *(FILE **)state;
+    int lost = ferror(f); /* a write stdio dropped: see cx_open */
+    if (fclose(f) != 0)
         cx_raise_errno(errno, "close tempfile");
+    if (lost)
+        cx_raise_errno(EIO, "close tempfile: an earlier read or write failed");
     return false;
 }
 
