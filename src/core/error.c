@@ -239,20 +239,39 @@ static inline bool drop_ref(cx_error *e)
     return __atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0;
 }
 
-/* Iterative along the chain, so a long context chain cannot overflow the stack. */
+/* Iterative, so no chain of contexts or causes, however long, can overflow
+ * the stack: an error that dies holding both a cause and a context is
+ * parked (linked through its cause field, its context kept) while the cause
+ * is followed, and its context is taken up when that runs out.  Only an
+ * ExceptionGroup's members recurse. */
 __attribute__((noinline)) static void unref_chain(cx_error *e)
 {
-    while (e && refs_of(e) > 0 && drop_ref(e)) {
-        if (e->cause)
-            cx_error_unref(e->cause);
-        if (e->items) {
-            for (size_t i = 0; i < e->nitems; i++)
-                cx_error_unref(e->items[i]);
-            cx__dealloc(e->items);
+    cx_error *parked = NULL;
+    for (;;) {
+        while (e && refs_of(e) > 0 && drop_ref(e)) {
+            if (e->items) {
+                for (size_t i = 0; i < e->nitems; i++)
+                    cx_error_unref(e->items[i]);
+                cx__dealloc(e->items);
+                e->items = NULL;
+                e->nitems = 0;
+            }
+            cx_error *cause = e->cause, *next = e->context;
+            if (cause && next) {
+                e->cause = parked;
+                parked = e;
+                e = cause;
+                continue;
+            }
+            error_free(e);
+            e = cause ? cause : next;
         }
-        cx_error *next = e->context;
-        error_free(e);
-        e = next;
+        if (!parked)
+            return;
+        e = parked->context;
+        cx_error *done = parked;
+        parked = parked->cause;
+        error_free(done);
     }
 }
 
@@ -468,13 +487,19 @@ static bool find_links_to(cx_error *e, cx_error *from, ptr_stack *cuts)
 /* Sets e's context to `context`, cutting every link to e reachable from it;
  * false (nothing changed) when this thread may not change an error that
  * would have to change, or memory ran out.  `unlinked`: the caller knows
- * nothing links to e (a raise holding its only reference), so no cycle can
- * close. */
+ * nothing else holds e (a new error, its only reference the raise's), so
+ * no cycle can close and no other thread can be reading it. */
 static bool set_context_in_place(cx_error *e, cx_error *context, bool unlinked)
 {
+    if (unlinked) { /* no other holder, so no other thread can read e */
+        cx_error *old = e->context;
+        e->context = cx_error_ref(context);
+        cx_error_unref(old);
+        return true;
+    }
     ptr_stack cuts;
     stack_init(&cuts);
-    bool ok = unlinked || !context || find_links_to(e, context, &cuts);
+    bool ok = !context || find_links_to(e, context, &cuts);
     bool have_e = ok && claim(e);
     size_t claimed = 0;
     while (have_e && claimed < cuts.n && claim(cuts.item[claimed]))

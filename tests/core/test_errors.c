@@ -863,3 +863,52 @@ TEST(unhandled_hook_that_raises_prints_its_error_then_the_original_and_exits_1)
     CHECK(in_hook < hook_error && hook_error < original_was && original_was < original);
     free(err);
 }
+
+/* ---- long cause chains ---- */
+
+static void raise_from_prev(void *arg)
+{
+    struct level *l = arg;
+    cx_raise_from(&cx_ValueError, l->prev, "level %d", l->i);
+}
+
+/* "level 0" .. "level n-1" (returned, owned), each the cause of the next. */
+static cx_error *cause_chain_of(int n)
+{
+    cx_error *cur = NULL;
+    for (int i = 0; i < n; i++) {
+        struct level l = {cur, i};
+        cx_error *next = caught(raise_from_prev, &l);
+        cx_error_unref(cur);
+        cur = next;
+    }
+    return cur;
+}
+
+static void *drop(void *e)
+{
+    cx_error_unref(e);
+    return NULL;
+}
+
+TEST(unref_of_a_100000_deep_cause_chain_runs_on_a_small_stack)
+{
+    cx_error *e = cause_chain_of(100000);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 128 * 1024);
+    pthread_t t;
+    CHECK_EQ(pthread_create(&t, &attr, drop, e), 0);
+    CHECK_EQ(pthread_join(t, NULL), 0);
+    pthread_attr_destroy(&attr);
+}
+
+TEST(print_of_a_100000_deep_cause_chain_shows_every_error)
+{
+    cx_error *e = cause_chain_of(100000);
+    char *text = th_printed(e);
+    CHECK_EQ(count_of(text, "The above exception was the direct cause"), 99999);
+    CHECK(strstr(text, "ValueError: level 0\n") < strstr(text, "ValueError: level 99999\n"));
+    free(text);
+    cx_error_unref(e);
+}
