@@ -578,10 +578,18 @@ static cx_error *error_copy(const cx_error *e)
 
 cx_error *cx__error_chain(cx_error *e, cx_error *context)
 {
-    if (refs_of(e) < 0 || context == e)
+    int refs = refs_of(e);
+    if (refs == 1) { /* a new error, the raise its only holder (so context != e) */
+        cx_error *old = e->context;
+        e->context = cx_error_ref(context);
+        if (__builtin_expect(old != NULL, 0))
+            cx_error_unref(old);
+        return e;
+    }
+    if (refs < 0 || context == e)
         return e;
     cx__error_observe(e);
-    if (e->context == context || set_context_in_place(e, context, refs_of(e) == 1))
+    if (e->context == context || set_context_in_place(e, context, false))
         return e;
     cx_error *c = error_copy(e);
     if (!c)

@@ -697,11 +697,16 @@ TEST(raise_e_closing_a_cycle_1000_links_deep_cuts_it_and_leaks_nothing)
     cx_error_unref(cycle_newest);
 }
 
+/* A plain scan: ASan's strstr reads the whole rest of the text each call. */
 static int count_of(const char *text, const char *what)
 {
+    size_t len = strlen(what);
     int n = 0;
-    for (const char *p = text; (p = strstr(p, what)); p += strlen(what))
-        n++;
+    for (const char *p = text; *p; p++)
+        if (*p == *what && strncmp(p, what, len) == 0) {
+            n++;
+            p += len - 1;
+        }
     return n;
 }
 

@@ -287,3 +287,23 @@ TEST(throw_of_an_error_no_other_thread_has_read_changes_it_in_place)
     cx_error_unref(r);
     cx_error_unref(one);
 }
+
+/* cx_MemoryError never needs memory: with none left, the handled error is
+ * the static MemoryError and no copy can be had, so the shared error is
+ * raised as it is, its context unchanged. */
+TEST(throw_of_an_error_another_thread_has_read_without_memory_for_a_copy_raises_it_unchanged)
+{
+    one = cx_protect(raise_one, NULL);
+    pthread_t t;
+    CHECK_EQ(pthread_create(&t, NULL, read_context, one), 0);
+    CHECK_EQ(pthread_join(t, NULL), 0);
+    th_drain_caches();
+    th_fail_allocation(1, 1);
+    cx_error *r = cx_protect(throw_one_in_handler, NULL);
+    th_fail_allocation(0, 0);
+    CHECK(r == one);
+    CHECK(cx_error_context(one) == NULL);
+    CHECK_STR(cx_error_message(r), "one for all");
+    cx_error_unref(r);
+    cx_error_unref(one);
+}
