@@ -917,3 +917,34 @@ TEST(print_of_a_100000_deep_cause_chain_shows_every_error)
     free(text);
     cx_error_unref(e);
 }
+
+static void *raise_unhandled_in_thread(void *arg)
+{
+    (void)arg;
+    cx_raise(&cx_KeyError, "thread original");
+    return (void *)1;
+}
+
+static void thread_with_raising_hook(void *arg)
+{
+    (void)arg;
+    cx_set_unhandled_hook(raising_hook);
+    pthread_t t;
+    void *result;
+    pthread_create(&t, NULL, raise_unhandled_in_thread, NULL);
+    pthread_join(t, &result);
+    fprintf(stderr, "main goes on: %s\n", result ? "returned" : "ended");
+}
+
+TEST(thread_whose_unhandled_hook_raises_reports_both_and_ends_only_that_thread)
+{
+    char *err = NULL;
+    int status = th_run_child(thread_with_raising_hook, NULL, &err);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    const char *hook_error = strstr(err, "RuntimeError: hook broke\n");
+    const char *original = strstr(err, "KeyError: thread original\n");
+    const char *main_goes_on = strstr(err, "main goes on: ended\n");
+    CHECK(hook_error && original && main_goes_on);
+    CHECK(hook_error < original && original < main_goes_on);
+    free(err);
+}
