@@ -82,12 +82,19 @@ CX_API extern const cx_type cx_ConnectionResetError; /* ECONNRESET (a Connection
 
 /* An error: type, message, raise site, context and cause.  Opaque and
  * reference counted; the library hands out borrowed pointers unless a
- * function says the caller owns a reference. */
+ * function says the caller owns a reference.  An error may travel between
+ * threads (hand each thread a reference): once a thread other than the one
+ * that made it has read its context or cause, it is frozen, and a cx_throw
+ * that would change it raises a copy instead (docs/errors.md). */
 typedef struct cx_error cx_error;
 
 /* Raises a new error of type `t` with a printf-formatted message; records the
  * file, line and function of the call.  Never returns.  If an error is being
- * handled, it becomes the new error's context. */
+ * handled, it becomes the new error's context.  A message printf cannot
+ * produce whole (longer than INT_MAX bytes, or not encodable) keeps what was
+ * formatted before the failure, at most 1 MiB, followed by "...[truncated]".
+ * t NULL raises cx_ValueError "cx_raise: error type is NULL" instead; a NULL
+ * format is an empty message. */
 #define cx_raise(t, ...)                                                       \
     (__builtin_constant_p(CX__FMT(__VA_ARGS__, 0)) &&                          \
              !__builtin_strchr(CX__FMT(__VA_ARGS__, 0), '%')                   \
@@ -107,13 +114,18 @@ typedef struct cx_error cx_error;
 
 /* Python's `raise T(...) from cause`: `cause` (borrowed; a reference is
  * taken) becomes the explicit cause and the context is not shown.
- * cause NULL is `from None`. */
+ * cause NULL is `from None`; t NULL raises cx_ValueError. */
 #define cx_raise_from(t, cause, ...) \
     cx__raise_from(__FILE__, __LINE__, __func__, (t), (cause), __VA_ARGS__)
 
 /* Python's `raise e`: raises an existing error (takes a new reference; the
  * caller keeps its own).  The error being handled becomes e's context,
- * breaking any cycle. */
+ * cutting any cycle where it closes.  When e may not be changed (another
+ * thread has read it; or the cycle runs through an error that may not be
+ * changed or through an ExceptionGroup), a copy of e (type, message, site,
+ * cause, errno) with that context is raised instead; with no memory for the
+ * copy, e is raised with its context unchanged.  e NULL raises cx_ValueError
+ * "cx_throw: error is NULL". */
 CX_API CX__NORETURN void cx_throw(cx_error *e);
 
 /* Python's bare `raise` inside a handler: raises the handled error unchanged.
@@ -121,15 +133,18 @@ CX_API CX__NORETURN void cx_throw(cx_error *e);
  * reraise" at the call site. */
 #define cx_reraise() cx__reraise(__FILE__, __LINE__, __func__)
 
-/* e's type.  Accessors return pointers borrowed from `e`. */
+/* e's type.  Accessors return pointers borrowed from `e`; each takes NULL
+ * and then gives NULL, 0 or false. */
 CX_API const cx_type *cx_error_type(const cx_error *e);
 /* e's message (the formatted text, without the type name); borrowed. */
 CX_API const char *cx_error_message(const cx_error *e);
 /* errno of an OSError raised by cx_raise_errno; 0 for anything else. */
 CX_API int cx_error_errno(const cx_error *e);
-/* isinstance(e, t): true when e's type is t or derives from it. */
+/* isinstance(e, t): true when e's type is t or derives from it (false when
+ * either is NULL). */
 CX_API bool cx_error_is(const cx_error *e, const cx_type *t);
-/* True when type `t` is `base` or derives from it (issubclass). */
+/* True when type `t` is `base` or derives from it (issubclass); false when
+ * either is NULL. */
 CX_API bool cx_type_is(const cx_type *t, const cx_type *base);
 /* __context__: the error being handled when e was raised, or NULL. */
 CX_API cx_error *cx_error_context(const cx_error *e);
@@ -147,30 +162,38 @@ CX_API cx_error *cx_error_ref(cx_error *e);
 /* Drops a reference; the last one frees e and its chain.  NULL is allowed. */
 CX_API void cx_error_unref(cx_error *e);
 
-/* Prints e the way Python prints a traceback: the chain first (oldest first,
- * with Python's separator sentences), each as its raise site and
- * "Type: message". */
+/* Prints e the way Python prints a traceback: the whole chain, oldest first,
+ * with Python's separator sentences, each error as its raise site and
+ * "Type: message".  Any depth, on no deeper stack; without memory to hold a
+ * long chain it prints its oldest and newest 32 errors and a line
+ * "... N more chained exceptions ...".  e NULL prints nothing; out NULL is
+ * stderr (Python's file=None). */
 CX_API void cx_error_print(const cx_error *e, FILE *out);
 
 /* A boundary: runs fn(arg); returns NULL if it finished, or the error that
  * escaped it (the caller owns a reference).  Frames inside fn are unwound
- * (exits, defers, finally clauses run) before it returns. */
+ * (exits, defers, finally clauses run) before it returns.  fn NULL returns a
+ * cx_ValueError "cx_protect: fn is NULL". */
 CX_API cx_error *cx_protect(void (*fn)(void *arg), void *arg);
 
 /* What happens to an error that reaches the bottom of a thread's frame
  * stack.  The default prints it with cx_error_print to stderr, then exits the
  * process with status 1 (main thread) or ends the thread (pthread_exit).
- * A hook that returns falls back to that default. */
+ * A hook that returns falls back to that default.  An error escaping the hook
+ * is caught: stderr gets "Error in unhandled-error hook:" and its traceback,
+ * then "Original exception was:" and e's, and the default ending follows. */
 typedef void cx_unhandled_hook(cx_error *e);
 /* Installs a process-wide hook (NULL restores the default); returns the old one. */
 CX_API cx_unhandled_hook *cx_set_unhandled_hook(cx_unhandled_hook *hook);
 
 /* Allocates n bytes with the current allocator; raises cx_MemoryError
- * instead of returning NULL.  Free with cx_free. */
+ * instead of returning NULL.  Free with cx_free.  n 0 gives a unique
+ * pointer, as malloc(1). */
 CX_API void *cx_malloc(size_t n);
-/* Resizes like realloc; raises cx_MemoryError instead of returning NULL. */
+/* Resizes like realloc (p NULL allocates); raises cx_MemoryError instead of
+ * returning NULL, leaving p as it was. */
 CX_API void *cx_realloc(void *p, size_t n);
-/* Frees memory from cx_malloc / cx_realloc. */
+/* Frees memory from cx_malloc / cx_realloc; NULL is allowed. */
 CX_API void cx_free(void *p);
 /* Replaces the allocator every cx allocation goes through (NULL arguments
  * restore the libc one).  Set it before any cx call, or with nothing of cx's

@@ -1,5 +1,6 @@
 /* Error objects: creation without malloc on the hot path, reference counts,
  * accessors. */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +10,7 @@
  * immortal, so it carries no context or site of its own. */
 static cx_error out_of_memory = {
     .type = &cx_MemoryError, .refs = -1, .line = 0, .file = "",
-    .func = "", .msg = "out of memory",
+    .func = "", .msg = "out of memory", .share = CX__ERR_SHARED,
 };
 
 /* A small per-thread cache of freed errors keeps raise/catch off malloc.
@@ -26,6 +27,15 @@ static __thread struct {
     bool drain_pending;
     cx_error *slot[CACHE_MAX];
 } cache __attribute__((tls_model("initial-exec")));
+
+/* This thread, as errors record it: the address of its cache is unique
+ * among live threads and costs one instruction to take. */
+static inline const void *this_thread(void) { return &cache; }
+
+static inline int refs_of(const cx_error *e)
+{
+    return __atomic_load_n(&e->refs, __ATOMIC_RELAXED);
+}
 
 static void cache_drain(void)
 {
@@ -84,8 +94,48 @@ static void error_free(cx_error *e)
     }
 }
 
+#define TRUNCATED "...[truncated]"
+/* How much of a message printf cannot format whole is kept. */
+#define TRUNCATED_KEEP ((size_t)1 << 20)
+
+/* Cuts the inline message so that the truncation mark fits after it. */
+static void mark_inline_truncated(cx_error *e)
+{
+    size_t keep = strnlen(e->inline_msg, sizeof e->inline_msg - sizeof TRUNCATED);
+    memcpy(e->inline_msg + keep, TRUNCATED, sizeof TRUNCATED);
+    e->msg = e->inline_msg;
+}
+
+/* printf refuses a result longer than INT_MAX bytes (EOVERFLOW) and one it
+ * cannot encode (EILSEQ), and then says nothing of what it wrote.  Written
+ * to a stream of TRUNCATED_KEEP bytes instead, the text up to the failure is
+ * kept (the stream refuses the byte past its end, which ends the formatting
+ * early), then the mark. */
+static void format_truncated(cx_error *e, const char *fmt, va_list ap)
+{
+    char *heap = cx__alloc(TRUNCATED_KEEP + sizeof TRUNCATED);
+    FILE *f = heap ? fmemopen(heap, TRUNCATED_KEEP + 1, "w") : NULL;
+    if (!f) {
+        cx__dealloc(heap);
+        e->inline_msg[0] = '\0';
+        mark_inline_truncated(e);
+        return;
+    }
+    setvbuf(f, NULL, _IONBF, 0);
+    vfprintf(f, fmt, ap);
+    long n = ftell(f);
+    fclose(f);
+    size_t len = n > 0 ? (size_t)n : 0;
+    if (len > TRUNCATED_KEEP)
+        len = TRUNCATED_KEEP;
+    memcpy(heap + len, TRUNCATED, sizeof TRUNCATED);
+    e->msg = heap;
+    e->msg_on_heap = true;
+}
+
 /* Formats into the inline buffer; a longer message gets a heap copy, or is
- * truncated when none can be had (losing a tail beats losing the error). */
+ * truncated when none can be had (losing a tail beats losing the error).
+ * A cut message ends in TRUNCATED. */
 static void error_format(cx_error *e, const char *fmt, va_list ap)
 {
     /* A short message with no conversion (cx_raise(t, "bad value")) is the
@@ -109,9 +159,11 @@ static void error_format(cx_error *e, const char *fmt, va_list ap)
             vsnprintf(heap, (size_t)n + 1, fmt, again);
             e->msg = heap;
             e->msg_on_heap = true;
+        } else {
+            mark_inline_truncated(e);
         }
     } else if (n < 0) {
-        e->inline_msg[0] = '\0';
+        format_truncated(e, fmt, again);
     }
     va_end(again);
 }
@@ -121,7 +173,9 @@ static void error_init(cx_error *e, const char *file, int line, const char *func
                        const cx_type *t)
 {
     e->type = t;
-    e->refs = 1;
+    __atomic_store_n(&e->refs, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->share, CX__ERR_OWNED, __ATOMIC_RELAXED);
+    e->home = this_thread();
     e->line = line;
     e->errnum = 0;
     e->suppress_context = 0;
@@ -169,7 +223,7 @@ cx_error *cx__error_new_literal(const char *file, int line, const char *func,
 
 cx_error *cx_error_ref(cx_error *e)
 {
-    if (e && e->refs > 0)
+    if (e && refs_of(e) > 0)
         __atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
     return e;
 }
@@ -185,20 +239,39 @@ static inline bool drop_ref(cx_error *e)
     return __atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0;
 }
 
-/* Iterative along the chain, so a long context chain cannot overflow the stack. */
+/* Iterative, so no chain of contexts or causes, however long, can overflow
+ * the stack: an error that dies holding both a cause and a context is
+ * parked (linked through its cause field, its context kept) while the cause
+ * is followed, and its context is taken up when that runs out.  Only an
+ * ExceptionGroup's members recurse. */
 __attribute__((noinline)) static void unref_chain(cx_error *e)
 {
-    while (e && e->refs > 0 && drop_ref(e)) {
-        if (e->cause)
-            cx_error_unref(e->cause);
-        if (e->items) {
-            for (size_t i = 0; i < e->nitems; i++)
-                cx_error_unref(e->items[i]);
-            cx__dealloc(e->items);
+    cx_error *parked = NULL;
+    for (;;) {
+        while (e && refs_of(e) > 0 && drop_ref(e)) {
+            if (e->items) {
+                for (size_t i = 0; i < e->nitems; i++)
+                    cx_error_unref(e->items[i]);
+                cx__dealloc(e->items);
+                e->items = NULL;
+                e->nitems = 0;
+            }
+            cx_error *cause = e->cause, *next = e->context;
+            if (cause && next) {
+                e->cause = parked;
+                parked = e;
+                e = cause;
+                continue;
+            }
+            error_free(e);
+            e = cause ? cause : next;
         }
-        cx_error *next = e->context;
-        error_free(e);
-        e = next;
+        if (!parked)
+            return;
+        e = parked->context;
+        cx_error *done = parked;
+        parked = parked->cause;
+        error_free(done);
     }
 }
 
@@ -222,71 +295,350 @@ void cx_error_unref(cx_error *e)
     unref_chain(e);
 }
 
-/* Python's rule for `raise`: the handled error becomes the context, unless
- * that would make a cycle, which is cut where it closes (cut_links_to). */
-#define CUT_WALK_MAX 256
+/* ---- sharing ----
+ *
+ * Python's `raise e` changes e (its __context__).  An error held by two
+ * threads cannot be changed that way: the other thread may be walking the
+ * very link being replaced, whose old target the change frees.  So an error
+ * is changed in place only by the thread that made it and only until another
+ * thread first reads its links; from then on it is frozen, and a raise that
+ * would change it raises a copy (same type, message, site, cause and
+ * errno) carrying the new context instead.  One thread alone sees Python's
+ * semantics exactly. */
 
-/* Cuts every link to e in the chains reachable from `from` (context and
- * cause links both).  Python cuts only the context link that closes the
- * cycle and leaves a cycle through a __cause__ (`raise X from e` then
- * `raise e`) to its collector; cx counts references, so that link goes too.
- * The raised error prints the same: the printer stops at an error seen. */
-static void cut_links_to(cx_error *e, cx_error *from)
+static void spin_pause(unsigned *n)
 {
-    cx_error *todo[CUT_WALK_MAX], *seen[CUT_WALK_MAX];
-    int ntodo = 0, nseen = 0;
-    if (from)
-        todo[ntodo++] = from;
-    while (ntodo) {
-        cx_error *c = todo[--ntodo];
-        bool again = c->refs < 0; /* the static MemoryError links nothing */
-        for (int i = 0; i < nseen && !again; i++)
-            again = seen[i] == c;
-        if (again)
-            continue;
-        if (nseen == CUT_WALK_MAX)
-            return; /* a pathological graph: a cycle left there only leaks */
-        seen[nseen++] = c;
-        if (c->context == e) {
-            c->context = NULL;
-            cx_error_unref(e);
+    if (++*n % 64 == 0)
+        sched_yield(); /* the home thread was preempted inside its change */
+}
+
+/* Freezes e (if another thread made it) before this thread reads its links. */
+void cx__error_observe(const cx_error *ce)
+{
+    cx_error *e = (cx_error *)ce; /* only the share state changes */
+    if (e->home == this_thread())
+        return;
+    unsigned char s = __atomic_load_n(&e->share, __ATOMIC_ACQUIRE);
+    unsigned n = 0;
+    while (s != CX__ERR_SHARED) {
+        if (s == CX__ERR_BUSY) {
+            spin_pause(&n);
+            s = __atomic_load_n(&e->share, __ATOMIC_ACQUIRE);
+        } else if (__atomic_compare_exchange_n(&e->share, &s, CX__ERR_SHARED, false,
+                                               __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            return;
         }
-        if (c->cause == e) {
-            c->cause = NULL;
-            cx_error_unref(e);
-        }
-        if (c->context && ntodo < CUT_WALK_MAX)
-            todo[ntodo++] = c->context;
-        if (c->cause && ntodo < CUT_WALK_MAX)
-            todo[ntodo++] = c->cause;
     }
+}
+
+/* Claims e's links for a change by this thread; false when it may not
+ * change them (another thread made e, or has read it). */
+static bool claim(cx_error *e)
+{
+    unsigned char s = CX__ERR_OWNED;
+    return e->home == this_thread() &&
+           __atomic_compare_exchange_n(&e->share, &s, CX__ERR_BUSY, false,
+                                       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+static void release(cx_error *e) { __atomic_store_n(&e->share, CX__ERR_OWNED, __ATOMIC_RELEASE); }
+
+/* ---- the walk that finds a cycle ----
+ *
+ * Python's rule for `raise e`: the handled error becomes e's context, and a
+ * cycle that would close is cut where it closes.  CPython follows the
+ * __context__ chain only (Floyd's algorithm guards it) and leaves a cycle
+ * through a __cause__ or an ExceptionGroup to its collector; cx counts
+ * references, so it searches every link, to any depth: each error reachable
+ * from the handled one is visited once (a set of those seen), on an
+ * explicit stack, both on the heap past a small start. */
+
+#define WALK_INLINE 32
+
+typedef struct {
+    cx_error **slot;  /* open addressing; NULL is empty */
+    size_t cap, n;    /* cap is a power of two */
+    cx_error *inline_[WALK_INLINE];
+} ptr_set;
+
+typedef struct {
+    cx_error **item;
+    size_t cap, n;
+    cx_error *inline_[WALK_INLINE];
+} ptr_stack;
+
+static size_t ptr_hash(const cx_error *p, size_t cap)
+{
+    uintptr_t h = (uintptr_t)p;
+    h ^= h >> 17;
+    h *= (uintptr_t)0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 7) & (cap - 1);
+}
+
+static void set_init(ptr_set *s)
+{
+    s->slot = s->inline_;
+    s->cap = WALK_INLINE;
+    s->n = 0;
+    memset(s->inline_, 0, sizeof s->inline_);
+}
+
+static void set_fini(ptr_set *s)
+{
+    if (s->slot != s->inline_)
+        cx__dealloc(s->slot);
+}
+
+static void set_place(cx_error **slot, size_t cap, cx_error *p)
+{
+    size_t i = ptr_hash(p, cap);
+    while (slot[i])
+        i = (i + 1) & (cap - 1);
+    slot[i] = p;
+}
+
+/* Adds p; 1 when new, 0 when there already, -1 when no memory. */
+static int set_add(ptr_set *s, cx_error *p)
+{
+    for (size_t i = ptr_hash(p, s->cap); s->slot[i]; i = (i + 1) & (s->cap - 1))
+        if (s->slot[i] == p)
+            return 0;
+    if (2 * (s->n + 1) > s->cap) { /* kept at most half full */
+        size_t cap = 2 * s->cap;
+        cx_error **slot = cx__alloc(cap * sizeof *slot);
+        if (!slot)
+            return -1;
+        memset(slot, 0, cap * sizeof *slot);
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->slot[i])
+                set_place(slot, cap, s->slot[i]);
+        set_fini(s);
+        s->slot = slot;
+        s->cap = cap;
+    }
+    set_place(s->slot, s->cap, p);
+    s->n++;
+    return 1;
+}
+
+static void stack_init(ptr_stack *s)
+{
+    s->item = s->inline_;
+    s->cap = WALK_INLINE;
+    s->n = 0;
+}
+
+static void stack_fini(ptr_stack *s)
+{
+    if (s->item != s->inline_)
+        cx__dealloc(s->item);
+}
+
+static bool stack_push(ptr_stack *s, cx_error *p)
+{
+    if (s->n == s->cap) {
+        size_t cap = 2 * s->cap;
+        cx_error **item = cx__alloc(cap * sizeof *item);
+        if (!item)
+            return false;
+        memcpy(item, s->item, s->n * sizeof *item);
+        stack_fini(s);
+        s->item = item;
+        s->cap = cap;
+    }
+    s->item[s->n++] = p;
+    return true;
+}
+
+/* Collects into `cuts` every error reachable from `from` with a context or
+ * cause link to e.  False when e cannot be cut out that way (an
+ * ExceptionGroup reached holds e) or memory ran out. */
+static bool find_links_to(cx_error *e, cx_error *from, ptr_stack *cuts)
+{
+    ptr_set seen;
+    ptr_stack todo;
+    set_init(&seen);
+    stack_init(&todo);
+    bool ok = stack_push(&todo, from);
+    while (ok && todo.n) {
+        cx_error *c = todo.item[--todo.n];
+        if (c == e || refs_of(c) < 0) /* the static MemoryError links nothing */
+            continue;
+        int added = set_add(&seen, c);
+        if (added <= 0) {
+            ok = added == 0;
+            continue;
+        }
+        cx__error_observe(c);
+        if (c->context == e || c->cause == e)
+            ok = stack_push(cuts, c);
+        for (size_t i = 0; ok && i < c->nitems; i++)
+            ok = c->items[i] != e && stack_push(&todo, c->items[i]);
+        if (ok && c->context && c->context != e)
+            ok = stack_push(&todo, c->context);
+        if (ok && c->cause && c->cause != e)
+            ok = stack_push(&todo, c->cause);
+    }
+    stack_fini(&todo);
+    set_fini(&seen);
+    return ok;
+}
+
+/* Sets e's context to `context`, cutting every link to e reachable from it;
+ * false (nothing changed) when this thread may not change an error that
+ * would have to change, or memory ran out.  `unlinked`: the caller knows
+ * nothing else holds e (a new error, its only reference the raise's), so
+ * no cycle can close and no other thread can be reading it. */
+static bool set_context_in_place(cx_error *e, cx_error *context, bool unlinked)
+{
+    if (unlinked) { /* no other holder, so no other thread can read e */
+        cx_error *old = e->context;
+        e->context = cx_error_ref(context);
+        cx_error_unref(old);
+        return true;
+    }
+    ptr_stack cuts;
+    stack_init(&cuts);
+    bool ok = !context || find_links_to(e, context, &cuts);
+    bool have_e = ok && claim(e);
+    size_t claimed = 0;
+    while (have_e && claimed < cuts.n && claim(cuts.item[claimed]))
+        claimed++;
+    ok = have_e && claimed == cuts.n;
+    int dropped = 0;
+    cx_error *old = NULL;
+    if (ok) {
+        for (size_t i = 0; i < cuts.n; i++) {
+            cx_error *c = cuts.item[i];
+            if (c->context == e) {
+                c->context = NULL;
+                dropped++;
+            }
+            if (c->cause == e) {
+                c->cause = NULL;
+                dropped++;
+            }
+        }
+        old = e->context;
+        e->context = cx_error_ref(context);
+    }
+    while (claimed)
+        release(cuts.item[--claimed]);
+    if (have_e)
+        release(e);
+    stack_fini(&cuts);
+    /* Dropped once the links are released: freeing a chain takes a while. */
+    cx_error_unref(old);
+    while (dropped--)
+        cx_error_unref(e);
+    return ok;
+}
+
+/* A copy of e for a raise that may not change e: its own reference count
+ * and links; NULL when no memory. */
+static cx_error *error_copy(const cx_error *e)
+{
+    cx_error *c = cx__error_alloc();
+    if (c == &out_of_memory)
+        return NULL;
+    error_init(c, e->file, e->line, e->func, e->type);
+    c->errnum = e->errnum;
+    c->suppress_context = e->suppress_context;
+    c->dbcode = e->dbcode;
+    memcpy(c->sqlstate, e->sqlstate, sizeof c->sqlstate);
+    if (e->msg == e->inline_msg) {
+        memcpy(c->inline_msg, e->inline_msg, strlen(e->inline_msg) + 1);
+        c->msg = c->inline_msg;
+    } else if (e->msg_on_heap) {
+        size_t len = strlen(e->msg) + 1;
+        char *msg = cx__alloc(len);
+        if (!msg) {
+            error_free(c);
+            return NULL;
+        }
+        c->msg = memcpy(msg, e->msg, len);
+        c->msg_on_heap = true;
+    } else {
+        c->msg = e->msg; /* a literal */
+    }
+    if (e->nitems) {
+        cx_error **items = cx__alloc(e->nitems * sizeof *items);
+        if (!items) {
+            unref_chain(c);
+            return NULL;
+        }
+        for (size_t i = 0; i < e->nitems; i++)
+            items[i] = cx_error_ref(e->items[i]);
+        c->items = items;
+        c->nitems = e->nitems;
+    }
+    c->cause = cx_error_ref(e->cause);
+    return c;
+}
+
+cx_error *cx__error_chain(cx_error *e, cx_error *context)
+{
+    int refs = refs_of(e);
+    if (refs == 1) { /* a new error, the raise its only holder (so context != e) */
+        cx_error *old = e->context;
+        e->context = cx_error_ref(context);
+        if (__builtin_expect(old != NULL, 0))
+            cx_error_unref(old);
+        return e;
+    }
+    if (refs < 0 || context == e)
+        return e;
+    cx__error_observe(e);
+    if (e->context == context || set_context_in_place(e, context, false))
+        return e;
+    cx_error *c = error_copy(e);
+    if (!c)
+        return e; /* no memory: raised as it is, its context unchanged */
+    c->context = cx_error_ref(context);
+    cx_error_unref(e);
+    return c;
 }
 
 void cx__error_set_context(cx_error *e, cx_error *context)
 {
-    if (e->refs < 0 || context == e)
+    if (refs_of(e) < 0 || context == e)
         return;
-    cut_links_to(e, context);
-    cx_error *old = e->context;
-    e->context = cx_error_ref(context);
-    cx_error_unref(old);
+    cx__error_observe(e);
+    if (e->context != context)
+        set_context_in_place(e, context, false);
 }
 
-const cx_type *cx_error_type(const cx_error *e) { return e->type; }
-const char *cx_error_message(const cx_error *e) { return e->msg; }
-int cx_error_errno(const cx_error *e) { return e->errnum; }
-bool cx_error_is(const cx_error *e, const cx_type *t) { return e && cx__is_subtype(e->type, t); }
-cx_error *cx_error_context(const cx_error *e) { return e->context; }
-cx_error *cx_error_cause(const cx_error *e) { return e->cause; }
-const char *cx_error_file(const cx_error *e) { return e->file; }
-int cx_error_line(const cx_error *e) { return e->line; }
-const char *cx_error_function(const cx_error *e) { return e->func; }
+/* The accessors take NULL (and give NULL, 0 or false), so a chain can be
+ * walked without a test at each step. */
+const cx_type *cx_error_type(const cx_error *e) { return e ? e->type : NULL; }
+const char *cx_error_message(const cx_error *e) { return e ? e->msg : NULL; }
+int cx_error_errno(const cx_error *e) { return e ? e->errnum : 0; }
+bool cx_error_is(const cx_error *e, const cx_type *t) { return e && t && cx__is_subtype(e->type, t); }
+const char *cx_error_file(const cx_error *e) { return e ? e->file : NULL; }
+int cx_error_line(const cx_error *e) { return e ? e->line : 0; }
+const char *cx_error_function(const cx_error *e) { return e ? e->func : NULL; }
+
+cx_error *cx_error_context(const cx_error *e)
+{
+    if (!e)
+        return NULL;
+    cx__error_observe(e);
+    return e->context;
+}
+
+cx_error *cx_error_cause(const cx_error *e)
+{
+    if (!e)
+        return NULL;
+    cx__error_observe(e);
+    return e->cause;
+}
 
 bool cx__error_set_items(cx_error *e, cx_error **items, size_t n)
 {
     if (n == 0)
         return true;
-    cx_error **copy = e->refs > 0 ? cx__alloc(n * sizeof *copy) : NULL;
+    cx_error **copy = refs_of(e) > 0 ? cx__alloc(n * sizeof *copy) : NULL;
     if (!copy) {
         for (size_t i = 0; i < n; i++)
             cx_error_unref(items[i]);

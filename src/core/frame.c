@@ -92,12 +92,32 @@ cx_unhandled_hook *cx_set_unhandled_hook(cx_unhandled_hook *hook)
 
 static bool on_main_thread(void) { return syscall(SYS_gettid) == getpid(); }
 
+struct hook_call {
+    cx_unhandled_hook *hook;
+    cx_error *e;
+};
+
+static void call_hook(void *arg)
+{
+    struct hook_call *c = arg;
+    c->hook(c->e);
+}
+
 _Noreturn void cx__unhandled(cx_error *e)
 {
     cx_unhandled_hook *hook = __atomic_load_n(&unhandled_hook, __ATOMIC_ACQUIRE);
-    if (hook)
-        hook(e);
+    /* The hook runs inside a boundary: an error escaping it would otherwise
+     * come back here, into the hook again, until the stack ran out.  As
+     * Python does when sys.excepthook raises: its error, then the original,
+     * then the default ending. */
+    cx_error *failed = hook ? cx_protect(call_hook, &(struct hook_call){hook, e}) : NULL;
     fflush(stdout);
+    if (failed) {
+        fputs("Error in unhandled-error hook:\n", stderr);
+        cx_error_print(failed, stderr);
+        fputs("\nOriginal exception was:\n", stderr);
+        cx_error_unref(failed);
+    }
     cx_error_print(e, stderr);
     cx_error_unref(e);
     if (on_main_thread())
@@ -113,6 +133,8 @@ cx_error *cx_protect(void (*fn)(void *arg), void *arg)
     if (CX__SETJMP(j.jb))
         return cx__landed();
     cx__jump_push(&j);
+    if (!fn)
+        cx_raise(&cx_ValueError, "cx_protect: fn is NULL");
     fn(arg);
     cx__jump_pop(&j);
     return NULL;

@@ -14,13 +14,14 @@
  * from the per-thread cache already has clear (error.c). */
 struct cx_error {
     const cx_type *type;
-    int refs;            /* atomic; < 0 for the static MemoryError */
+    int refs;            /* atomic (every access); < 0 for the static MemoryError */
     int line;
     int errnum;
     int suppress_context;
     int dbcode;          /* DatabaseError: SQLite's extended result code, or 0 */
     char sqlstate[6];    /* DatabaseError: PostgreSQL's SQLSTATE, or "" */
     bool msg_on_heap;    /* msg is ours to free */
+    unsigned char share; /* atomic: CX__ERR_OWNED, CX__ERR_BUSY or CX__ERR_SHARED (error.c) */
     const char *file;
     const char *func;
     const char *msg;     /* inline_msg, a heap copy when longer, or a literal */
@@ -28,8 +29,16 @@ struct cx_error {
     cx_error *cause;
     cx_error **items;    /* an ExceptionGroup's errors (owned), else NULL */
     size_t nitems;
+    const void *home;    /* the thread that made it (error.c's thread tag) */
     char inline_msg[CX__INLINE_MSG];
 };
+
+/* Who may change an error's links.  Only the thread that made it, and only
+ * while no other thread has read them: the first read from elsewhere
+ * (cx__error_observe) freezes the error for good, so a borrowed pointer into
+ * its chain stays valid.  BUSY is the home thread changing links; a reader
+ * from elsewhere waits for it to end. */
+enum { CX__ERR_OWNED, CX__ERR_BUSY, CX__ERR_SHARED };
 
 /* Error objects. */
 cx_error *cx__error_alloc(void);
@@ -40,7 +49,16 @@ cx_error *cx__error_make(const char *file, int line, const char *func,
  * the error points at it instead of copying it). */
 cx_error *cx__error_new_literal(const char *file, int line, const char *func,
                                 const cx_type *t, const char *msg);
+/* Sets e's context in place when this thread may change e (and cuts any
+ * cycle); leaves e alone otherwise.  For links the library repairs. */
 void cx__error_set_context(cx_error *e, cx_error *context);
+/* Python's `raise e` while `context` is handled: takes the raise's
+ * reference to e and returns the error to raise, e itself (its context set,
+ * any cycle cut) or, when e is shared with another thread or a cycle cannot
+ * be cut, a copy of e with that context. */
+cx_error *cx__error_chain(cx_error *e, cx_error *context);
+/* Makes e's links safe to read from this thread (error.c). */
+void cx__error_observe(const cx_error *e);
 cx_error *cx__handled_error(void);
 /* What a running generator with no handled error of its own sees as handled:
  * its resumer's (set by gen.c around a resume). */

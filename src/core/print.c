@@ -1,10 +1,13 @@
 /* cx_error_print: Python's traceback shape, whole chain, oldest first. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 
-#define CHAIN_MAX 64
+/* Errors printed from the ends of a chain when no memory can be had to hold
+ * the whole of it. */
+#define WINDOW 32
 
 static void print_one(const cx_error *e, FILE *out)
 {
@@ -12,10 +15,11 @@ static void print_one(const cx_error *e, FILE *out)
     if (e->file && *e->file)
         fprintf(out, "  File \"%s\", line %d, in %s\n", e->file, e->line,
                 e->func ? e->func : "?");
+    const char *name = e->type && e->type->name ? e->type->name : "?";
     if (e->msg && *e->msg)
-        fprintf(out, "%s: %s\n", e->type->name, e->msg);
+        fprintf(out, "%s: %s\n", name, e->msg);
     else
-        fprintf(out, "%s\n", e->type->name);
+        fprintf(out, "%s\n", name);
     /* An ExceptionGroup: each error's whole print, indented under a rule. */
     for (size_t i = 0; i < e->nitems; i++) {
         fprintf(out, "%s---------------- %zu ----------------\n", i ? "  +" : "  +-+", i + 1);
@@ -36,39 +40,108 @@ static void print_one(const cx_error *e, FILE *out)
         fputs("    +------------------------------------\n", out);
 }
 
-static bool seen_before(const cx_error **seen, int n, const cx_error *e)
+/* The error printed before e (its cause, else its context unless hidden). */
+static const cx_error *older(const cx_error *e)
 {
-    for (int i = 0; i < n; i++)
-        if (seen[i] == e)
-            return true;
-    return false;
+    cx__error_observe(e);
+    if (e->cause)
+        return e->cause;
+    return e->context && !e->suppress_context ? e->context : NULL;
 }
 
-/* Follows the chain from e back to its first error, remembering the
- * separator each link prints, then prints oldest first as Python does. */
-void cx_error_print(const cx_error *e, FILE *out)
+static const char *sentence(const cx_error *newer)
 {
-    const cx_error *chain[CHAIN_MAX];
-    const char *sep[CHAIN_MAX];
-    int n = 0;
-    while (e && n < CHAIN_MAX && !seen_before(chain, n, e)) {
-        chain[n] = e;
-        if (e->cause) {
-            sep[n] = "The above exception was the direct cause of the following exception:";
-            e = e->cause;
-        } else if (e->context && !e->suppress_context) {
-            sep[n] = "During handling of the above exception, another exception occurred:";
-            e = e->context;
-        } else {
-            sep[n] = NULL;
-            e = NULL;
+    return newer->cause
+               ? "The above exception was the direct cause of the following exception:"
+               : "During handling of the above exception, another exception occurred:";
+}
+
+/* How many distinct errors the chain from e holds: it ends at NULL or, were
+ * a link ever to close a loop, where the first error comes round again
+ * (Brent's cycle finding: no memory, a few passes). */
+static size_t chain_length(const cx_error *e)
+{
+    const cx_error *slow = e, *fast = older(e);
+    size_t power = 1, lam = 1;
+    while (fast && fast != slow) {
+        if (power == lam) {
+            slow = fast;
+            power *= 2;
+            lam = 0;
         }
-        n++;
+        fast = older(fast);
+        lam++;
     }
-    for (int i = n - 1; i >= 0; i--) {
+    if (!fast) { /* no loop: count to the end */
+        size_t n = 0;
+        for (; e; e = older(e))
+            n++;
+        return n;
+    }
+    /* A loop of lam errors: mu errors lead into it. */
+    const cx_error *a = e, *b = e;
+    for (size_t i = 0; i < lam; i++)
+        b = older(b);
+    size_t mu = 0;
+    while (a != b) {
+        a = older(a);
+        b = older(b);
+        mu++;
+    }
+    return mu + lam;
+}
+
+/* chain[0..n-1], newest first, printed oldest first with the sentence that
+ * joins each to the next. */
+static void print_run(const cx_error **chain, size_t n, FILE *out)
+{
+    for (size_t i = n; i-- > 0;) {
         print_one(chain[i], out);
         if (i > 0)
-            fprintf(out, "\n%s\n\n", sep[i - 1]);
+            fprintf(out, "\n%s\n\n", sentence(chain[i - 1]));
     }
+}
+
+/* Without memory for the whole chain: its oldest and newest WINDOW errors,
+ * and a line saying how many lie between (n > 2 * WINDOW). */
+static void print_ends(const cx_error *e, size_t n, FILE *out)
+{
+    const cx_error *newest[WINDOW], *oldest[WINDOW];
+    const cx_error *c = e;
+    for (size_t i = 0; i < WINDOW; i++, c = older(c))
+        newest[i] = c;
+    for (size_t i = WINDOW; i < n - WINDOW; i++)
+        c = older(c);
+    for (size_t i = 0; i < WINDOW; i++, c = older(c))
+        oldest[i] = c;
+    print_run(oldest, WINDOW, out);
+    fprintf(out, "\n... %zu more chained exceptions ...\n\n", n - 2 * WINDOW);
+    print_run(newest, WINDOW, out);
+}
+
+/* Follows the chain from e back to its first error, then prints oldest first
+ * as Python does: every error, on no stack deeper than one. */
+void cx_error_print(const cx_error *e, FILE *out)
+{
+    if (!out)
+        out = stderr; /* as Python's print_exception(file=None) */
+    if (!e)
+        return;
+    size_t n = chain_length(e);
+    const cx_error *inline_[64], **chain = inline_;
+    if (n > sizeof inline_ / sizeof *inline_) {
+        chain = n <= SIZE_MAX / sizeof *chain ? cx__alloc(n * sizeof *chain) : NULL;
+        if (!chain) {
+            print_ends(e, n, out);
+            fflush(out);
+            return;
+        }
+    }
+    const cx_error *c = e;
+    for (size_t i = 0; i < n; i++, c = older(c))
+        chain[i] = c;
+    print_run(chain, n, out);
+    if (chain != inline_)
+        cx__dealloc((void *)chain);
     fflush(out);
 }

@@ -20,8 +20,7 @@ inline cx_error *cx__handled_error(void)
 __attribute__((noinline)) static _Noreturn void chain_and_propagate(cx_error *e,
                                                                     cx_error *handled)
 {
-    cx__error_set_context(e, handled);
-    cx__propagate(e);
+    cx__propagate(cx__error_chain(e, handled));
 }
 
 /* As CPython's _PyErr_SetObject: with nothing being handled the error's
@@ -48,9 +47,20 @@ cx_error *cx__error_make(const char *file, int line, const char *func,
     return e;
 }
 
+/* A raise naming no type is a caller's mistake: said loudly, at its site. */
+__attribute__((noinline, cold)) static _Noreturn void raise_without_type(const char *file,
+                                                                         int line,
+                                                                         const char *func)
+{
+    raise_error(cx__error_new_literal(file, line, func, &cx_ValueError,
+                                      "cx_raise: error type is NULL"));
+}
+
 void cx__raise(const char *file, int line, const char *func, const cx_type *t,
                const char *fmt, ...)
 {
+    if (__builtin_expect(!t, 0))
+        raise_without_type(file, line, func);
     va_list ap;
     va_start(ap, fmt);
     cx_error *e = cx__error_new(file, line, func, t, fmt, ap);
@@ -62,22 +72,26 @@ void cx__raise_msg(const char *file, int line, const char *func, const cx_type *
                    const char *msg, size_t len)
 {
     (void)len; /* kept for the ABI: the message is a literal and is not copied */
+    if (__builtin_expect(!t, 0))
+        raise_without_type(file, line, func);
     raise_error(cx__error_new_literal(file, line, func, t, msg));
 }
 
 void cx__raise_errno(const char *file, int line, const char *func, int errnum,
                      const char *fmt, ...)
 {
-    char what[512];
+    /* The caller's text is formatted as any message is (whole, or cut and
+     * marked), then the reason appended. */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    cx_error *what = cx__error_new(file, line, func, &cx_OSError, fmt, ap);
     va_end(ap);
     char buf[128];
     const char *reason = strerror_r(errnum, buf, sizeof buf);
     cx_error *e = cx__error_make(file, line, func, cx__errno_type(errnum), "%s: %s",
-                             what, reason);
-    if (cx_error_is(e, &cx_OSError))
+                                 cx_error_message(what), reason);
+    cx_error_unref(what);
+    if (cx_error_is(e, &cx_OSError) && e->refs > 0)
         e->errnum = errnum;
     cx__raise_error(e);
 }
@@ -85,11 +99,13 @@ void cx__raise_errno(const char *file, int line, const char *func, int errnum,
 void cx__raise_from(const char *file, int line, const char *func,
                     const cx_type *t, cx_error *cause, const char *fmt, ...)
 {
+    if (__builtin_expect(!t, 0))
+        raise_without_type(file, line, func);
     va_list ap;
     va_start(ap, fmt);
     cx_error *e = cx__error_new(file, line, func, t, fmt, ap);
     va_end(ap);
-    if (e->refs > 0) {
+    if (e->refs > 0) { /* a new error: this thread alone holds it */
         e->cause = cx_error_ref(cause);
         e->suppress_context = 1;
     }
@@ -98,6 +114,9 @@ void cx__raise_from(const char *file, int line, const char *func,
 
 void cx_throw(cx_error *e)
 {
+    if (!e) /* else nothing would be raised and control would vanish */
+        raise_error(cx__error_new_literal(__FILE__, __LINE__, "cx_throw", &cx_ValueError,
+                                          "cx_throw: error is NULL"));
     cx__raise_error(cx_error_ref(e));
 }
 

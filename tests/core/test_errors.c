@@ -1,8 +1,10 @@
 /* The error model: types, messages, chains, printing. */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "harness.h"
 
@@ -627,4 +629,322 @@ TEST(raise_e_whose_chain_reaches_it_through_a_cause_leaks_nothing)
     CHECK(strstr(text, "TypeError: from the original") != NULL);
     free(text);
     cx_error_unref(e);
+}
+
+/* ---- long chains (found by a hostile tester, issue 21) ---- */
+
+struct level {
+    cx_error *prev; /* borrowed */
+    int i;
+};
+
+/* A new error whose context is `prev`. */
+static void raise_over(void *arg)
+{
+    struct level *l = arg;
+    if (!l->prev)
+        cx_raise(&cx_KeyError, "level %d", l->i);
+    cx_try {
+        cx_throw(l->prev); /* nothing handled: prev's own context stays */
+    } cx_except_any (h) {
+        cx_raise(&cx_ValueError, "level %d", l->i);
+    }
+}
+
+/* A chain of n errors "level 0" (the root, *root) .. "level n-1" (returned,
+ * owned); each holds the one before as its context. */
+static cx_error *chain_of(int n, cx_error **root)
+{
+    cx_error *cur = NULL;
+    for (int i = 0; i < n; i++) {
+        struct level l = {cur, i};
+        cx_error *next = caught(raise_over, &l);
+        cx_error_unref(cur);
+        cur = next;
+        if (i == 0)
+            *root = cur;
+    }
+    return cur;
+}
+
+static cx_error *cycle_newest, *cycle_root;
+
+static void throw_root_while_handling_newest(void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_throw(cycle_newest);
+    } cx_except_any (h) {
+        cx_throw(cycle_root);
+    }
+}
+
+/* `raise e` where e sits 1000 links down the handled error's chain: Python
+ * cuts the link to e wherever it is, so the chain ends. */
+TEST(raise_e_closing_a_cycle_1000_links_deep_cuts_it_and_leaks_nothing)
+{
+    cycle_newest = chain_of(1000, &cycle_root);
+    cx_error_ref(cycle_root);
+    cx_error *e = caught(throw_root_while_handling_newest, NULL);
+    CHECK(e == cycle_root);
+    CHECK(cx_error_context(e) == cycle_newest);
+    int n = 0;
+    for (const cx_error *c = e; c && n <= 5000; c = cx_error_context(c))
+        n++;
+    CHECK_EQ(n, 1000); /* level 0, then level 999 down to level 1 */
+    cx_error_unref(e);
+    cx_error_unref(cycle_root);
+    cx_error_unref(cycle_newest);
+}
+
+/* A plain scan: ASan's strstr reads the whole rest of the text each call. */
+static int count_of(const char *text, const char *what)
+{
+    size_t len = strlen(what);
+    int n = 0;
+    for (const char *p = text; *p; p++)
+        if (*p == *what && strncmp(p, what, len) == 0) {
+            n++;
+            p += len - 1;
+        }
+    return n;
+}
+
+TEST(print_of_a_100000_deep_chain_shows_every_error_oldest_first)
+{
+    cx_error *root;
+    cx_error *e = chain_of(100000, &root);
+    char *text = th_printed(e);
+    CHECK_EQ(count_of(text, "Traceback (most recent call last):"), 100000);
+    CHECK(strncmp(strstr(text, "KeyError: level 0\n"), "KeyError: level 0\n", 18) == 0);
+    CHECK(strstr(text, "KeyError: level 0\n") < strstr(text, "ValueError: level 1\n"));
+    CHECK(strstr(text, "ValueError: level 99998\n") < strstr(text, "ValueError: level 99999\n"));
+    CHECK(strstr(text, "more chained exceptions") == NULL);
+    free(text);
+    cx_error_unref(e);
+}
+
+TEST(print_without_memory_for_a_long_chain_shows_both_ends_and_how_many_between)
+{
+    cx_error *root;
+    cx_error *e = chain_of(1000, &root);
+    th_fail_allocation(1, 1);
+    char *text = th_printed(e);
+    th_fail_allocation(0, 0);
+    CHECK(strstr(text, "KeyError: level 0\n") != NULL);
+    CHECK(strstr(text, "ValueError: level 999\n") != NULL);
+    CHECK(strstr(text, "\n... 936 more chained exceptions ...\n") != NULL);
+    CHECK_EQ(count_of(text, "Traceback (most recent call last):"), 64);
+    free(text);
+    cx_error_unref(e);
+}
+
+/* ---- messages that cannot be formatted whole ---- */
+
+static void raise_unencodable(void *arg)
+{
+    (void)arg;
+    static const wchar_t lone_surrogate[] = {0xD800, 0};
+    cx_raise(&cx_ValueError, "name %ls!", lone_surrogate);
+}
+
+/* vsnprintf fails (EILSEQ here; EOVERFLOW past INT_MAX bytes, the same
+ * path, takes glibc seconds to reach): the text it could write is kept and
+ * marked. */
+TEST(message_printf_fails_to_format_keeps_its_start_and_is_marked_truncated)
+{
+    cx_error *e = caught(raise_unencodable, NULL);
+    CHECK_STR(cx_error_message(e), "name ...[truncated]");
+    cx_error_unref(e);
+}
+
+
+TEST(long_message_without_memory_for_it_is_cut_and_marked_truncated)
+{
+    cx_error_unref(caught(raise_plain, NULL)); /* an error object in the cache */
+    th_fail_allocation(1, 1);
+    cx_error *e = cx_protect(raise_long, NULL);
+    th_fail_allocation(0, 0);
+    CHECK(cx_error_is(e, &cx_ValueError));
+    const char *msg = cx_error_message(e);
+    CHECK_EQ(strlen(msg), 119);
+    CHECK_STR(msg + 119 - strlen("...[truncated]"), "...[truncated]");
+    CHECK(msg[0] == 'x');
+    cx_error_unref(e);
+}
+
+/* ---- NULL at the entry points ---- */
+
+static void throw_null(void *arg)
+{
+    (void)arg;
+    cx_throw(NULL);
+}
+
+TEST(throw_of_null_raises_value_error)
+{
+    cx_error *e = cx_protect(throw_null, NULL);
+    CHECK(e != NULL);
+    CHECK(cx_error_is(e, &cx_ValueError));
+    CHECK_STR(cx_error_message(e), "cx_throw: error is NULL");
+    cx_error_unref(e);
+}
+
+static void raise_null_type(void *arg)
+{
+    (void)arg;
+    cx_raise(NULL, "no type %d", 1);
+}
+
+TEST(raise_of_a_null_type_raises_value_error_at_the_site)
+{
+    cx_error *e = cx_protect(raise_null_type, NULL);
+    CHECK(cx_error_is(e, &cx_ValueError));
+    CHECK_STR(cx_error_message(e), "cx_raise: error type is NULL");
+    CHECK_STR(cx_error_function(e), "raise_null_type");
+    cx_error_unref(e);
+}
+
+TEST(protect_of_a_null_function_returns_value_error)
+{
+    cx_error *e = cx_protect(NULL, NULL);
+    CHECK(cx_error_is(e, &cx_ValueError));
+    CHECK_STR(cx_error_message(e), "cx_protect: fn is NULL");
+    cx_error_unref(e);
+}
+
+TEST(error_accessors_of_null_give_null_zero_or_false)
+{
+    CHECK(cx_error_type(NULL) == NULL);
+    CHECK(cx_error_message(NULL) == NULL);
+    CHECK_EQ(cx_error_errno(NULL), 0);
+    CHECK(!cx_error_is(NULL, &cx_Exception));
+    CHECK(cx_error_context(NULL) == NULL);
+    CHECK(cx_error_cause(NULL) == NULL);
+    CHECK(cx_error_file(NULL) == NULL);
+    CHECK_EQ(cx_error_line(NULL), 0);
+    CHECK(cx_error_function(NULL) == NULL);
+    int n = 1;
+    cx_error *e = caught(raise_value_error, &n);
+    CHECK(!cx_error_is(e, NULL));
+    cx_error_unref(e);
+}
+
+TEST(print_of_null_prints_nothing)
+{
+    char *text = th_printed(NULL);
+    CHECK_STR(text, "");
+    free(text);
+}
+
+/* ---- a hook that raises ---- */
+
+static void raising_hook(cx_error *e)
+{
+    (void)e;
+    cx_raise(&cx_RuntimeError, "hook broke");
+}
+
+static void unhandled_with_raising_hook(void *arg)
+{
+    (void)arg;
+    cx_set_unhandled_hook(raising_hook);
+    cx_raise(&cx_KeyError, "original");
+}
+
+/* As Python when sys.excepthook raises: the hook's error, then the original,
+ * then the default ending. */
+TEST(unhandled_hook_that_raises_prints_its_error_then_the_original_and_exits_1)
+{
+    char *err = NULL;
+    int status = th_run_child(unhandled_with_raising_hook, NULL, &err);
+    CHECK(WIFEXITED(status));
+    CHECK_EQ(WEXITSTATUS(status), 1);
+    const char *in_hook = strstr(err, "Error in unhandled-error hook:\n");
+    const char *hook_error = strstr(err, "RuntimeError: hook broke\n");
+    const char *original_was = strstr(err, "\nOriginal exception was:\n");
+    const char *original = strstr(err, "KeyError: original\n");
+    CHECK(in_hook && hook_error && original_was && original);
+    CHECK(in_hook < hook_error && hook_error < original_was && original_was < original);
+    free(err);
+}
+
+/* ---- long cause chains ---- */
+
+static void raise_from_prev(void *arg)
+{
+    struct level *l = arg;
+    cx_raise_from(&cx_ValueError, l->prev, "level %d", l->i);
+}
+
+/* "level 0" .. "level n-1" (returned, owned), each the cause of the next. */
+static cx_error *cause_chain_of(int n)
+{
+    cx_error *cur = NULL;
+    for (int i = 0; i < n; i++) {
+        struct level l = {cur, i};
+        cx_error *next = caught(raise_from_prev, &l);
+        cx_error_unref(cur);
+        cur = next;
+    }
+    return cur;
+}
+
+static void *drop(void *e)
+{
+    cx_error_unref(e);
+    return NULL;
+}
+
+TEST(unref_of_a_100000_deep_cause_chain_runs_on_a_small_stack)
+{
+    cx_error *e = cause_chain_of(100000);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 128 * 1024);
+    pthread_t t;
+    CHECK_EQ(pthread_create(&t, &attr, drop, e), 0);
+    CHECK_EQ(pthread_join(t, NULL), 0);
+    pthread_attr_destroy(&attr);
+}
+
+TEST(print_of_a_100000_deep_cause_chain_shows_every_error)
+{
+    cx_error *e = cause_chain_of(100000);
+    char *text = th_printed(e);
+    CHECK_EQ(count_of(text, "The above exception was the direct cause"), 99999);
+    CHECK(strstr(text, "ValueError: level 0\n") < strstr(text, "ValueError: level 99999\n"));
+    free(text);
+    cx_error_unref(e);
+}
+
+static void *raise_unhandled_in_thread(void *arg)
+{
+    (void)arg;
+    cx_raise(&cx_KeyError, "thread original");
+    return (void *)1;
+}
+
+static void thread_with_raising_hook(void *arg)
+{
+    (void)arg;
+    cx_set_unhandled_hook(raising_hook);
+    pthread_t t;
+    void *result;
+    pthread_create(&t, NULL, raise_unhandled_in_thread, NULL);
+    pthread_join(t, &result);
+    fprintf(stderr, "main goes on: %s\n", result ? "returned" : "ended");
+}
+
+TEST(thread_whose_unhandled_hook_raises_reports_both_and_ends_only_that_thread)
+{
+    char *err = NULL;
+    int status = th_run_child(thread_with_raising_hook, NULL, &err);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    const char *hook_error = strstr(err, "RuntimeError: hook broke\n");
+    const char *original = strstr(err, "KeyError: thread original\n");
+    const char *main_goes_on = strstr(err, "main goes on: ended\n");
+    CHECK(hook_error && original && main_goes_on);
+    CHECK(hook_error < original && original < main_goes_on);
+    free(err);
 }
