@@ -9,22 +9,6 @@
 
 /* Calls that fail today in code this change does not own (none here). */
 static const char *const na_known_gaps[] = {
-    "cx_sqlite_open(path)",
-    "cx_sqlite_transaction(db)",
-    "cx_sqlite_prepare(db)",
-    "cx_sqlite_prepare(sql)",
-    "cx_sqlite_exec(db)",
-    "cx_sqlite_exec(sql)",
-    "cx_sqlite_step(stmt)",
-    "cx_sqlite_reset(stmt)",
-    "cx_sqlite_bind_int(stmt)",
-    "cx_sqlite_bind_double(stmt)",
-    "cx_sqlite_bind_text(stmt)",
-    "cx_sqlite_bind_blob(stmt)",
-    "cx_sqlite_bind_blob(size=SIZE_MAX)",
-    "cx_sqlite_bind_null(stmt)",
-    "cx_sqlite_param(stmt)",
-    "cx_sqlite_param(name)",
     NULL,
 };
 
