@@ -19,6 +19,12 @@
  * or a wrong outcome reported for its owner.  Empty it as they are fixed
  * (a listed call that passes fails the run). */
 static const char *const na_known_gaps[] = {
+    /* src/core/raise.c, error.c, print.c: cx_throw(NULL) returns (control
+     * flow vanishes); the accessors dereference e; print(e, NULL) writes to
+     * a NULL FILE.  Proposed: cx_ValueError "<function>: e is NULL" for
+     * throw/type/message/file/line/function; errno 0 and context/cause NULL
+     * for a NULL e (no error has none); out NULL prints to stderr (Python's
+     * traceback.print_exception(file=None)). */
     "cx_throw(e)",
     "cx_error_type(e)",
     "cx_error_message(e)",
@@ -29,6 +35,13 @@ static const char *const na_known_gaps[] = {
     "cx_error_context(e)",
     "cx_error_cause(e)",
     "cx_error_print(out)",
+    /* src/coro/gen.c, contextmanager.c: cx_gen_new(NULL) makes a generator
+     * that crashes when resumed; cx_yield, cx_gen_next and cx_gen_finished
+     * dereference g; SIZE_MAX stacks wrap to nothing (issue 21's finding);
+     * cx_contextmanager and cx_call_with call a NULL fn.  Proposed:
+     * cx_ValueError naming the function and argument, raised when the
+     * generator or manager is made; cx_yield(NULL) is "not the running
+     * generator" (cx_RuntimeError, as documented). */
     "cx_gen_new(fn)",
     "cx_yield(g)",
     "cx_gen_next(g)",
@@ -37,11 +50,20 @@ static const char *const na_known_gaps[] = {
     "cx_contextmanager(fn)",
     "cx_contextmanager(fn, exported form)",
     "cx_call_with(fn)",
+    /* src/lib/redirect.c, chdir.c: redirect_*(NULL) dereferences `to` at
+     * enter; capture_*(NULL) and chdir(NULL) raise OSError (EBADF, EFAULT)
+     * instead of naming the argument.  Proposed: cx_ValueError in the
+     * functions that make the managers. */
     "cx_redirect_stdout(to)",
     "cx_redirect_stderr(to)",
     "cx_capture_stdout(text)",
     "cx_capture_stderr(text)",
     "cx_chdir(path)",
+    /* src/res/file.c, atomic.c (and io.h's inline cx__open): a NULL mode
+     * crashes in fopen, cx_atomic_write(NULL, ...) crashes, a NULL path is
+     * OSError "open (null): Bad address".  Proposed: cx_ValueError when the
+     * manager is made (for the inline cx_open, in cx__file_enter: one
+     * compare before fopen). */
     "cx_open(path)",
     "cx_open(mode)",
     "cx_open(path, exported form)",
