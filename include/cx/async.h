@@ -26,7 +26,12 @@
  * task's suspension point; its with blocks, defers and finally clauses run.
  * One loop per thread; tasks never move between threads.
  * A blocking call (sleep(3), read(2) on a socket, a synchronous PQexec) stalls
- * every task of the loop: use the functions here instead (docs/async.md). */
+ * every task of the loop: use the functions here instead (docs/async.md).
+ * A NULL generator, function, stack, listener, stream, file, path,
+ * connection or SQL text raises cx_ValueError naming the function and
+ * argument (a manager's, when it is made); an `arg` may be NULL: it is only
+ * passed along.  A buffer may be NULL only with a length of 0, and a length
+ * over PTRDIFF_MAX raises cx_ValueError. */
 #ifndef CX_ASYNC_H
 #define CX_ASYNC_H
 
@@ -117,7 +122,7 @@ CX_API cx_manager cx_asynccontextmanager(cx_gen_fn *fn, void *arg);
  * generator is already running").  The body yields with cx_yield. */
 CX_API cx_gen *cx_agen_new(cx_gen_fn *fn, void *arg);
 CX_API bool cx_anext(cx_gen *g, void **out); /* await anext(g) */
-CX_API void cx_aclose(cx_gen *g); /* await g.aclose() */
+CX_API void cx_aclose(cx_gen *g); /* await g.aclose(); NULL does nothing */
 
 /* contextlib.aclosing(g): binds g; exit calls cx_aclose(g) on every path,
  * so breaking out of the iteration early runs the generator's cleanup.
@@ -184,14 +189,17 @@ CX_API cx_manager cx_timeout(double seconds);
 typedef struct cx_stream cx_stream;
 typedef struct cx_listener cx_listener; /* a listening TCP socket */
 
-/* Connects to host:port; binds a cx_stream *.  Enter suspends until
- * connected and raises an OSError subclass (ConnectionRefusedError, ...).
- * Exit closes the connection.  Single-use. */
+/* Connects to host:port (host NULL: "127.0.0.1"); binds a cx_stream *.
+ * Enter suspends until connected and raises an OSError subclass
+ * (ConnectionRefusedError, ...); cx_ValueError for a port outside 0..65535
+ * or a host that is not an IP literal.  Exit closes the connection.
+ * Single-use. */
 CX_API cx_manager cx_tcp_connect(const char *host, int port);
 
-/* Listens on host:port (port 0: any free port, see cx_listener_port); binds
- * a cx_listener *.  Enter raises OSError (e.g. address in use).  Exit closes
- * the listening socket.  Single-use. */
+/* Listens on host:port (host NULL: "127.0.0.1"; port 0: any free port, see
+ * cx_listener_port); binds a cx_listener *.  Enter raises OSError (e.g.
+ * address in use), cx_ValueError as cx_tcp_connect's.  Exit closes the
+ * listening socket.  Single-use. */
 CX_API cx_manager cx_tcp_listen(const char *host, int port);
 /* The port the listener is bound to. */
 CX_API int cx_listener_port(const cx_listener *l);
@@ -201,7 +209,7 @@ CX_API int cx_listener_port(const cx_listener *l);
 CX_API cx_manager cx_tcp_accept(cx_listener *l);
 
 /* Reads up to len bytes (suspends until some arrive); returns how many, 0
- * at end of stream.  Raises OSError (ConnectionResetError, ...),
+ * at end of stream (and at once for len 0).  Raises OSError (ConnectionResetError, ...),
  * cx_CancelledError (the bytes of a read cut short are lost), and
  * cx_RuntimeError while another task is reading the same stream. */
 CX_API size_t cx_stream_read(cx_stream *s, void *buf, size_t len);
@@ -249,7 +257,8 @@ CX_API cx_manager cx_pg_async_connect(const char *conninfo);
  * its SQLSTATE (cx_ProgrammingError, cx_IntegrityError, ...).  A cancelled
  * wait asks the server to cancel the query (PQcancel, a short blocking
  * exchange), reads the connection to its end so it stays usable, then
- * raises cx_CancelledError. */
+ * raises cx_CancelledError.  A negative nparams, or params NULL with
+ * nparams > 0, raises cx_ValueError when the manager is made. */
 CX_API cx_manager cx_pg_async_query(struct pg_conn *c, const char *sql, int nparams,
                                     const char *const *params);
 

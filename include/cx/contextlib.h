@@ -12,7 +12,9 @@ extern "C" {
 #endif
 
 /* An ExitStack: exits and callbacks run LIFO when it closes, with
- * CPython's chaining rules (see docs/contextlib.md). */
+ * CPython's chaining rules (see docs/contextlib.md).  Every function below
+ * raises cx_ValueError for a NULL stack or a NULL function (an `arg` may be
+ * NULL: it is only passed along). */
 typedef struct cx_exitstack cx_exitstack;
 
 /* ExitStack as a with-form; binds a cx_exitstack *.  Exit runs every entry,
@@ -24,7 +26,8 @@ CX_API cx_manager cx_exitstack_new(void);
 
 /* enter_context: enters m and pushes its exit; returns m's enter value.
  * If enter raises, nothing is pushed.  Past 8 entries the room for the
- * entry is made first: if that raises cx_MemoryError, m is never entered. */
+ * entry is made first: if that raises cx_MemoryError, m is never entered.
+ * A manager with no type (a zeroed cx_manager) raises cx_ValueError. */
 CX_API void *cx_exitstack_enter(cx_exitstack *s, cx_manager m);
 
 /* push: an exit function, called as exit(arg, err) with the error in flight
@@ -66,11 +69,13 @@ struct cx__types {
 #endif
 CX_API cx_manager cx__suppress(const cx_type *const *types);
 
-/* nullcontext(value): enter returns value, exit does nothing.  Reusable and
- * reentrant: it has nothing to change. */
+/* nullcontext(value): enter returns value (NULL too), exit does nothing.
+ * Reusable and reentrant: it has nothing to change. */
 CX_API cx_manager cx_nullcontext(void *value);
 
-/* closing(obj): enter returns obj; exit calls close(obj) whatever happened.
+/* closing(obj): enter returns obj; exit calls close(obj) whatever happened
+ * (obj may be NULL: it is only passed to close; close NULL raises
+ * cx_ValueError).
  * Also closes generators: cx_closing(g, (void (*)(void *))cx_gen_close).
  * Single-use: the first exit closes obj, so a later block over the same obj
  * would bind a closed object, and a nested one would close it under the

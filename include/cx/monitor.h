@@ -53,8 +53,9 @@ CX_API cx_manager cx_monitor(const char *label, cx_report *out, FILE *print_to);
  *     "start: <activity>"                                  at entry
  *     "end: <activity> (0.0012 s)"                         when the body finished
  *     "failed: <activity> (0.0012 s): ValueError: <msg>"   when an error passed through
- * The error propagates unchanged (never suppressed).  Never raises.  Binds
- * nothing.  activity and log stay the caller's.  Reusable; nests. */
+ * activity NULL prints as "activity".  The error propagates unchanged (never
+ * suppressed).  Never raises.  Binds nothing.  activity and log stay the
+ * caller's.  Reusable; nests. */
 CX_API cx_manager cx_log_activity(const char *activity, FILE *log);
 
 #ifdef __cplusplus

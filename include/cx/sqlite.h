@@ -11,7 +11,9 @@
  * IntegrityError; SQLITE_ERROR, BUSY, IOERR, ...: OperationalError; MISUSE,
  * RANGE: InterfaceError; TOOBIG: DataError; INTERNAL: InternalError;
  * NOMEM: cx_MemoryError), with SQLite's message and its extended result code
- * (cx_sqlite_error_code). */
+ * (cx_sqlite_error_code).  A NULL path, connection, statement, SQL text or
+ * parameter name raises cx_ValueError naming the function and argument
+ * (when a manager is made, not at enter). */
 #ifndef CX_SQLITE_H
 #define CX_SQLITE_H
 
@@ -74,19 +76,22 @@ CX_API void cx_sqlite_reset(sqlite3_stmt *stmt);
 CX_API void cx_sqlite_bind_int(sqlite3_stmt *stmt, int idx, int64_t value);
 CX_API void cx_sqlite_bind_double(sqlite3_stmt *stmt, int idx, double value); /* binds a double */
 CX_API void cx_sqlite_bind_text(sqlite3_stmt *stmt, int idx, const char *text); /* NULL binds NULL */
-CX_API void cx_sqlite_bind_blob(sqlite3_stmt *stmt, int idx, const void *data, size_t size); /* binds size bytes, copied */
+/* Binds size bytes, copied; data NULL binds NULL (as SQLite's own), and a size
+ * over 2^31 - 1 (SQLite's limit for any value) raises DataError. */
+CX_API void cx_sqlite_bind_blob(sqlite3_stmt *stmt, int idx, const void *data, size_t size);
 CX_API void cx_sqlite_bind_null(sqlite3_stmt *stmt, int idx); /* binds NULL */
 /* The index of the named parameter (":name", "@name", "$name"); raises
  * ProgrammingError when the statement has no such parameter. */
 CX_API int cx_sqlite_param(sqlite3_stmt *stmt, const char *name);
 
 /* SQLite's extended result code carried by `e` (SQLITE_CONSTRAINT_UNIQUE,
- * ...), 0 when e was not raised by cx-sqlite. */
+ * ...), 0 when e is NULL or was not raised by cx-sqlite. */
 CX_API int cx_sqlite_error_code(const cx_error *e);
 
 /* Raises the error Python's sqlite3 maps result code `rc` to, with db's
- * current message (sqlite3_errmsg) prefixed by `what` when not NULL; for
- * code of your own that calls sqlite3_* directly.  Never returns. */
+ * current message (sqlite3_errmsg; db NULL: SQLite's text for rc) prefixed
+ * by `what` when not NULL; for code of your own that calls sqlite3_*
+ * directly.  Never returns. */
 CX_API CX__NORETURN void cx_sqlite_raise(sqlite3 *db, int rc, const char *what);
 
 #ifdef __cplusplus

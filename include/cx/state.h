@@ -28,6 +28,8 @@ extern "C" {
  * until then; var and value must not overlap.  Any size: up to 32 bytes are
  * saved inline, larger ones in a copy from cx_malloc (enter may then raise
  * cx_MemoryError, before changing anything) freed at exit.  Binds `var`.
+ * Raises cx_ValueError (when the manager is made) if var or value is NULL,
+ * or size is 0 or larger than PTRDIFF_MAX.
  * The caller owns both objects.  Reusable; nested overrides of one variable
  * restore in order. */
 CX_API cx_manager cx_override(void *var, const void *value, size_t size);
@@ -42,8 +44,8 @@ CX_API cx_manager cx_override(void *var, const void *value, size_t size);
 /* Sets environment variable `name` to `value` for the block (value NULL:
  * unsets it); at exit restores the value it had at entry (a copy is kept, so
  * the body may change the environment freely), or unsets it if it was not
- * set.  Enter raises cx_ValueError for a NULL or empty name or one containing
- * '=', cx_MemoryError or OSError if the environment cannot be changed; exit
+ * set.  Raises cx_ValueError for a NULL name (when the manager is made);
+ * enter raises it for an empty name or one containing '=', cx_MemoryError or OSError if the environment cannot be changed; exit
  * raises OSError if it cannot be restored.  Binds the new value (NULL when
  * unset).  `name` and `value` stay the caller's and must outlive the block.
  * Process-wide and, like setenv(3), not safe while other threads read the
@@ -60,15 +62,16 @@ CX_API cx_manager cx_umask(mode_t mask);
 /* pthread_sigmask(how, set) for the block (how: SIG_BLOCK, SIG_UNBLOCK or
  * SIG_SETMASK); at exit the calling thread's previous mask is restored, so a
  * signal blocked by the block and raised inside it is delivered then.  `set`
- * is read at entry and stays the caller's.  Enter raises cx_MemoryError (the
+ * is read at entry and stays the caller's; NULL, as for pthread_sigmask,
+ * changes nothing (`how` is ignored) and the mask is still restored at exit.  Enter raises cx_MemoryError (the
  * saved mask is allocated) or OSError (EINVAL: a bad `how`); exit raises
  * OSError if the mask cannot be restored.  Binds nothing.  Affects the
  * calling thread only.  Reusable; nests. */
 CX_API cx_manager cx_sigmask(int how, const sigset_t *set);
 #endif
 
-/* Installs `handler` (or SIG_IGN / SIG_DFL) for `signum` with sigaction(2)
- * for the block: SA_RESTART, nothing else blocked while it runs.  At exit the
+/* Installs `handler` (or SIG_IGN / SIG_DFL, which NULL is) for `signum` with
+ * sigaction(2) for the block: SA_RESTART, nothing else blocked while it runs.  At exit the
  * previous action is restored exactly.  Enter raises cx_ValueError for a
  * number out of range, OSError for a signal that cannot be caught (SIGKILL,
  * SIGSTOP), cx_MemoryError (the saved action is allocated); exit raises

@@ -8,7 +8,12 @@
  * return, break, goto).  A plain mutex or an rwlock taken again by the thread
  * that already holds it through cx_lock is reported (cx_RuntimeError) instead
  * of deadlocking; a lock taken with raw pthread calls is not known to cx and
- * cannot be checked.  Use cx_rlock where nesting is intended. */
+ * cannot be checked.  Use cx_rlock where nesting is intended.
+ *
+ * A NULL lock, condition, predicate or limiter raises cx_ValueError naming
+ * the function and argument (when the manager is made, or for cx_lock_mutex,
+ * made inline, at enter); an `arg` may be NULL: it is only passed along.
+ * cx_rlock_destroy(NULL) and cx_rate_limiter_free(NULL) do nothing. */
 #ifndef CX_SYNC_H
 #define CX_SYNC_H
 
@@ -51,7 +56,7 @@ typedef struct cx_rlock {
 
 /* Initialises a cx_rlock at run time (same as CX_RLOCK_INIT). */
 CX_API void cx_rlock_init(cx_rlock *l);
-/* Destroys a cx_rlock nobody holds or waits for. */
+/* Destroys a cx_rlock nobody holds or waits for.  NULL does nothing. */
 CX_API void cx_rlock_destroy(cx_rlock *l);
 /* How many times the calling thread holds `l` (0 when it does not own it). */
 CX_API int cx_rlock_depth(cx_rlock *l);
@@ -160,8 +165,8 @@ typedef struct cx_rate_limiter cx_rate_limiter;
 
 /* Makes a limiter.  `wait` chooses what a call over the limit does: sleep
  * until a slot frees (true) or raise cx_RateLimitExceeded (false).  Raises
- * cx_ValueError if max_calls < 1 or period_s is not > 0, cx_MemoryError when
- * out of memory.  The caller owns the limiter and frees it with
+ * cx_ValueError if max_calls < 1 or period_s is not in (0, 1e9) (NaN and
+ * infinity included), cx_MemoryError when out of memory.  The caller owns the limiter and frees it with
  * cx_rate_limiter_free. */
 CX_API cx_rate_limiter *cx_rate_limiter_new(int max_calls, double period_s, bool wait);
 

@@ -54,13 +54,15 @@ typedef struct cx_manager {
 
 /* Makes a manager of `type` whose state is a copy of the `size` bytes at
  * `state` (NULL: zeroed).  Also an inline macro of the same name.  enter and exit receive a pointer to that copy.
- * Raises cx_ValueError if size exceeds CX_MANAGER_STATE_SIZE. */
+ * Raises cx_ValueError if type is NULL or size exceeds CX_MANAGER_STATE_SIZE. */
 CX_API cx_manager cx_manager_make(const cx_manager_type *type, const void *state,
                                   size_t size);
 
-/* Runs a manager outside any statement form: enter returns its value. */
+/* Runs a manager outside any statement form: enter returns its value.
+ * Raises cx_ValueError if m is NULL or has no type. */
 CX_API void *cx_manager_enter(cx_manager *m);
-/* Calls exit with err (borrowed, may be NULL); returns whether it suppressed. */
+/* Calls exit with err (borrowed, may be NULL); returns whether it suppressed.
+ * Raises cx_ValueError if m is NULL or has no type. */
 CX_API bool cx_manager_exit(cx_manager *m, cx_error *err);
 
 enum {
@@ -81,6 +83,7 @@ typedef struct cx__with {
 
 CX_API void cx__with_landed(cx__with *w);
 CX_API int cx__with_exit_error(cx__with *w);
+/* A manager that cannot be made: no type, or a state too big. */
 CX_API CX__NORETURN void cx__manager_too_big(const cx_manager_type *type, size_t size);
 
 /* The hot path is inline: a with over a trivial manager costs a few stores
@@ -189,12 +192,13 @@ static inline cx__with *cx__with_left(cx__with_ref *entered)
     return (cx__with *)0;
 }
 
-/* cx_manager_make, inline so a constant-sized state is copied in place. */
+/* cx_manager_make, inline so a constant-sized state is copied in place
+ * (and the checks vanish for a constant type and size). */
 static inline cx_manager cx__manager_make(const cx_manager_type *type, const void *state,
                                           size_t size)
 {
     cx_manager m;
-    if (size > CX_MANAGER_STATE_SIZE)
+    if (__builtin_expect(size > CX_MANAGER_STATE_SIZE || !type, 0))
         cx__manager_too_big(type, size);
     m.type = type;
     if (size && state)

@@ -99,6 +99,7 @@ static const cx_manager_type open_type = {"async_open", open_enter, open_exit};
 
 cx_manager cx_async_open(const char *path, int flags, int mode)
 {
+    CX__ASYNC_NEED(path, "cx_async_open", "path");
     open_state s = {path, flags, mode, NULL};
     return cx_manager_make(&open_type, &s, sizeof s);
 }
@@ -106,6 +107,8 @@ cx_manager cx_async_open(const char *path, int flags, int mode)
 size_t cx_afile_read(cx_afile *f, void *buf, size_t len, int64_t offset)
 {
     cx_task *t = cx__async_task("cx_afile_read");
+    CX__ASYNC_NEED(f, "cx_afile_read", "f");
+    cx__async_check_buffer("cx_afile_read", buf, len);
     cx__task_checkpoint(t);
     if (len > UINT32_MAX)
         len = UINT32_MAX;
@@ -128,6 +131,8 @@ size_t cx_afile_read(cx_afile *f, void *buf, size_t len, int64_t offset)
 void cx_afile_write(cx_afile *f, const void *buf, size_t len, int64_t offset)
 {
     cx_task *t = cx__async_task("cx_afile_write");
+    CX__ASYNC_NEED(f, "cx_afile_write", "f");
+    cx__async_check_buffer("cx_afile_write", buf, len);
     cx__task_checkpoint(t);
     while (len) {
         size_t chunk = len > UINT32_MAX ? UINT32_MAX : len;
@@ -154,6 +159,7 @@ void cx_afile_write(cx_afile *f, const void *buf, size_t len, int64_t offset)
 void cx_afile_sync(cx_afile *f)
 {
     cx_task *t = cx__async_task("cx_afile_sync");
+    CX__ASYNC_NEED(f, "cx_afile_sync", "f");
     fs_waiter w = {t, false};
     uv_fs_t req;
     req.data = &w;

@@ -1,6 +1,21 @@
 /* The async forms of with and contextlib.  Inside a task every manager may
  * suspend, so each is its sync counterpart plus the inside-a-task check. */
+#include <stdint.h>
+
 #include "internal.h"
+
+void cx__async_null(const char *who, const char *arg)
+{
+    cx_raise(&cx_ValueError, "%s: %s is NULL", who, arg);
+}
+
+void cx__async_check_buffer(const char *who, const void *buf, size_t len)
+{
+    if (__builtin_expect(len > PTRDIFF_MAX, 0))
+        cx_raise(&cx_ValueError, "%s: len %zu is larger than any buffer", who, len);
+    if (__builtin_expect(!buf && len, 0))
+        cx_raise(&cx_ValueError, "%s: buf is NULL", who);
+}
 
 cx_manager cx__async_manager(cx_manager m)
 {
@@ -11,12 +26,14 @@ cx_manager cx__async_manager(cx_manager m)
 cx_manager cx_asynccontextmanager(cx_gen_fn *fn, void *arg)
 {
     cx__async_task("cx_asynccontextmanager");
+    CX__ASYNC_NEED(fn, "cx_asynccontextmanager", "fn");
     return cx_contextmanager(fn, arg);
 }
 
 cx_gen *cx_agen_new(cx_gen_fn *fn, void *arg)
 {
     cx__async_task("cx_agen_new");
+    CX__ASYNC_NEED(fn, "cx_agen_new", "fn");
     return cx_gen_new(fn, arg);
 }
 
@@ -52,6 +69,7 @@ static void agen_unmark(void *p)
 bool cx_anext(cx_gen *g, void **out)
 {
     cx__async_task("cx_anext");
+    CX__ASYNC_NEED(g, "cx_anext", "g");
     refuse_if_running(g, "anext()");
     running_agen r = {g, NULL, running_agens};
     if (running_agens)
@@ -78,6 +96,7 @@ static void aclose_obj(void *g) { cx_aclose(g); }
 cx_manager cx_aclosing(cx_gen *g)
 {
     cx__async_task("cx_aclosing");
+    CX__ASYNC_NEED(g, "cx_aclosing", "g");
     return cx_closing(g, aclose_obj);
 }
 
@@ -90,6 +109,7 @@ cx_manager cx_async_exitstack_new(void)
 void *cx_async_exitstack_enter(cx_exitstack *s, cx_manager m)
 {
     cx__async_task("cx_async_exitstack_enter");
+    CX__ASYNC_NEED(s, "cx_async_exitstack_enter", "s");
     return cx_exitstack_enter(s, m);
 }
 
@@ -97,17 +117,22 @@ void cx_async_exitstack_push_async_exit(cx_exitstack *s,
                                         bool (*exit)(void *arg, cx_error *err), void *arg)
 {
     cx__async_task("cx_async_exitstack_push_async_exit");
+    CX__ASYNC_NEED(s, "cx_async_exitstack_push_async_exit", "s");
+    CX__ASYNC_NEED(exit, "cx_async_exitstack_push_async_exit", "exit");
     cx_exitstack_push(s, exit, arg);
 }
 
 void cx_async_exitstack_push_async_callback(cx_exitstack *s, void (*fn)(void *arg), void *arg)
 {
     cx__async_task("cx_async_exitstack_push_async_callback");
+    CX__ASYNC_NEED(s, "cx_async_exitstack_push_async_callback", "s");
+    CX__ASYNC_NEED(fn, "cx_async_exitstack_push_async_callback", "fn");
     cx_exitstack_callback(s, fn, arg);
 }
 
 void cx_async_exitstack_aclose(cx_exitstack *s)
 {
     cx__async_task("cx_async_exitstack_aclose");
+    CX__ASYNC_NEED(s, "cx_async_exitstack_aclose", "s");
     cx_exitstack_close(s);
 }

@@ -83,6 +83,18 @@ cx_error *cx__async_error_at(const char *file, int line, const char *func, const
                              const char *fmt, ...) CX__PRINTF(5, 6);
 /* Raises e (owned by the caller, who gives up its reference) as `raise e`. */
 _Noreturn void cx__async_throw_owned(cx_error *e);
+/* Raises cx_ValueError "<who>: <arg> is NULL" unless p is set: one compare
+ * where the argument is used, the raise out of line. */
+__attribute__((cold)) _Noreturn void cx__async_null(const char *who, const char *arg);
+#define CX__ASYNC_NEED(p, who, arg)                                            \
+    do {                                                                       \
+        if (__builtin_expect((p) == NULL, 0))                                  \
+            cx__async_null(who, arg);                                          \
+    } while (0)
+/* Raises cx_ValueError unless buf and len describe a buffer: buf may be
+ * NULL only when len is 0, and no object is larger than PTRDIFF_MAX. */
+void cx__async_check_buffer(const char *who, const void *buf, size_t len);
+
 /* Raises the OSError subclass for a libuv error code. */
 CX_API _Noreturn void cx__async_raise_uv(int status, const char *fmt, ...) CX__PRINTF(2, 3);
 

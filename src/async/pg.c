@@ -279,6 +279,14 @@ static const cx_manager_type pg_query_type = {"pg_async_query", pg_query_enter, 
 cx_manager cx_pg_async_query(struct pg_conn *c, const char *sql, int nparams,
                              const char *const *params)
 {
+    if (!c)
+        cx_raise(&cx_ValueError, "cx_pg_async_query: c is NULL");
+    if (!sql)
+        cx_raise(&cx_ValueError, "cx_pg_async_query: sql is NULL");
+    if (nparams < 0)
+        cx_raise(&cx_ValueError, "cx_pg_async_query: nparams %d is negative", nparams);
+    if (nparams > 0 && !params)
+        cx_raise(&cx_ValueError, "cx_pg_async_query: params is NULL for %d parameters", nparams);
     query_state s = {c, sql, nparams, params, NULL};
     return cx_manager_make(&pg_query_type, &s, sizeof s);
 }

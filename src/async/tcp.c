@@ -57,17 +57,19 @@ static void wait_shielded(waiter *w)
         cx__task_park(false);
 }
 
-static void resolve(const char *host, int port, struct sockaddr_storage *addr)
+/* host NULL is "127.0.0.1", as "localhost" is. */
+static void resolve(const char *who, const char *host, int port, struct sockaddr_storage *addr)
 {
     if (port < 0 || port > 65535)
-        cx_raise(&cx_ValueError, "port %d: out of range", port);
+        cx_raise(&cx_ValueError, "%s: port %d out of range", who, port);
     if (!host || strcmp(host, "localhost") == 0)
         host = "127.0.0.1";
     if (uv_ip4_addr(host, port, (struct sockaddr_in *)addr) == 0)
         return;
     if (uv_ip6_addr(host, port, (struct sockaddr_in6 *)addr) == 0)
         return;
-    cx_raise(&cx_ValueError, "host %s: not an IP address (names are not resolved)", host);
+    cx_raise(&cx_ValueError, "%s: host %s is not an IP address (names are not resolved)", who,
+             host);
 }
 
 /* ---- closing a handle and waiting for libuv to let go of it ---- */
@@ -114,7 +116,7 @@ static void *connect_enter(void *state)
     connect_state *cs = state;
     cx_task *t = cx__async_task("cx_tcp_connect");
     struct sockaddr_storage addr;
-    resolve(cs->host, cs->port, &addr);
+    resolve("cx_tcp_connect", cs->host, cs->port, &addr);
     cx__task_checkpoint(t);
     cx_stream *s = stream_new();
     waiter w = {t, 0, false};
@@ -180,6 +182,8 @@ static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
 size_t cx_stream_read(cx_stream *s, void *buf, size_t len)
 {
     cx_task *t = cx__async_task("cx_stream_read");
+    CX__ASYNC_NEED(s, "cx_stream_read", "s");
+    cx__async_check_buffer("cx_stream_read", buf, len);
     cx__task_checkpoint(t);
     if (s->reader)
         cx_raise(&cx_RuntimeError, "cx_stream_read: another task is reading this stream");
@@ -214,6 +218,8 @@ static void on_write(uv_write_t *req, int status) { waiter_done(req->data, statu
 void cx_stream_write(cx_stream *s, const void *buf, size_t len)
 {
     cx_task *t = cx__async_task("cx_stream_write");
+    CX__ASYNC_NEED(s, "cx_stream_write", "s");
+    cx__async_check_buffer("cx_stream_write", buf, len);
     cx__task_checkpoint(t);
     while (len) {
         size_t n = len > UINT32_MAX ? UINT32_MAX : len;
@@ -243,6 +249,7 @@ static void on_shutdown(uv_shutdown_t *req, int status) { waiter_done(req->data,
 void cx_stream_shutdown(cx_stream *s)
 {
     cx_task *t = cx__async_task("cx_stream_shutdown");
+    CX__ASYNC_NEED(s, "cx_stream_shutdown", "s");
     waiter w = {t, 0, false};
     uv_shutdown_t req;
     req.data = &w;
@@ -296,7 +303,7 @@ static void *listen_enter(void *state)
     listen_state *ls = state;
     cx__async_task("cx_tcp_listen");
     struct sockaddr_storage addr;
-    resolve(ls->host, ls->port, &addr);
+    resolve("cx_tcp_listen", ls->host, ls->port, &addr);
     cx_listener *l = cx_malloc(sizeof *l);
     memset(l, 0, sizeof *l);
     uv_tcp_init(cx__async_loop(), &l->tcp);
@@ -329,6 +336,7 @@ cx_manager cx_tcp_listen(const char *host, int port)
 
 int cx_listener_port(const cx_listener *l)
 {
+    CX__ASYNC_NEED(l, "cx_listener_port", "l");
     struct sockaddr_storage addr;
     int len = sizeof addr;
     if (uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&addr, &len) < 0)
@@ -385,6 +393,7 @@ static const cx_manager_type accept_type = {"tcp_accept", accept_enter, accept_e
 
 cx_manager cx_tcp_accept(cx_listener *l)
 {
+    CX__ASYNC_NEED(l, "cx_tcp_accept", "l");
     accept_state s = {l, NULL};
     return cx_manager_make(&accept_type, &s, sizeof s);
 }

@@ -5,8 +5,10 @@
 
 void cx__manager_too_big(const cx_manager_type *type, size_t size)
 {
-    cx_raise(&cx_ValueError, "manager %s: state of %zu bytes exceeds %d",
-             type->name, size, CX_MANAGER_STATE_SIZE);
+    if (!type)
+        cx_raise(&cx_ValueError, "cx_manager_make: type is NULL");
+    cx_raise(&cx_ValueError, "cx_manager_make: state of %zu bytes exceeds %d (manager %s)",
+             size, CX_MANAGER_STATE_SIZE, type->name ? type->name : "(unnamed)");
 }
 
 /* The exported function behind the inline form, for callers that take its
@@ -17,12 +19,27 @@ cx_manager cx_manager_make(const cx_manager_type *type, const void *state, size_
     return cx__manager_make(type, state, size);
 }
 
-void *cx_manager_enter(cx_manager *m) { return m->type->enter(m->state.bytes); }
+__attribute__((noinline, cold)) static _Noreturn void unusable(const char *who,
+                                                                const cx_manager *m)
+{
+    if (!m)
+        cx_raise(&cx_ValueError, "%s: m is NULL", who);
+    cx_raise(&cx_ValueError, "%s: m has no type", who);
+}
+
+void *cx_manager_enter(cx_manager *m)
+{
+    if (!m || !m->type)
+        unusable("cx_manager_enter", m);
+    return m->type->enter(m->state.bytes);
+}
 
 /* Python calls __exit__ inside an implicit except clause: a raise from it
  * chains the error it was given. */
 bool cx_manager_exit(cx_manager *m, cx_error *err)
 {
+    if (!m || !m->type)
+        unusable("cx_manager_exit", m);
     if (!err)
         return m->type->exit(m->state.bytes, NULL);
     cx__handled node;

@@ -64,6 +64,8 @@ static const cx_manager_type closing_type = {"closing", closing_enter, closing_e
 
 cx_manager cx_closing(void *obj, void (*close)(void *))
 {
+    if (!close)
+        cx_raise(&cx_ValueError, "cx_closing: close is NULL");
     closing_state s = {obj, close};
     return cx_manager_make(&closing_type, &s, sizeof s);
 }

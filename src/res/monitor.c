@@ -97,11 +97,12 @@ typedef struct {
 } activity_state;
 
 static FILE *log_of(activity_state *s) { return s->log ? s->log : stderr; }
+static const char *name_of(activity_state *s) { return s->activity ? s->activity : "activity"; }
 
 static void *activity_enter(void *state)
 {
     activity_state *s = state;
-    fprintf(log_of(s), "start: %s\n", s->activity ? s->activity : "activity");
+    fprintf(log_of(s), "start: %s\n", name_of(s));
     fflush(log_of(s));
     s->start = wall_now();
     return NULL;
@@ -112,10 +113,10 @@ static bool activity_exit(void *state, cx_error *err)
     activity_state *s = state;
     double took = wall_now() - s->start;
     if (err)
-        fprintf(log_of(s), "failed: %s (%.4f s): %s: %s\n", s->activity, took,
+        fprintf(log_of(s), "failed: %s (%.4f s): %s: %s\n", name_of(s), took,
                 cx_error_type(err)->name, cx_error_message(err));
     else
-        fprintf(log_of(s), "end: %s (%.4f s)\n", s->activity, took);
+        fprintf(log_of(s), "end: %s (%.4f s)\n", name_of(s), took);
     fflush(log_of(s));
     return false;
 }

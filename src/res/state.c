@@ -2,6 +2,7 @@
  * the umask, the signal mask and signal handlers. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -47,6 +48,14 @@ static const cx_manager_type override_type = {"override", override_enter, overri
 
 cx_manager cx_override(void *var, const void *value, size_t size)
 {
+    if (!var)
+        cx_raise(&cx_ValueError, "cx_override: var is NULL");
+    if (!value)
+        cx_raise(&cx_ValueError, "cx_override: value is NULL");
+    if (size == 0)
+        cx_raise(&cx_ValueError, "cx_override: size is 0");
+    if (size > PTRDIFF_MAX) /* no object is that big: a negative size cast */
+        cx_raise(&cx_ValueError, "cx_override: size %zu is larger than any object", size);
     override_state s = {var, value, size, NULL, {0}};
     return cx_manager_make(&override_type, &s, sizeof s);
 }
@@ -62,8 +71,8 @@ typedef struct {
 static void *env_enter(void *state)
 {
     env_state *s = state;
-    if (!s->name || !*s->name || strchr(s->name, '='))
-        cx_raise(&cx_ValueError, "setenv: invalid variable name '%s'", s->name ? s->name : "(null)");
+    if (!*s->name || strchr(s->name, '='))
+        cx_raise(&cx_ValueError, "cx_setenv: invalid variable name '%s'", s->name);
     const char *old = getenv(s->name);
     s->had = old != NULL;
     s->old = NULL;
@@ -97,6 +106,8 @@ static const cx_manager_type env_type = {"setenv", env_enter, env_exit};
 
 cx_manager cx_setenv(const char *name, const char *value)
 {
+    if (!name)
+        cx_raise(&cx_ValueError, "cx_setenv: name is NULL");
     env_state s = {name, value, NULL, false};
     return cx_manager_make(&env_type, &s, sizeof s);
 }
@@ -184,7 +195,7 @@ static void *signal_enter(void *state)
 {
     signal_state *s = state;
     if (s->signum <= 0 || s->signum >= NSIG)
-        cx_raise(&cx_ValueError, "signal: number %d out of range", s->signum);
+        cx_raise(&cx_ValueError, "cx_signal: signum %d out of range", s->signum);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = s->handler;

@@ -74,6 +74,13 @@ static void held_remove(const void *lock, int kind)
     }
 }
 
+/* A NULL lock or function given to a manager or function below. */
+__attribute__((noinline, cold)) static _Noreturn void null_argument(const char *who,
+                                                                    const char *arg)
+{
+    cx_raise(&cx_ValueError, "%s: %s is NULL", who, arg);
+}
+
 /* ---- pthread_mutex_t ---- */
 
 #if defined(__GLIBC__)
@@ -151,9 +158,14 @@ static inline void mutex_release(pthread_mutex_t *m, const char *who)
         mutex_failed(rc, who, "unlock");
 }
 
+/* The manager is made inline (cx__lock_mutex), so a NULL mutex is caught
+ * here: one compare, on a value the lock call needs anyway. */
 static void *mutex_enter(void *state)
 {
-    mutex_acquire(*(pthread_mutex_t **)state, "cx_lock");
+    pthread_mutex_t *m = *(pthread_mutex_t **)state;
+    if (__builtin_expect(!m, 0))
+        null_argument("cx_lock_mutex", "m");
+    mutex_acquire(m, "cx_lock");
     return NULL;
 }
 
@@ -233,6 +245,8 @@ __attribute__((noinline)) static void mutex_enter_busy(pthread_mutex_t *m)
 static void *mutex_enter(void *state)
 {
     pthread_mutex_t *m = *(pthread_mutex_t **)state;
+    if (__builtin_expect(!m, 0))
+        null_argument("cx_lock_mutex", "m");
     if (__builtin_expect(held_n == 0 && !held_heap, 1)) {
         /* Holding nothing through cx, this thread cannot be taking the lock
          * again: a plain lock (a trylock costs more) decides.  The entry is
@@ -275,16 +289,25 @@ cx_manager cx_lock_mutex(pthread_mutex_t *m) { return cx__lock_mutex(m); }
 
 /* ---- cx_rlock ---- */
 
-void cx_rlock_init(cx_rlock *l) { *l = (cx_rlock)CX_RLOCK_INIT; }
+void cx_rlock_init(cx_rlock *l)
+{
+    if (!l)
+        null_argument("cx_rlock_init", "l");
+    *l = (cx_rlock)CX_RLOCK_INIT;
+}
 
 void cx_rlock_destroy(cx_rlock *l)
 {
+    if (!l)
+        return;
     pthread_cond_destroy(&l->released);
     pthread_mutex_destroy(&l->guard);
 }
 
 int cx_rlock_depth(cx_rlock *l)
 {
+    if (!l)
+        null_argument("cx_rlock_depth", "l");
     pthread_mutex_lock(&l->guard);
     int depth = l->depth > 0 && pthread_equal(l->owner, pthread_self()) ? l->depth : 0;
     pthread_mutex_unlock(&l->guard);
@@ -328,6 +351,8 @@ static const cx_manager_type rlock_type = {"rlock", rlock_enter, rlock_exit};
 
 cx_manager cx_lock_rlock(cx_rlock *l)
 {
+    if (!l)
+        null_argument("cx_lock_rlock", "l");
     return cx_manager_make(&rlock_type, &l, sizeof l);
 }
 
@@ -374,12 +399,16 @@ static const cx_manager_type rwlock_type = {"rwlock", rwlock_enter, rwlock_exit}
 
 cx_manager cx_lock_rwlock(pthread_rwlock_t *rw)
 {
+    if (!rw)
+        null_argument("cx_lock_rwlock", "rw");
     rwlock_state s = {rw, HELD_WRITE};
     return cx_manager_make(&rwlock_type, &s, sizeof s);
 }
 
 cx_manager cx_read_lock(pthread_rwlock_t *rw)
 {
+    if (!rw)
+        null_argument("cx_read_lock", "rw");
     rwlock_state s = {rw, HELD_READ};
     return cx_manager_make(&rwlock_type, &s, sizeof s);
 }
@@ -407,6 +436,8 @@ static const cx_manager_type sem_type = {"semaphore", sem_enter, sem_exit};
 
 cx_manager cx_lock_sem(sem_t *s)
 {
+    if (!s)
+        null_argument("cx_lock_sem", "s");
     return cx_manager_make(&sem_type, &s, sizeof s);
 }
 
@@ -448,6 +479,12 @@ static const cx_manager_type when_type = {"lock_when", when_enter, when_exit};
 
 cx_manager cx_lock_when(pthread_mutex_t *m, pthread_cond_t *c, bool (*pred)(void *), void *arg)
 {
+    if (!m)
+        null_argument("cx_lock_when", "m");
+    if (!c)
+        null_argument("cx_lock_when", "c");
+    if (!pred)
+        null_argument("cx_lock_when", "pred");
     when_state s = {m, c, pred, arg};
     return cx_manager_make(&when_type, &s, sizeof s);
 }
@@ -518,9 +555,11 @@ static int64_t now_ns(void)
 cx_rate_limiter *cx_rate_limiter_new(int max_calls, double period_s, bool wait)
 {
     if (max_calls < 1)
-        cx_raise(&cx_ValueError, "rate limiter: max_calls must be at least 1, not %d", max_calls);
+        cx_raise(&cx_ValueError, "cx_rate_limiter_new: max_calls must be at least 1, not %d",
+                 max_calls);
     if (!(period_s > 0 && period_s < 1e9))
-        cx_raise(&cx_ValueError, "rate limiter: period must be positive and finite, not %g s",
+        cx_raise(&cx_ValueError,
+                 "cx_rate_limiter_new: period_s must be positive and under 1e9, not %g",
                  period_s);
     cx_rate_limiter *rl = cx_malloc(sizeof *rl + (size_t)max_calls * sizeof rl->stamps[0]);
     pthread_condattr_t attr;
@@ -632,6 +671,8 @@ static const cx_manager_type limited_type = {"rate_limited", limited_enter, limi
 
 cx_manager cx_rate_limited(cx_rate_limiter *rl)
 {
+    if (!rl)
+        null_argument("cx_rate_limited", "rl");
     limited_state s = {rl, 0};
     return cx_manager_make(&limited_type, &s, sizeof s);
 }

@@ -50,6 +50,7 @@ static const cx_manager_type open_type = {"sqlite_open", open_enter, open_exit};
 
 cx_manager cx_sqlite_open(const char *path)
 {
+    CX__SQLITE_NEED(path, "cx_sqlite_open", "path");
     open_state s = {path, NULL};
     return cx_manager_make(&open_type, &s, sizeof s);
 }

@@ -53,3 +53,8 @@ void cx_sqlite_raise(sqlite3 *db, int rc, const char *what)
 }
 
 int cx_sqlite_error_code(const cx_error *e) { return cx__db_error_code(e); }
+
+__attribute__((cold)) void cx__sqlite_null(const char *who, const char *arg)
+{
+    cx_raise(&cx_ValueError, "%s: %s is NULL", who, arg);
+}

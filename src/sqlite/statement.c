@@ -62,12 +62,16 @@ static const cx_manager_type prepare_type = {"sqlite_prepare", prepare_enter, pr
 
 cx_manager cx_sqlite_prepare(sqlite3 *db, const char *sql)
 {
+    CX__SQLITE_NEED(db, "cx_sqlite_prepare", "db");
+    CX__SQLITE_NEED(sql, "cx_sqlite_prepare", "sql");
     prepare_state s = {db, sql, NULL};
     return cx_manager_make(&prepare_type, &s, sizeof s);
 }
 
 void cx_sqlite_exec(sqlite3 *db, const char *sql)
 {
+    CX__SQLITE_NEED(db, "cx_sqlite_exec", "db");
+    CX__SQLITE_NEED(sql, "cx_sqlite_exec", "sql");
     char *errmsg = NULL;
     int rc = sqlite3_exec(db, sql, NULL, NULL, &errmsg);
     if (rc == SQLITE_OK)
@@ -81,6 +85,7 @@ void cx_sqlite_exec(sqlite3 *db, const char *sql)
 
 bool cx_sqlite_step(sqlite3_stmt *stmt)
 {
+    CX__SQLITE_NEED(stmt, "cx_sqlite_step", "stmt");
     int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW)
         return true;
@@ -96,6 +101,7 @@ bool cx_sqlite_step(sqlite3_stmt *stmt)
 
 void cx_sqlite_reset(sqlite3_stmt *stmt)
 {
+    CX__SQLITE_NEED(stmt, "cx_sqlite_reset", "stmt");
     /* sqlite3_reset repeats the last step's error, already raised then. */
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
@@ -114,32 +120,45 @@ static void bound(sqlite3_stmt *stmt, int idx, int rc)
 
 void cx_sqlite_bind_int(sqlite3_stmt *stmt, int idx, int64_t value)
 {
+    CX__SQLITE_NEED(stmt, "cx_sqlite_bind_int", "stmt");
     bound(stmt, idx, sqlite3_bind_int64(stmt, idx, value));
 }
 
 void cx_sqlite_bind_double(sqlite3_stmt *stmt, int idx, double value)
 {
+    CX__SQLITE_NEED(stmt, "cx_sqlite_bind_double", "stmt");
     bound(stmt, idx, sqlite3_bind_double(stmt, idx, value));
 }
 
 void cx_sqlite_bind_text(sqlite3_stmt *stmt, int idx, const char *text)
 {
+    CX__SQLITE_NEED(stmt, "cx_sqlite_bind_text", "stmt");
     bound(stmt, idx, text ? sqlite3_bind_text(stmt, idx, text, -1, SQLITE_TRANSIENT)
                           : sqlite3_bind_null(stmt, idx));
 }
 
+/* No SQLite value is longer than 2^31 - 1 bytes; past that, SQLite 3.40's
+ * bind_blob64 returns SQLITE_OK having bound nothing. */
 void cx_sqlite_bind_blob(sqlite3_stmt *stmt, int idx, const void *data, size_t size)
 {
+    CX__SQLITE_NEED(stmt, "cx_sqlite_bind_blob", "stmt");
+    if (data && size > INT32_MAX)
+        cx__db_raise(__FILE__, __LINE__, __func__, &cx_DataError, SQLITE_TOOBIG, NULL,
+                     "cx_sqlite_bind_blob: size %zu is over SQLite's limit of %d bytes", size,
+                     INT32_MAX);
     bound(stmt, idx, sqlite3_bind_blob64(stmt, idx, data, size, SQLITE_TRANSIENT));
 }
 
 void cx_sqlite_bind_null(sqlite3_stmt *stmt, int idx)
 {
+    CX__SQLITE_NEED(stmt, "cx_sqlite_bind_null", "stmt");
     bound(stmt, idx, sqlite3_bind_null(stmt, idx));
 }
 
 int cx_sqlite_param(sqlite3_stmt *stmt, const char *name)
 {
+    CX__SQLITE_NEED(stmt, "cx_sqlite_param", "stmt");
+    CX__SQLITE_NEED(name, "cx_sqlite_param", "name");
     int idx = sqlite3_bind_parameter_index(stmt, name);
     if (idx == 0)
         cx__db_raise(__FILE__, __LINE__, __func__, &cx_ProgrammingError, 0, NULL,

@@ -76,6 +76,7 @@ static const cx_manager_type txn_type = {"sqlite_transaction", txn_enter, txn_ex
 
 cx_manager cx_sqlite_transaction(sqlite3 *db)
 {
+    CX__SQLITE_NEED(db, "cx_sqlite_transaction", "db");
     txn_state s = {db, 0};
     return cx_manager_make(&txn_type, &s, sizeof s);
 }

@@ -217,6 +217,15 @@ TEST(log_activity_logs_the_error_type_and_message_and_does_not_suppress_it)
     sink_close(&s);
 }
 
+TEST(log_activity_names_a_null_activity_activity_on_every_line)
+{
+    sink s;
+    sink_open(&s);
+    cx_with (cx_log_activity(NULL, s.f)) {}
+    CHECK(strncmp(s.text, "start: activity\nend: activity (", 31) == 0);
+    sink_close(&s);
+}
+
 TEST(log_activity_with_no_log_writes_to_stderr)
 {
     char *text = NULL;

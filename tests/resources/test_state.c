@@ -188,7 +188,7 @@ TEST(setenv_with_a_name_containing_equals_raises_value_error)
 {
     cx_error *e = cx_protect(setenv_bad_name, "A=B");
     CHECK(cx_error_is(e, &cx_ValueError));
-    CHECK_STR(cx_error_message(e), "setenv: invalid variable name 'A=B'");
+    CHECK_STR(cx_error_message(e), "cx_setenv: invalid variable name 'A=B'");
     CHECK_STR(th_trace, "");
     cx_error_unref(e);
 }

@@ -983,6 +983,6 @@ TEST(rate_limiter_new_rejects_fewer_than_one_call)
     int zero = 0;
     cx_error *e = cx_protect(bad_limiter, &zero);
     CHECK(cx_error_is(e, &cx_ValueError));
-    CHECK_STR(cx_error_message(e), "rate limiter: max_calls must be at least 1, not 0");
+    CHECK_STR(cx_error_message(e), "cx_rate_limiter_new: max_calls must be at least 1, not 0");
     cx_error_unref(e);
 }
