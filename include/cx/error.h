@@ -93,7 +93,7 @@ typedef struct cx_error cx_error;
  * handled, it becomes the new error's context.  A message printf cannot
  * produce whole (longer than INT_MAX bytes, or not encodable) keeps what was
  * formatted before the failure, at most 1 MiB, followed by "...[truncated]".
- * t NULL raises cx_ValueError "cx_raise: error type is NULL" instead; a NULL
+ * t NULL raises cx_ValueError "cx_raise: t is NULL" instead; a NULL
  * format is an empty message. */
 #define cx_raise(t, ...)                                                       \
     (__builtin_constant_p(CX__FMT(__VA_ARGS__, 0)) &&                          \
@@ -125,7 +125,7 @@ typedef struct cx_error cx_error;
  * changed or through an ExceptionGroup), a copy of e (type, message, site,
  * cause, errno) with that context is raised instead; with no memory for the
  * copy, e is raised with its context unchanged.  e NULL raises cx_ValueError
- * "cx_throw: error is NULL". */
+ * "cx_throw: e is NULL". */
 CX_API CX__NORETURN void cx_throw(cx_error *e);
 
 /* Python's bare `raise` inside a handler: raises the handled error unchanged.

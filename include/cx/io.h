@@ -66,8 +66,10 @@ static inline bool cx__fopen_mode_ok(const char *mode)
 static inline void *cx__file_enter(void *state)
 {
     cx__file *s = (cx__file *)state;
+    if (!s->path || !s->mode)
+        cx_raise(&cx_ValueError, "cx_open: %s is NULL", s->path ? "mode" : "path");
     if (!cx__fopen_mode_ok(s->mode))
-        cx_raise(&cx_ValueError, "invalid mode: '%s'", s->mode ? s->mode : "(null)");
+        cx_raise(&cx_ValueError, "invalid mode: '%s'", s->mode);
     s->f = fopen(s->path, s->mode);
     if (!s->f)
         cx__file_failed("open", s->path);

@@ -53,7 +53,7 @@ __attribute__((noinline, cold)) static _Noreturn void raise_without_type(const c
                                                                          const char *func)
 {
     raise_error(cx__error_new_literal(file, line, func, &cx_ValueError,
-                                      "cx_raise: error type is NULL"));
+                                      "cx_raise: t is NULL"));
 }
 
 void cx__raise(const char *file, int line, const char *func, const cx_type *t,
@@ -116,7 +116,7 @@ void cx_throw(cx_error *e)
 {
     if (!e) /* else nothing would be raised and control would vanish */
         raise_error(cx__error_new_literal(__FILE__, __LINE__, "cx_throw", &cx_ValueError,
-                                          "cx_throw: error is NULL"));
+                                          "cx_throw: e is NULL"));
     cx__raise_error(cx_error_ref(e));
 }
 

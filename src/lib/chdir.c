@@ -47,6 +47,8 @@ static const cx_manager_type chdir_type = {"chdir", chdir_enter, chdir_exit};
 
 cx_manager cx_chdir(const char *path)
 {
+    if (!path)
+        cx_raise(&cx_ValueError, "cx_chdir: path is NULL");
     chdir_state s = {path, -1};
     return cx_manager_make(&chdir_type, &s, sizeof s);
 }

@@ -144,9 +144,35 @@ static cx_manager redirect(int fd, int target_fd, FILE *to, char **text)
     return cx_manager_make(&redirect_type, &s, sizeof s);
 }
 
-cx_manager cx_redirect_stdout(FILE *to) { return redirect(1, fileno(to), to, NULL); }
-cx_manager cx_redirect_stderr(FILE *to) { return redirect(2, fileno(to), to, NULL); }
+static void check_pointer(const void *p, const char *who, const char *arg)
+{
+    if (!p)
+        cx_raise(&cx_ValueError, "%s: %s is NULL", who, arg);
+}
+
+cx_manager cx_redirect_stdout(FILE *to)
+{
+    check_pointer(to, "cx_redirect_stdout", "to");
+    return redirect(1, fileno(to), to, NULL);
+}
+
+cx_manager cx_redirect_stderr(FILE *to)
+{
+    check_pointer(to, "cx_redirect_stderr", "to");
+    return redirect(2, fileno(to), to, NULL);
+}
+
 cx_manager cx_redirect_stdout_fd(int fd) { return redirect(1, fd, NULL, NULL); }
 cx_manager cx_redirect_stderr_fd(int fd) { return redirect(2, fd, NULL, NULL); }
-cx_manager cx_capture_stdout(char **text) { return redirect(1, -1, NULL, text); }
-cx_manager cx_capture_stderr(char **text) { return redirect(2, -1, NULL, text); }
+
+cx_manager cx_capture_stdout(char **text)
+{
+    check_pointer(text, "cx_capture_stdout", "text");
+    return redirect(1, -1, NULL, text);
+}
+
+cx_manager cx_capture_stderr(char **text)
+{
+    check_pointer(text, "cx_capture_stderr", "text");
+    return redirect(2, -1, NULL, text);
+}

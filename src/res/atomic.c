@@ -204,10 +204,8 @@ static int create_locked(atomic_state *s, size_t n, mode_t mode)
 static void *atomic_enter(void *state)
 {
     atomic_state *s = state;
-    if (!s->path)
-        cx_raise(&cx_ValueError, "atomic write: path is NULL");
     if (!atomic_mode_ok(s->mode))
-        cx_raise(&cx_ValueError, "invalid mode: '%s'", s->mode ? s->mode : "(null)");
+        cx_raise(&cx_ValueError, "invalid mode: '%s'", s->mode);
     /* One allocation: nothing to give back if it fails. */
     size_t n = strlen(s->path) + 64;
     s->tmp = cx_malloc(n);
@@ -325,6 +323,8 @@ static const cx_manager_type atomic_type = {"atomic_write", atomic_enter, atomic
 
 cx_manager cx_atomic_write(const char *path, const char *mode)
 {
+    if (!path || !mode)
+        cx_raise(&cx_ValueError, "cx_atomic_write: %s is NULL", path ? "mode" : "path");
     atomic_state s = {path, mode, NULL, NULL};
     return cx_manager_make(&atomic_type, &s, sizeof s);
 }
@@ -468,6 +468,8 @@ static const cx_manager_type backup_type = {"backup_on_write", backup_enter, bac
 
 cx_manager cx_backup_on_write(const char *path)
 {
+    if (!path)
+        cx_raise(&cx_ValueError, "cx_backup_on_write: path is NULL");
     backup_state s = {path, NULL, NULL};
     return cx_manager_make(&backup_type, &s, sizeof s);
 }

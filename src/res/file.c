@@ -54,6 +54,8 @@ static const cx_manager_type fd_type = {"open_fd", fd_enter, fd_exit};
 
 cx_manager cx_open_fd(const char *path, int flags, mode_t mode)
 {
+    if (!path)
+        cx_raise(&cx_ValueError, "cx_open_fd: path is NULL");
     fd_state s = {path, flags, mode, -1};
     return cx_manager_make(&fd_type, &s, sizeof s);
 }

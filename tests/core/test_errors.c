@@ -786,7 +786,7 @@ TEST(throw_of_null_raises_value_error)
     cx_error *e = cx_protect(throw_null, NULL);
     CHECK(e != NULL);
     CHECK(cx_error_is(e, &cx_ValueError));
-    CHECK_STR(cx_error_message(e), "cx_throw: error is NULL");
+    CHECK_STR(cx_error_message(e), "cx_throw: e is NULL");
     cx_error_unref(e);
 }
 
@@ -800,7 +800,7 @@ TEST(raise_of_a_null_type_raises_value_error_at_the_site)
 {
     cx_error *e = cx_protect(raise_null_type, NULL);
     CHECK(cx_error_is(e, &cx_ValueError));
-    CHECK_STR(cx_error_message(e), "cx_raise: error type is NULL");
+    CHECK_STR(cx_error_message(e), "cx_raise: t is NULL");
     CHECK_STR(cx_error_function(e), "raise_null_type");
     cx_error_unref(e);
 }
