@@ -2,6 +2,7 @@
 #include "harness.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <sys/wait.h>
@@ -130,7 +131,7 @@ char *th_printed(const cx_error *e)
     return text;
 }
 
-static int count_fds(void)
+int th_count_fds(void)
 {
     int n = 0;
     DIR *d = opendir("/proc/self/fd");
@@ -187,7 +188,7 @@ static int run_one(int i)
 {
     th_trace[0] = '\0';
     th_drain_caches();
-    int fds = count_fds();
+    int fds = th_count_fds();
     long blocks = th_live_blocks();
     cx_error *e = cx_protect(run_body, (void *)tests[i].fn);
     th_fail_allocation(0, 0);
@@ -199,8 +200,8 @@ static int run_one(int i)
         return 1;
     }
     th_drain_caches();
-    if (count_fds() != fds) {
-        fprintf(stderr, "%s: leaked %d descriptor(s)\n", tests[i].name, count_fds() - fds);
+    if (th_count_fds() != fds) {
+        fprintf(stderr, "%s: leaked %d descriptor(s)\n", tests[i].name, th_count_fds() - fds);
         return 1;
     }
     if (th_live_blocks() != blocks) {
@@ -236,4 +237,29 @@ int main(int argc, char **argv)
     if (argc <= 1)
         printf("%d passed, %d failed\n", ran - failed, failed);
     return failed != 0;
+}
+
+void th_remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return;
+    if (!S_ISDIR(st.st_mode)) {
+        unlink(path);
+        return;
+    }
+    chmod(path, 0700);
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *ent;
+        while ((ent = readdir(d))) {
+            if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
+                continue;
+            char sub[4096];
+            snprintf(sub, sizeof sub, "%s/%s", path, ent->d_name);
+            th_remove_tree(sub);
+        }
+        closedir(d);
+    }
+    rmdir(path);
 }

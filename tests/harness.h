@@ -64,6 +64,13 @@ void th_set_allocator(void *(*m)(size_t), void *(*r)(void *, size_t), void (*f)(
 
 /* Blocks allocated through cx and not yet freed (caches included). */
 long th_live_blocks(void);
+
+/* How many descriptors the process has open (the entries of /proc/self/fd). */
+int th_count_fds(void);
+
+/* Removes path and everything below it, giving each directory back its
+ * owner's permissions first (tests take them away); follows no link. */
+void th_remove_tree(const char *path);
 /* Drains the calling thread's cx caches (error freelist, generator and
  * ExitStack pools): what remains live is what the program holds. */
 void th_drain_caches(void);

@@ -67,18 +67,6 @@ bool iof_supported(const char **why)
 #endif
 }
 
-static int count_fds(void)
-{
-    int n = 0;
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
-        return -1;
-    while (readdir(d))
-        n++;
-    closedir(d);
-    return n;
-}
-
 static void marker(void) { syscall(SYS_getppid); }
 
 static void in_child(void (*fn)(void *), void *arg, int out)
@@ -92,7 +80,7 @@ static void in_child(void (*fn)(void *), void *arg, int out)
     memset(&verdict, 0, sizeof verdict);
     th_drain_caches();
     long blocks = th_live_blocks();
-    int fds = count_fds();
+    int fds = th_count_fds();
     char cwd[4096], cwd_after[4096];
     struct stat out1, out2, after1, after2;
     if (!getcwd(cwd, sizeof cwd) || fstat(1, &out1) != 0 || fstat(2, &out2) != 0)
@@ -113,7 +101,7 @@ static void in_child(void (*fn)(void *), void *arg, int out)
                        out2.st_ino == after2.st_ino && out2.st_dev == after2.st_dev;
     th_drain_caches();
     verdict.blocks_leaked = th_live_blocks() - blocks;
-    verdict.fds_leaked = count_fds() - fds;
+    verdict.fds_leaked = th_count_fds() - fds;
     if (write(out, &verdict, sizeof verdict) != (ssize_t)sizeof verdict)
         _exit(91);
     _exit(0);

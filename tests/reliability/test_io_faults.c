@@ -22,37 +22,11 @@
 static char scratch[64];
 static pid_t scratch_owner;
 
-/* Removes path and everything below it, making each directory writable and
- * searchable first (the tests take those permissions away). */
-static void remove_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (!S_ISDIR(st.st_mode)) {
-        unlink(path);
-        return;
-    }
-    chmod(path, 0700);
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *ent;
-        while ((ent = readdir(d))) {
-            if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
-                continue;
-            char sub[512];
-            snprintf(sub, sizeof sub, "%s/%s", path, ent->d_name);
-            remove_tree(sub);
-        }
-        closedir(d);
-    }
-    rmdir(path);
-}
 
 static void remove_scratch(void)
 {
     if (scratch[0] && getpid() == scratch_owner)
-        remove_tree(scratch);
+        th_remove_tree(scratch);
     scratch[0] = '\0';
 }
 

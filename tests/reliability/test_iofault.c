@@ -206,34 +206,10 @@ static char *slurp(const char *path)
     return buf;
 }
 
-static void remove_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (!S_ISDIR(st.st_mode)) {
-        unlink(path);
-        return;
-    }
-    chmod(path, 0700);
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *ent;
-        while ((ent = readdir(d))) {
-            if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
-                continue;
-            char sub[512];
-            snprintf(sub, sizeof sub, "%s/%s", path, ent->d_name);
-            remove_tree(sub);
-        }
-        closedir(d);
-    }
-    rmdir(path);
-}
 
 static void prepare(const scenario *s)
 {
-    remove_tree(run_dir);
+    th_remove_tree(run_dir);
     CHECK(mkdir(run_dir, 0700) == 0);
     char p[256];
     path_in(p, "sub");
@@ -409,7 +385,7 @@ static void sweep(const scenario *s)
             }
         }
     }
-    remove_tree(run_dir);
+    th_remove_tree(run_dir);
     if (tmpdir)
         setenv("TMPDIR", tmpdir, 1);
     else
