@@ -251,7 +251,7 @@ cx__coro *cx__coro_thread(void)
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static cx__coro *pool;
-static size_t pool_n;
+static size_t pool_n; /* written under pool_lock; read before it too */
 static size_t default_stack = CX__CORO_DEFAULT_STACK;
 static size_t mmaps;
 static size_t live_maps; /* stacks mapped now (pooled or in use) */
@@ -274,7 +274,7 @@ static cx__coro *pool_take(size_t map_size)
     cx__coro *c = *link;
     if (c) {
         *link = c->next;
-        pool_n--;
+        __atomic_store_n(&pool_n, pool_n - 1, __ATOMIC_RELAXED);
     }
     pthread_mutex_unlock(&pool_lock);
     return c;
@@ -338,7 +338,7 @@ void cx__coro_pool_release(void)
     pthread_mutex_lock(&pool_lock);
     cx__coro *c = pool;
     pool = NULL;
-    pool_n = 0;
+    __atomic_store_n(&pool_n, 0, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&pool_lock);
     while (c) {
         cx__coro *next = c->next;
@@ -598,7 +598,7 @@ void cx__coro_free(cx__coro *c)
     }
     c->next = pool;
     pool = c;
-    pool_n++;
+    __atomic_store_n(&pool_n, pool_n + 1, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&pool_lock);
 }
 

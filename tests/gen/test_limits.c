@@ -21,10 +21,18 @@
 #define RUNNING_ON_VALGRIND 0
 #endif
 
-/* Tests that map tens of thousands of stacks: Valgrind's address-space
- * manager and qemu-user's (the aarch64 run) are not the kernel's, so they
- * run on the native, uninstrumented builds only. */
-#if defined(CX_TEST_UNDER_QEMU)
+/* Tests that map thousands of stacks or measure resident memory: Valgrind's
+ * address-space manager and qemu-user's (the aarch64 run) are not the
+ * kernel's, and the sanitizers' own mappings and shadow memory would be
+ * what is measured, so they run on the uninstrumented builds only. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CX_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define CX_TEST_SANITIZED 1
+#endif
+#endif
+#if defined(CX_TEST_UNDER_QEMU) || defined(CX_TEST_SANITIZED)
 #define HEAVY_MAPPING_SKIPPED() 1
 #else
 #define HEAVY_MAPPING_SKIPPED() (RUNNING_ON_VALGRIND != 0)
