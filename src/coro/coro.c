@@ -144,15 +144,19 @@ static uintptr_t fault_sp(void *uc)
 }
 
 /* Whether the fault is c overflowing its stack: the address is in c's guard
- * region, or c's stack pointer is already below its stack (a frame larger
- * than the guard that reached unmapped memory).  The faulting thread's own
- * coroutine is the only candidate, so this holds for any number of stacks. */
+ * region, or c's stack pointer is already below its stack and the fault is
+ * at it (a frame larger than the guard that reached unmapped memory; the
+ * frame's own accesses are at or above the stack pointer, less a red zone,
+ * which keeps a fault on another stack, such as a signal handler's, out).
+ * The faulting thread's own coroutine is the only candidate, so this holds
+ * for any number of stacks. */
 static bool is_overflow(const cx__coro *c, uintptr_t addr, uintptr_t sp)
 {
     uintptr_t low = (uintptr_t)c->low, map = (uintptr_t)c->map;
     if (addr >= map && addr < low)
         return true;
-    return sp && sp < low && low - sp < CX__CORO_OVERFLOW_REACH && addr < low;
+    return sp && sp < low && low - sp < CX__CORO_OVERFLOW_REACH && addr < low &&
+           addr + 256 >= sp;
 }
 
 /* Async-signal-safe: write(2) and abort(3).  The size printed is the

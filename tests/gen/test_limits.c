@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -99,6 +100,15 @@ __attribute__((noinline)) static void frame_2m(void)
 }
 #endif
 
+/* 2 MiB, not probed: its first access is its lowest byte, 1 MiB past the
+ * guard. */
+__attribute__((noinline)) static void frame_2m_unprobed(void)
+{
+    volatile char buf[2 * 1024 * 1024];
+    buf[0] = 1;
+    sink = buf[0];
+}
+
 /* Small frames down to about 2 KiB above the stack's lowest byte (`top`
  * is an address near the stack's top), then the frame under test. */
 __attribute__((noinline)) static void descend(char *top, void (*frame)(void))
@@ -168,6 +178,30 @@ TEST(gen_overflow_by_a_probed_frame_larger_than_the_guard_is_reported)
 {
     char *err = NULL;
     int status = th_run_child(overflow_next_to_a_neighbour, (void *)frame_2m, &err);
+    check_overflow_report(status, err);
+    free(err);
+}
+
+/* The frame lands past the guard in memory that is not writable (a
+ * reservation mapped right below the stack): the fault is not in the
+ * guard, but the generator's stack pointer is below its stack. */
+static void overflow_past_the_guard(void *arg)
+{
+    (void)arg;
+    no_core_file();
+    cx_gen_set_stack_size(STACK);
+    cx_gen *g = cx_gen_new(overflowing, (void *)frame_2m_unprobed);
+    cx_gen_next(g, NULL);
+    void *below = mmap(NULL, 8 * 1024 * 1024, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(below != MAP_FAILED);
+    cx_gen_next(g, NULL);
+    fprintf(stderr, "no overflow reported\n");
+}
+
+TEST(gen_overflow_by_a_frame_larger_than_the_guard_into_unmapped_memory_is_reported)
+{
+    char *err = NULL;
+    int status = th_run_child(overflow_past_the_guard, NULL, &err);
     check_overflow_report(status, err);
     free(err);
 }
