@@ -66,7 +66,7 @@ CX_API cx_task *cx_spawn(void (*fn)(void *arg), void *arg);
  * but these, which leave it untouched: cx_RuntimeError outside a task, for a
  * task awaiting itself, and for a task another task is already awaiting;
  * cx_ValueError for NULL and for a handle already released (a stale handle:
- * detected until 64 more tasks of the loop were freed, docs/async.md). */
+ * detected until 8 more tasks of the loop were freed, docs/async.md). */
 CX_API void cx_await_task(cx_task *t);
 
 /* Task.cancel(): asks t to end; cx_CancelledError is raised at its current

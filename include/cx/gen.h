@@ -53,7 +53,7 @@ CX_API bool cx_gen_next(cx_gen *g, void **out);
  * it yields again (its remaining cleanups are then lost), or what else its
  * body raised; g is then freed all the same.  Raises cx_ValueError, leaving
  * g as it is, when called inside g ("generator already executing"), and for
- * a handle already closed (stale: detected until 64 more generators were
+ * a handle already closed (stale: detected until 8 more generators were
  * closed on the thread, docs/generators.md "Limits").  NULL does nothing. */
 CX_API void cx_gen_close(cx_gen *g);
 

@@ -92,8 +92,11 @@ void cx__slots_init(cx__slots *p)
 
 /* A slot given back is reused only after SLOT_QUARANTINE others were: its
  * task stays marked freed meanwhile, so a handle kept after the task was
- * released is detected (sched.c) instead of driving the slot's next task. */
-#define SLOT_QUARANTINE 64
+ * released is detected (sched.c) instead of driving the slot's next task.
+ * Kept within the caches' associativity: slots lie a power of two apart,
+ * so their tops share cache sets, and rotating through more of them than a
+ * set has ways turned each spawn + await's touches into cache misses. */
+#define SLOT_QUARANTINE 8
 
 static void **slot_link(cx__slots *p, void *slot)
 {

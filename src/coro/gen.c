@@ -76,12 +76,16 @@ CX_API cx__handled *cx__coro_swap_outer_handling(cx__handled *n)
  *   after cx_gen_close finds the mark and raises instead of driving another
  *   generator, until GEN_QUARANTINE more generators were closed on the
  *   thread and the struct is taken for a new one.  Under ASan a struct that
- *   leaves the quarantine is freed, so ASan reports any later use.
+ *   leaves the quarantine is freed, so ASan reports any later use.  Kept
+ *   within the L1 cache's associativity: stack tops lie whole pages apart,
+ *   so they share cache sets, and a program that makes and closes
+ *   generators in turn rotates through the quarantine's stacks; past the
+ *   number of ways each cycle met cache misses.
  * A generator manager's handle never leaves cx (its serial guards it), so
  * its generator goes straight back to the pool. */
 
 #define GEN_POOL_MAX 64
-#define GEN_QUARANTINE 64
+#define GEN_QUARANTINE 8
 
 static __thread cx_gen *pool __attribute__((tls_model("initial-exec")));
 /* Places left in the pool; 0 also until the thread first uses it (the one

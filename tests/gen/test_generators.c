@@ -550,7 +550,7 @@ size_t cx__coro_mmap_count(void); /* internal: how many stacks were mapped */
 
 TEST(gen_steady_state_maps_no_new_stacks)
 {
-    /* Closed generators wait out a quarantine of 64 before their stacks are
+    /* Closed generators wait out a quarantine of 8 before their stacks are
      * reused (docs/generators.md): the steady state starts after it. */
     for (int i = 0; i < 100; i++) {
         cx_gen *g = cx_gen_new(count_to, (void *)1);

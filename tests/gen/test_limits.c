@@ -268,7 +268,7 @@ static void touches_its_stack(cx_gen *g, void *arg)
 
 /* 20,000 generators that each used 32 KiB of stack (640 MiB together),
  * all closed: what stays resident is the pools' bound (docs/generators.md,
- * "Limits"): 128 stacks as used per thread, the rest given back. */
+ * "Limits"): 72 stacks as used per thread, the rest given back. */
 static void burst_and_close(void *arg)
 {
     (void)arg;
