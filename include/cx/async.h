@@ -70,15 +70,18 @@ CX_API cx_task *cx_spawn(void (*fn)(void *arg), void *arg);
  * released, and cx_CancelledError is raised.  t is released on every path
  * but these, which leave it untouched: cx_RuntimeError outside a task, for a
  * task awaiting itself, and for a task another task is already awaiting;
- * cx_ValueError for NULL. */
+ * cx_ValueError for NULL and for a handle already released (a stale handle:
+ * detected until 8 more tasks of the loop were freed, docs/async.md). */
 CX_API void cx_await_task(cx_task *t);
 
 /* Task.cancel(): asks t to end; cx_CancelledError is raised at its current
  * or next suspension point (a task that has not started never runs its
- * function).  No effect on a finished task.  Never raises. */
+ * function).  No effect on a finished task or NULL.  Raises cx_ValueError
+ * only for a stale handle (t released and freed, see cx_await_task). */
 CX_API void cx_task_cancel(cx_task *t);
 
-/* True once t has ended (returned, raised or been cancelled). */
+/* True once t has ended (returned, raised or been cancelled).  Raises
+ * cx_ValueError for a stale handle (see cx_await_task). */
 CX_API bool cx_task_done(const cx_task *t);
 
 /* The running task, or NULL outside a task. */
@@ -90,7 +93,8 @@ CX_API cx_task *cx_current_task(void);
 CX_API void cx_sleep(double seconds);
 
 /* Bytes of stack for each task of loops started from now on (default
- * 64 KiB, rounded to whole pages, at least 16 KiB).  Task stacks are carved
+ * 64 KiB for 0, rounded to whole pages; less than 16 KiB is raised to 16 KiB;
+ * more than 256 MiB raises cx_ValueError).  Task stacks are carved
  * from large mappings without guard pages, so that 100,000 tasks fit in the
  * kernel's mapping limit: a task that overflows its stack corrupts memory.
  * A task found within 2 KiB of its stack's end when it suspends ends the

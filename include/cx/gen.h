@@ -41,24 +41,33 @@ CX_API void *cx_yield(cx_gen *g, void *value);
 /* Runs g to its next cx_yield; stores the yielded value in *out (out may be
  * NULL) and returns true, or returns false when g finished.  Raises what the
  * generator's body raised (the generator is then finished),
- * cx_ValueError "generator already executing" if g is running, and
- * cx_MemoryError when g's first resume cannot map its stack (g has not
- * started: close it, or resume it again once memory is had). */
+ * cx_ValueError "generator already executing" if g is running or for a
+ * closed (stale) handle, and cx_MemoryError when g's first resume cannot
+ * map its stack, naming vm.max_map_count when the process's mappings ran
+ * out (g has not started: close it, or resume it again once there is room). */
 CX_API bool cx_gen_next(cx_gen *g, void **out);
 
 /* Python's generator.close(): throws cx_GeneratorExit in at the suspended
  * cx_yield so the generator's with blocks, defers and finally clauses run,
  * then frees g.  Raises cx_RuntimeError "generator ignored GeneratorExit" if
  * it yields again (its remaining cleanups are then lost), or what else its
- * body raised.  g is freed on every path.  NULL does nothing. */
+ * body raised; g is then freed all the same.  Raises cx_ValueError, leaving
+ * g as it is, when called inside g ("generator already executing"), and for
+ * a handle already closed (stale: detected until 8 more generators were
+ * closed on the thread, docs/generators.md "Limits").  NULL does nothing. */
 CX_API void cx_gen_close(cx_gen *g);
 
-/* True once g has finished (returned or raised). */
+/* True once g has finished (returned or raised).  Raises cx_ValueError for
+ * a closed (stale) handle. */
 CX_API bool cx_gen_finished(const cx_gen *g);
 
-/* Bytes of stack for generators started from now on (default 256 KiB;
- * rounded up to whole pages).  Overflowing a generator's stack ends the
- * process with a message naming this function. */
+/* Bytes of stack for generators started from now on: 0 (the default,
+ * 256 KiB) or 16 KiB to 1 GiB, rounded up to whole pages; cx_ValueError
+ * outside that range, the setting unchanged.  Below each stack lies a 1 MiB
+ * inaccessible guard: overflowing the stack ends the process (abort) with
+ * "cx: stack overflow in generator (stack size N bytes; raise it with
+ * cx_gen_set_stack_size)"; a single frame larger than the guard is caught
+ * only if its code was built with -fstack-clash-protection. */
 CX_API void cx_gen_set_stack_size(size_t bytes);
 
 /* Python's @contextmanager: enter runs fn to its first cx_yield and binds the

@@ -23,7 +23,9 @@ typedef struct cx__deadline {
 
 typedef struct cx__sched cx__sched;
 
-enum { CX__TASK_NEW, CX__TASK_RUNNING, CX__TASK_PARKED, CX__TASK_DONE };
+/* CX__TASK_FREED: its memory went back to the loop's slots, where it waits
+ * out a quarantine (stacks.c) still marked, so a stale handle is seen. */
+enum { CX__TASK_NEW, CX__TASK_RUNNING, CX__TASK_PARKED, CX__TASK_DONE, CX__TASK_FREED };
 
 struct cx_task {
     cx__sched *s;

@@ -211,9 +211,18 @@ int cx__task_uncancel(cx_task *t)
     return t->cancel_requests;
 }
 
-void cx_task_cancel(cx_task *t)
+/* A handle whose task's memory went back to the loop (it was released
+ * by cx_await_task or its group, and ended): ValueError, never an action
+ * on the task that may reuse the memory later. */
+static void check_handle(const cx_task *t, const char *what)
 {
-    if (!t || t->status == CX__TASK_DONE)
+    if (t->status == CX__TASK_FREED)
+        cx_raise(&cx_ValueError, "%s: stale task handle (the task was released)", what);
+}
+
+static void task_cancel(cx_task *t)
+{
+    if (t->status == CX__TASK_DONE)
         return;
     t->cancel_requests++;
     if (t->must_cancel)
@@ -223,7 +232,19 @@ void cx_task_cancel(cx_task *t)
         cx__task_wake(t);
 }
 
-bool cx_task_done(const cx_task *t) { return t->status == CX__TASK_DONE; }
+void cx_task_cancel(cx_task *t)
+{
+    if (!t)
+        return;
+    check_handle(t, "cx_task_cancel");
+    task_cancel(t);
+}
+
+bool cx_task_done(const cx_task *t)
+{
+    check_handle(t, "cx_task_done");
+    return t->status == CX__TASK_DONE;
+}
 
 /* ---- a task's life ---- */
 
@@ -238,7 +259,7 @@ static void cancel_all(cx__sched *s)
 {
     for (cx_task *t = s->all; t; t = t->next_all)
         if (!t->is_main)
-            cx_task_cancel(t);
+            task_cancel(t);
 }
 
 static void task_ended(cx_task *t)
@@ -337,6 +358,7 @@ static void task_freed_slot(cx_task *t)
 {
     cx__sched *s = t->s;
     task_unlink(t);
+    t->status = CX__TASK_FREED;
     cx_error_unref(t->error);
     cx__coro_free(t->coro);
     cx__slot_give(&s->slots, t->slot);
@@ -366,6 +388,9 @@ void cx_await_task(cx_task *t)
     cx_task *me = cx__async_task("cx_await_task");
     if (!t)
         cx_raise(&cx_ValueError, "cx_await_task: the task is NULL");
+    check_handle(t, "cx_await_task");
+    if (t->released)
+        cx_raise(&cx_ValueError, "cx_await_task: stale task handle (the task was released)");
     if (t == me)
         cx_raise(&cx_RuntimeError, "cx_await_task: a task cannot await itself");
     if (t->waiter)
@@ -374,7 +399,7 @@ void cx_await_task(cx_task *t)
         t->waiter = me;
         if (!cx__task_park(true)) {
             t->waiter = NULL;
-            cx_task_cancel(t);
+            task_cancel(t);
             if (!t->group)
                 cx__task_free(t);
             cx__task_raise_cancelled(me);
@@ -503,7 +528,7 @@ cx_error *cx_run(void (*main)(void *), void *arg)
         /* Every task waits on something that can never happen. */
         bool deadlock = !s->main_done;
         cancel_all(s);
-        cx_task_cancel(s->main);
+        task_cancel(s->main);
         uv_run(&s->loop, UV_RUN_DEFAULT);
         if (s->live) {
             fputs("cx: cx_run: tasks that ignore cancellation are still waiting\n", stderr);

@@ -10,7 +10,9 @@ typedef struct cx__slots {
     size_t nchunks, cap;
     char *next;      /* the next never-used slot of the newest chunk */
     size_t left;
-    void *free;      /* slots given back */
+    void *free;      /* slots given back, oldest first (a FIFO) */
+    void *free_tail;
+    size_t nfree;
 } cx__slots;
 
 void cx__slots_init(cx__slots *p);

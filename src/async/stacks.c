@@ -17,11 +17,17 @@
 
 #include "sched.h"
 
+/* A chunk maps 128 slots: 32 GiB of address space at the largest. */
+#define CX__TASK_MAX_STACK ((size_t)256 << 20)
+
 static size_t stack_setting = 64 * 1024;
 
 void cx_async_set_stack_size(size_t bytes)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    if (bytes > CX__TASK_MAX_STACK)
+        cx_raise(&cx_ValueError, "cx_async_set_stack_size: %zu bytes is more than %zu", bytes,
+                 (size_t)CX__TASK_MAX_STACK);
     if (bytes == 0)
         bytes = 64 * 1024;
     if (bytes < 16 * 1024)
@@ -84,11 +90,25 @@ void cx__slots_init(cx__slots *p)
     p->slot_size = cx_async_stack_size();
 }
 
+/* A slot given back is reused only after SLOT_QUARANTINE others were: its
+ * task stays marked freed meanwhile, so a handle kept after the task was
+ * released is detected (sched.c) instead of driving the slot's next task.
+ * Kept within the caches' associativity: slots lie a power of two apart,
+ * so their tops share cache sets, and rotating through more of them than a
+ * set has ways turned each spawn + await's touches into cache misses. */
+#define SLOT_QUARANTINE 8
+
+static void **slot_link(cx__slots *p, void *slot)
+{
+    return (void **)((char *)slot + p->slot_size - sizeof(void *));
+}
+
 void *cx__slot_take(cx__slots *p)
 {
-    if (p->free) {
-        void **slot = p->free;
-        p->free = *(void **)((char *)slot + p->slot_size - sizeof(void *));
+    if (p->nfree > SLOT_QUARANTINE) {
+        void *slot = p->free;
+        p->free = *slot_link(p, slot);
+        p->nfree--;
         return slot;
     }
     if (p->left == 0) {
@@ -122,8 +142,13 @@ void *cx__slot_take(cx__slots *p)
  * bookkeeping reuses: the page is already touched. */
 void cx__slot_give(cx__slots *p, void *slot)
 {
-    *(void **)((char *)slot + p->slot_size - sizeof(void *)) = p->free;
-    p->free = slot;
+    *slot_link(p, slot) = NULL;
+    if (p->free)
+        *slot_link(p, p->free_tail) = slot;
+    else
+        p->free = slot;
+    p->free_tail = slot;
+    p->nfree++;
 }
 
 void cx__slots_release(cx__slots *p)

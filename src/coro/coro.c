@@ -6,7 +6,9 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "../core/internal.h"
@@ -22,7 +24,6 @@
 
 #if CX_CORO_UCONTEXT
 #include <fenv.h>
-#include <ucontext.h>
 #endif
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -99,44 +100,19 @@ static size_t page_size(void)
     return p;
 }
 static char *stack_low(const cx__coro *c) { return c->low; }
+static char *stack_top(cx__coro *c) { return (char *)c; }
 static size_t stack_bytes(const cx__coro *c) { return (size_t)((const char *)c - stack_low(c)); }
 size_t cx__coro_stack_size(const cx__coro *c) { return stack_bytes(c); }
 
-/* ---- overflow: a guard page below every stack, and a handler on an
+/* ---- overflow: a guard region below every stack, and a handler on an
  * alternate signal stack that names the problem ---- */
 
-#define MAX_GUARDS 4096
+/* The running coroutine of the faulting thread (gen.c's thread-local, read
+ * without side effects: async-signal-safe). */
+cx__coro *cx__coro_running_raw(void);
 
-static uintptr_t guards[MAX_GUARDS]; /* guard page addresses, 0 = free slot */
-/* The size of the stack above each guard: the overflowing stack's own, which
- * the message reports (the configured size may have changed since). */
-static size_t guarded_bytes[MAX_GUARDS];
 static struct sigaction previous_segv;
 static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
-
-static void guard_add(char *page, size_t stack)
-{
-    for (int i = 0; i < MAX_GUARDS; i++) {
-        uintptr_t none = 0;
-        if (__atomic_compare_exchange_n(&guards[i], &none, (uintptr_t)page, false,
-                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-            /* Stored before the stack is handed out, so before it can run
-             * and overflow; slots are never freed (stacks are pooled). */
-            __atomic_store_n(&guarded_bytes[i], stack, __ATOMIC_RELEASE);
-            return;
-        }
-    }
-}
-
-/* The size of the stack whose guard page holds addr; 0 if none does. */
-static size_t guarded_stack(uintptr_t addr)
-{
-    uintptr_t page = addr & ~(uintptr_t)(page_size() - 1);
-    for (int i = 0; i < MAX_GUARDS; i++)
-        if (__atomic_load_n(&guards[i], __ATOMIC_ACQUIRE) == page)
-            return __atomic_load_n(&guarded_bytes[i], __ATOMIC_ACQUIRE);
-    return 0;
-}
 
 static void write_number(char *buf, size_t *n, size_t v)
 {
@@ -147,31 +123,64 @@ static void write_number(char *buf, size_t *n, size_t v)
         buf[(*n)++] = digits[--k];
 }
 
-/* Async-signal-safe: write(2), sigaction(2), and the fault repeats with the
- * default action so the process ends as any segfault would (killed by
- * SIGSEGV).  The size printed is the overflowing stack's own. */
+static void append(char *buf, size_t *n, const char *s)
+{
+    size_t len = strlen(s);
+    memcpy(buf + *n, s, len);
+    *n += len;
+}
+
+/* The stack pointer of the context that faulted, 0 where unknown. */
+static uintptr_t fault_sp(void *uc)
+{
+#if defined(__x86_64__) && defined(REG_RSP)
+    return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+    return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.sp;
+#else
+    (void)uc;
+    return 0;
+#endif
+}
+
+/* Whether the fault is c overflowing its stack: the address is in c's guard
+ * region, or c's stack pointer is already below its stack and the fault is
+ * at it (a frame larger than the guard that reached unmapped memory; the
+ * frame's own accesses are at or above the stack pointer, less a red zone,
+ * which keeps a fault on another stack, such as a signal handler's, out).
+ * The faulting thread's own coroutine is the only candidate, so this holds
+ * for any number of stacks. */
+static bool is_overflow(const cx__coro *c, uintptr_t addr, uintptr_t sp)
+{
+    uintptr_t low = (uintptr_t)c->low, map = (uintptr_t)c->map;
+    if (addr >= map && addr < low)
+        return true;
+    return sp && sp < low && low - sp < CX__CORO_OVERFLOW_REACH && addr < low &&
+           addr + 256 >= sp;
+}
+
+/* Async-signal-safe: write(2) and abort(3).  The size printed is the
+ * overflowing stack's own (the setting may have changed since it was
+ * mapped). */
 static void on_segv(int sig, siginfo_t *info, void *uc)
 {
-    size_t overflowed = guarded_stack((uintptr_t)info->si_addr);
-    if (overflowed) {
-        char msg[160];
+    cx__coro *c = cx__coro_running_raw();
+    if (c && c->map && is_overflow(c, (uintptr_t)info->si_addr, fault_sp(uc))) {
+        char msg[200];
         size_t n = 0;
-        const char *a = "cx: coroutine stack overflow, stack size ";
-        const char *b = ", raise it with cx_gen_set_stack_size()\n";
-        memcpy(msg, a, strlen(a));
-        n = strlen(a);
-        write_number(msg, &n, overflowed);
-        memcpy(msg + n, b, strlen(b));
-        n += strlen(b);
+        append(msg, &n, "cx: stack overflow in generator (stack size ");
+        write_number(msg, &n, stack_bytes(c));
+        append(msg, &n, " bytes; raise it with cx_gen_set_stack_size)\n");
         if (write(2, msg, n) < 0)
-            _exit(134);
-        signal(SIGSEGV, SIG_DFL);
-        return;
+            abort();
+        abort();
     }
     if (previous_segv.sa_flags & SA_SIGINFO && previous_segv.sa_sigaction) {
         previous_segv.sa_sigaction(sig, info, uc);
         return;
     }
+    /* The fault repeats with the previous action (the default: killed by
+     * SIGSEGV, as any segfault). */
     sigaction(SIGSEGV, &previous_segv, NULL);
 }
 
@@ -232,14 +241,27 @@ cx__coro *cx__coro_thread(void)
     return c;
 }
 
-/* ---- the stack pool ---- */
+/* ---- the stack pool ----
+ *
+ * A stack given back waits here for the next coroutine of its size, up to
+ * POOL_MAX stacks for the process; beyond that it is unmapped.  A pooled
+ * stack keeps its mapping but not its memory: all but its top page go back
+ * to the system (MADV_DONTNEED), so what a burst of deep generators touched
+ * is returned when they end.  Generators keep a few stacks of their own,
+ * untrimmed, per thread (gen.c): this pool is the second tier, reached only
+ * past those, so the syscall is not on the generator's usual path. */
+
+#define POOL_MAX 64
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static cx__coro *pool;
+static size_t pool_n; /* written under pool_lock; read before it too */
 static size_t default_stack = CX__CORO_DEFAULT_STACK;
 static size_t mmaps;
+static size_t live_maps; /* stacks mapped now (pooled or in use) */
 
 size_t cx__coro_mmap_count(void) { return __atomic_load_n(&mmaps, __ATOMIC_RELAXED); }
+size_t cx__coro_mapped_stacks(void) { return __atomic_load_n(&live_maps, __ATOMIC_RELAXED); }
 
 static size_t round_pages(size_t n)
 {
@@ -254,37 +276,130 @@ static cx__coro *pool_take(size_t map_size)
     while (*link && (*link)->map_size != map_size)
         link = &(*link)->next;
     cx__coro *c = *link;
-    if (c)
+    if (c) {
         *link = c->next;
+        __atomic_store_n(&pool_n, pool_n - 1, __ATOMIC_RELAXED);
+    }
     pthread_mutex_unlock(&pool_lock);
     return c;
 }
 
+/* The guard region is CX__CORO_GUARD bytes (whole pages), inaccessible: a
+ * frame up to that size that runs off the stack faults in it instead of
+ * writing into the mapping below, which may be another coroutine's live
+ * stack.  One mmap, the stack part made accessible: two kernel mappings
+ * (VMAs) per stack, the least a guard allows.  PROT_NONE first: the guard
+ * is never committed memory, even under strict overcommit. */
+static size_t guard_bytes(void) { return round_pages(CX__CORO_GUARD); }
+
 static cx__coro *stack_map(size_t map_size)
 {
-    char *map = mmap(NULL, map_size, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    char *map = mmap(NULL, map_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                     -1, 0);
     if (map == MAP_FAILED)
         return NULL;
-    if (mprotect(map, page_size(), PROT_NONE) != 0) {
+    size_t guard = guard_bytes();
+    if (mprotect(map + guard, map_size - guard, PROT_READ | PROT_WRITE) != 0) {
+        int err = errno;
         munmap(map, map_size);
+        errno = err;
         return NULL;
     }
     __atomic_add_fetch(&mmaps, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&live_maps, 1, __ATOMIC_RELAXED);
     /* The coroutine's bookkeeping lives at the top of its own mapping. */
     cx__coro *c = (cx__coro *)(map + map_size - round_pages(sizeof(cx__coro)));
     memset(c, 0, sizeof *c);
     c->map = map;
-    c->low = map + page_size();
+    c->low = map + guard;
     c->map_size = map_size;
-    guard_add(map, stack_bytes(c));
 #ifdef CX_VALGRIND
     c->valgrind_id = VALGRIND_STACK_REGISTER(stack_low(c), (char *)c);
 #endif
     return c;
 }
 
-static char *stack_top(cx__coro *c) { return (char *)c; }
+static void stack_unmap(cx__coro *c)
+{
+#ifdef CX_VALGRIND
+    VALGRIND_STACK_DEREGISTER(c->valgrind_id);
+#endif
+#ifdef CX_TSAN_FIBERS
+    if (c->tsan_fiber)
+        __tsan_destroy_fiber(c->tsan_fiber);
+#endif
+#ifdef CX_ASAN
+    /* Frames given up on it left redzones that would outlive the mapping. */
+    __asan_unpoison_memory_region(stack_low(c), (size_t)(stack_top(c) - stack_low(c)));
+#endif
+    munmap(c->map, c->map_size);
+    __atomic_sub_fetch(&live_maps, 1, __ATOMIC_RELAXED);
+}
+
+/* Unmaps every pooled stack: the mappings are what ran out. */
+void cx__coro_pool_release(void)
+{
+    pthread_mutex_lock(&pool_lock);
+    cx__coro *c = pool;
+    pool = NULL;
+    __atomic_store_n(&pool_n, 0, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&pool_lock);
+    while (c) {
+        cx__coro *next = c->next;
+        stack_unmap(c);
+        c = next;
+    }
+}
+
+/* Lines of a /proc file (its entries), or -1. */
+static long proc_lines(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    char buf[4096];
+    long lines = 0;
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        for (ssize_t i = 0; i < n; i++)
+            lines += buf[i] == '\n';
+    close(fd);
+    return n < 0 ? -1 : lines;
+}
+
+static long proc_number(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    char buf[32];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    return strtol(buf, NULL, 10);
+}
+
+/* mmap and mprotect say ENOMEM both when memory or address space is short
+ * and when the process has used up its kernel mappings (vm.max_map_count):
+ * the two are told apart by counting, so that the error names the limit
+ * that was hit. */
+void cx__coro_raise_unmapped(const char *what, int err)
+{
+    if (err == ENOMEM) {
+        long maps = proc_lines("/proc/self/maps");
+        long max = proc_number("/proc/sys/vm/max_map_count");
+        if (maps >= 0 && max > 0 && maps + 8 >= max)
+            cx_raise(&cx_MemoryError,
+                     "cannot map a %s stack: the process has %ld of vm.max_map_count=%ld "
+                     "mappings (each stack takes 2)",
+                     what, maps, max);
+        cx_raise(&cx_MemoryError, "%s: no memory for its stack (mmap failed)", what);
+    }
+    cx_raise_errno(err, "cannot map a %s stack", what);
+}
+
 
 /* ---- switching ---- */
 
@@ -413,11 +528,16 @@ cx__coro *cx__coro_new(size_t stack_size, cx__coro_entry *entry, void *arg)
 {
     pthread_once(&handler_once, install_handler);
     cx__coro_thread();
-    size_t size = round_pages(stack_size ? stack_size : default_stack);
-    size_t map_size = size + page_size() + round_pages(sizeof(cx__coro));
+    size_t size = round_pages(stack_size ? stack_size : cx__coro_default_stack());
+    size_t map_size = guard_bytes() + size + round_pages(sizeof(cx__coro));
     cx__coro *c = pool_take(map_size);
-    if (!c && !(c = stack_map(map_size)))
-        return NULL;
+    if (!c && !(c = stack_map(map_size))) {
+        if (errno != ENOMEM)
+            return NULL;
+        cx__coro_pool_release(); /* the pooled stacks may be what ran out */
+        if (!(c = stack_map(map_size)))
+            return NULL;
+    }
     c->entry = entry;
     c->arg = arg;
     c->next = NULL;
@@ -464,15 +584,34 @@ void cx__coro_free(cx__coro *c)
 #endif
         return;
     }
+    if (__atomic_load_n(&pool_n, __ATOMIC_RELAXED) >= POOL_MAX) {
+        stack_unmap(c);
+        return;
+    }
+    /* Its pages go back; the top one, which the next coroutine touches
+     * first, stays. */
+    size_t keep = page_size();
+    char *low = stack_low(c), *top = stack_top(c);
+    if ((size_t)(top - low) > keep)
+        madvise(low, (size_t)(top - low) - keep, MADV_DONTNEED);
     pthread_mutex_lock(&pool_lock);
+    if (pool_n >= POOL_MAX) {
+        pthread_mutex_unlock(&pool_lock);
+        stack_unmap(c);
+        return;
+    }
     c->next = pool;
     pool = c;
+    __atomic_store_n(&pool_n, pool_n + 1, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&pool_lock);
 }
 
-size_t cx__coro_default_stack(void) { return round_pages(default_stack); }
+size_t cx__coro_default_stack(void)
+{
+    return round_pages(__atomic_load_n(&default_stack, __ATOMIC_RELAXED));
+}
 
 void cx__coro_set_default_stack(size_t bytes)
 {
-    default_stack = bytes ? bytes : CX__CORO_DEFAULT_STACK;
+    __atomic_store_n(&default_stack, bytes ? bytes : CX__CORO_DEFAULT_STACK, __ATOMIC_RELAXED);
 }

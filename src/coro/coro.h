@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cx/error.h> /* CX_API: cx-async switches tasks with these */
 
@@ -12,6 +13,18 @@ typedef struct cx__coro cx__coro;
 typedef void cx__coro_entry(void *arg);
 
 #define CX__CORO_DEFAULT_STACK (256 * 1024)
+/* The accepted stack sizes (0 means the default). */
+#define CX__CORO_MIN_STACK (16 * 1024)
+#define CX__CORO_MAX_STACK ((size_t)1 << 30)
+/* The inaccessible region below each mapped stack: as large as the kernel's
+ * own gap below a thread's main stack (stack_guard_gap, 256 pages), so a
+ * frame up to 1 MiB that overflows faults instead of writing into the
+ * mapping below.  It costs address space only. */
+#define CX__CORO_GUARD (1024 * 1024)
+/* A fault with the running coroutine's stack pointer this far below its
+ * stack at most is its overflow (a frame larger than the guard that hit
+ * unmapped memory). */
+#define CX__CORO_OVERFLOW_REACH ((uintptr_t)1 << 30)
 
 /* The calling thread's own context, as a switch source or target. */
 CX_API cx__coro *cx__coro_thread(void);
@@ -68,6 +81,13 @@ CX_API void cx__coro_switch(cx__coro *from, cx__coro *to);
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define CX__CORO_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define CX__CORO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CX__CORO_ASAN 1
 #endif
 #endif
 
@@ -168,5 +188,12 @@ void cx__coro_set_default_stack(size_t bytes);
 size_t cx__coro_default_stack(void);
 /* How many stacks have been mapped (tests check that the pool works). */
 size_t cx__coro_mmap_count(void);
+/* How many are mapped now, in use or pooled. */
+size_t cx__coro_mapped_stacks(void);
+/* Unmaps the stacks pooled for reuse (the process's mappings ran out). */
+void cx__coro_pool_release(void);
+/* Raises cx_MemoryError for a `what` ("generator") stack that could not be
+ * mapped (errno err), naming vm.max_map_count when that is what ran out. */
+_Noreturn void cx__coro_raise_unmapped(const char *what, int err);
 
 #endif

@@ -1,5 +1,6 @@
 /* Generators: a body on its own coroutine, with its own frame chain, and
  * the values and errors that cross a cx_yield. */
+#include <errno.h>
 #include <stddef.h>
 
 #include <cx/gen.h>
@@ -7,7 +8,9 @@
 #include "../core/internal.h"
 #include "coro.h"
 
-enum { GEN_CREATED, GEN_SUSPENDED, GEN_RUNNING, GEN_FINISHED };
+/* Ordered: step() tells every state but the usual two apart with one
+ * comparison.  GEN_CLOSED: cx_gen_close gave it up (quarantine, below). */
+enum { GEN_CREATED, GEN_SUSPENDED, GEN_RUNNING, GEN_FINISHED, GEN_CLOSED };
 
 struct cx_gen {
     cx_gen_fn *fn;
@@ -46,6 +49,11 @@ __attribute__((noinline)) cx__coro *cx__coro_current(void)
 
 __attribute__((noinline)) void cx__coro_set_current(cx__coro *c) { running = c; }
 
+/* For the overflow handler (coro.c): reads the thread-local only, so it is
+ * async-signal-safe; NULL means the thread's own context. */
+cx__coro *cx__coro_running_raw(void);
+cx__coro *cx__coro_running_raw(void) { return running; }
+
 /* cx-async swaps the resumer link (cx__outer_handling) with each task, as
  * it swaps the frame state: a task suspended inside a generator must not
  * lend its handled error to the next task that runs. */
@@ -56,22 +64,62 @@ CX_API cx__handled *cx__coro_swap_outer_handling(cx__handled *n)
     return old;
 }
 
-/* ---- a per-thread pool: a generator manager's enter+exit allocates nothing
- * once the thread has used one ---- */
+/* ---- per-thread pools: a generator manager's enter+exit allocates
+ * nothing once the thread has used one ----
+ *
+ * Two lists of finished generators, each keeping its stack parked:
+ * - the pool (LIFO, at most GEN_POOL_MAX): what new generators are taken
+ *   from.  Past the bound a generator is freed and its stack goes to the
+ *   process's pool (coro.c), which trims it, so a burst's memory returns.
+ * - the quarantine (FIFO, GEN_QUARANTINE long): where cx_gen_close puts a
+ *   generator, marked GEN_CLOSED, before it may be reused.  A handle used
+ *   after cx_gen_close finds the mark and raises instead of driving another
+ *   generator, until GEN_QUARANTINE more generators were closed on the
+ *   thread and the struct is taken for a new one.  Under ASan a struct that
+ *   leaves the quarantine is freed, so ASan reports any later use.  Kept
+ *   within the L1 cache's associativity: stack tops lie whole pages apart,
+ *   so they share cache sets, and a program that makes and closes
+ *   generators in turn rotates through the quarantine's stacks; past the
+ *   number of ways each cycle met cache misses.
+ * A generator manager's handle never leaves cx (its serial guards it), so
+ * its generator goes straight back to the pool. */
+
+#define GEN_POOL_MAX 64
+#define GEN_QUARANTINE 8
 
 static __thread cx_gen *pool __attribute__((tls_model("initial-exec")));
+/* Places left in the pool; 0 also until the thread first uses it (the one
+ * test on the way in covers both). */
+static __thread unsigned pool_room __attribute__((tls_model("initial-exec")));
 static __thread bool pool_marked __attribute__((tls_model("initial-exec")));
+static __thread cx_gen *quarantine_head, *quarantine_tail;
+static __thread unsigned quarantine_n;
+
+/* Frees g (finished or abandoned, its errors released) and gives its
+ * stack back to the process's pool. */
+static void gen_release(cx_gen *g)
+{
+    if (g->coro)
+        cx__coro_free(g->coro);
+    cx__dealloc(g);
+}
 
 static void pool_drain(void)
 {
     pool_marked = false; /* a refill marks the thread's caches used again */
+    pool_room = 0;
     while (pool) {
         cx_gen *g = pool;
         pool = g->next;
-        if (g->coro)
-            cx__coro_free(g->coro);
-        cx__dealloc(g);
+        gen_release(g);
     }
+    while (quarantine_head) {
+        cx_gen *g = quarantine_head;
+        quarantine_head = g->next;
+        gen_release(g);
+    }
+    quarantine_tail = NULL;
+    quarantine_n = 0;
 }
 
 __attribute__((constructor)) static void pool_register(void)
@@ -79,18 +127,51 @@ __attribute__((constructor)) static void pool_register(void)
     cx__thread_drain_register(pool_drain);
 }
 
-/* Parks g, whose errors are released and whose stack is parked or freed. */
-static inline __attribute__((always_inline)) void pool_put(cx_gen *g)
+/* The pool's first use on the thread (again after a drain): the thread's
+ * end must drain it. */
+static void pool_mark(void)
 {
     if (!pool_marked) {
         cx__thread_cache_used();
         pool_marked = true;
+        pool_room = GEN_POOL_MAX; /* unmarked, the pool is empty */
     }
+}
+
+__attribute__((noinline, cold)) static void pool_put_cold(cx_gen *g)
+{
+    if (pool_marked) { /* full */
+        gen_release(g);
+        return;
+    }
+    pool_mark();
+    pool_room--;
     g->next = pool;
     pool = g;
 }
 
-static inline __attribute__((always_inline)) void gen_recycle(cx_gen *g)
+/* Parks g, whose errors are released and whose stack is parked or freed. */
+static inline __attribute__((always_inline)) void pool_put(cx_gen *g)
+{
+    if (__builtin_expect(pool_room == 0, 0)) {
+        pool_put_cold(g);
+        return;
+    }
+    pool_room--;
+    g->next = pool;
+    pool = g;
+}
+
+/* The pool's first generator, taken (the pool is not empty). */
+static inline __attribute__((always_inline)) void pool_pop(cx_gen *g)
+{
+    pool = g->next;
+    pool_room++;
+}
+
+/* g's errors released; its stack freed if it was abandoned mid-body (it
+ * cannot be parked for reuse). */
+static inline __attribute__((always_inline)) void gen_clear(cx_gen *g)
 {
     if (g->escaped || g->thrown) {
         cx_error_unref(g->escaped);
@@ -98,12 +179,60 @@ static inline __attribute__((always_inline)) void gen_recycle(cx_gen *g)
         g->escaped = g->thrown = NULL;
     }
     if (g->status != GEN_FINISHED && g->coro) {
-        /* Abandoned mid-body: its stack cannot be parked for reuse. */
         cx__coro_free(g->coro);
         g->coro = NULL;
         g->base = NULL;
     }
+}
+
+static inline __attribute__((always_inline)) void gen_recycle(cx_gen *g)
+{
+    gen_clear(g);
     pool_put(g);
+}
+
+/* cx_gen_close's end: g waits in the quarantine, marked closed; the oldest
+ * there moves on to the pool (under ASan: is freed). */
+static void gen_retire(cx_gen *g)
+{
+    gen_clear(g);
+    g->status = GEN_CLOSED;
+    pool_mark();
+    g->next = NULL;
+    if (quarantine_tail)
+        quarantine_tail->next = g;
+    else
+        quarantine_head = g;
+    quarantine_tail = g;
+    if (++quarantine_n <= GEN_QUARANTINE)
+        return;
+    cx_gen *old = quarantine_head;
+    quarantine_head = old->next;
+    quarantine_n--;
+#ifdef CX__CORO_ASAN
+    gen_release(old);
+#else
+    pool_put(old);
+#endif
+}
+
+/* The thread's parked stacks go back to the process (whose pool then
+ * unmaps them): the process's mappings ran out. */
+static void pool_release_stacks(void)
+{
+    for (cx_gen *g = pool; g; g = g->next)
+        if (g->coro) {
+            cx__coro_free(g->coro);
+            g->coro = NULL;
+            g->base = NULL;
+        }
+    for (cx_gen *g = quarantine_head; g; g = g->next)
+        if (g->coro) {
+            cx__coro_free(g->coro);
+            g->coro = NULL;
+            g->base = NULL;
+        }
+    cx__coro_pool_release();
 }
 
 /* ---- switching ---- */
@@ -153,6 +282,9 @@ static size_t stack_default(void)
 
 void cx_gen_set_stack_size(size_t bytes)
 {
+    if (bytes && (bytes < CX__CORO_MIN_STACK || bytes > CX__CORO_MAX_STACK))
+        cx_raise(&cx_ValueError, "cx_gen_set_stack_size: %zu bytes is outside %zu..%zu", bytes,
+                 (size_t)CX__CORO_MIN_STACK, (size_t)CX__CORO_MAX_STACK);
     cx__coro_set_default_stack(bytes);
     __atomic_store_n(&default_bytes, cx__coro_default_stack(), __ATOMIC_RELAXED);
 }
@@ -262,12 +394,18 @@ static void gen_main(void *p)
 }
 #endif
 
+/* When the process's mappings ran out, the stacks this thread keeps parked
+ * are given back first: after a burst of live generators ends, new ones
+ * (and threads) can be mapped again. */
 __attribute__((noinline, cold)) static void take_stack(cx_gen *g)
 {
     g->coro = cx__coro_new(0, gen_main, g);
+    if (!g->coro && errno == ENOMEM) {
+        pool_release_stacks();
+        g->coro = cx__coro_new(0, gen_main, g);
+    }
     if (!g->coro)
-        cx__raise(__FILE__, __LINE__, "resume", &cx_MemoryError,
-                  "generator: no memory for its stack (mmap failed)");
+        cx__coro_raise_unmapped("generator", errno);
     g->stack = cx__coro_stack_size(g->coro);
 }
 
@@ -322,7 +460,7 @@ __attribute__((noinline)) static cx_gen *gen_make(cx_gen_fn *fn, void *arg)
 {
     cx_gen *g = pool;
     if (g) {
-        pool = g->next;
+        pool_pop(g);
         if (g->coro && g->stack != stack_default()) {
             cx__coro_free(g->coro); /* the stack size was changed since */
             g->coro = NULL;
@@ -353,14 +491,29 @@ static inline __attribute__((always_inline)) cx_gen *gen_take(cx_gen_fn *fn, voi
     cx_gen *g = pool;
     if (__builtin_expect(!g || g->stack != __atomic_load_n(&default_bytes, __ATOMIC_RELAXED), 0))
         return gen_make(fn, arg);
-    pool = g->next;
+    pool_pop(g);
     gen_start(g, fn, arg);
     return g;
 }
 
 cx_gen *cx_gen_new(cx_gen_fn *fn, void *arg) { return gen_take(fn, arg); }
 
-bool cx_gen_finished(const cx_gen *g) { return g->status == GEN_FINISHED; }
+/* A handle cx_gen_close gave up, or a generator resumed from inside
+ * itself: Python's ValueError, never an action on another generator. */
+__attribute__((noinline, cold)) static _Noreturn void refuse(const cx_gen *g, const char *what)
+{
+    if (g->status == GEN_CLOSED)
+        cx__raise(__FILE__, __LINE__, what, &cx_ValueError,
+                  "%s: stale generator handle (the generator was closed)", what);
+    cx__raise(__FILE__, __LINE__, what, &cx_ValueError, "generator already executing");
+}
+
+bool cx_gen_finished(const cx_gen *g)
+{
+    if (g->status == GEN_CLOSED)
+        refuse(g, "cx_gen_finished");
+    return g->status == GEN_FINISHED;
+}
 
 /* Raises what was thrown in at a cx_yield.  Out of line: the generator may
  * have been resumed on another thread, so its thread-local state is looked
@@ -398,11 +551,12 @@ void *cx_yield(cx_gen *g, void *value) { return cx__gen_gate_p(g, value, NULL, y
  * handed back (owned) in *raised. */
 static inline __attribute__((always_inline)) bool step(cx_gen *g, cx_error **raised)
 {
-    if (g->status == GEN_RUNNING)
-        cx_raise(&cx_ValueError, "generator already executing");
     *raised = NULL;
-    if (g->status == GEN_FINISHED)
-        return false;
+    if (__builtin_expect(g->status >= GEN_RUNNING, 0)) {
+        if (g->status == GEN_FINISHED)
+            return false;
+        refuse(g, "cx_gen_next");
+    }
     resume(g);
     if (__builtin_expect(g->status != GEN_FINISHED, 1))
         return true;
@@ -543,12 +697,14 @@ cx_manager cx_contextmanager(cx_gen_fn *fn, void *arg) { return cx__contextmanag
 
 void cx__gen_free(cx_gen *g) { gen_recycle(g); }
 
-static void gen_free(void *g) { gen_recycle(g); }
+static void gen_free(void *g) { gen_retire(g); }
 
 void cx_gen_close(cx_gen *g)
 {
     if (!g)
         return;
+    if (g->status == GEN_RUNNING || g->status == GEN_CLOSED)
+        refuse(g, "cx_gen_close");
     cx_scope {
         cx_defer(gen_free, g);
         if (g->status != GEN_SUSPENDED) {

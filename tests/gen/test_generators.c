@@ -450,8 +450,8 @@ static void overflow_child(void *arg)
 static void expected_message(char *buf, size_t n, size_t bytes)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    snprintf(buf, n, "cx: coroutine stack overflow, stack size %zu, raise it with "
-             "cx_gen_set_stack_size()\n", (bytes + page - 1) / page * page);
+    snprintf(buf, n, "cx: stack overflow in generator (stack size %zu bytes; raise it with "
+             "cx_gen_set_stack_size)\n", (bytes + page - 1) / page * page);
 }
 
 TEST(gen_stack_overflow_ends_the_process_with_a_clear_message)
@@ -459,7 +459,7 @@ TEST(gen_stack_overflow_ends_the_process_with_a_clear_message)
     char *err = NULL, want[160];
     int status = th_run_child(overflow_child, NULL, &err);
     expected_message(want, sizeof want, 64 * 1024);
-    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
     CHECK(strstr(err, want) != NULL);
     free(err);
 }
@@ -539,7 +539,7 @@ TEST(gen_stack_overflow_reports_the_overflowing_stacks_size_not_the_current_sett
     char *err = NULL, want[160];
     int status = th_run_child(overflow_after_resize, NULL, &err);
     expected_message(want, sizeof want, 100000);
-    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
     if (!strstr(err, want))
         fprintf(stderr, "printed: %swanted: %s", err, want);
     CHECK(strstr(err, want) != NULL);
@@ -550,7 +550,9 @@ size_t cx__coro_mmap_count(void); /* internal: how many stacks were mapped */
 
 TEST(gen_steady_state_maps_no_new_stacks)
 {
-    for (int i = 0; i < 10; i++) {
+    /* Closed generators wait out a quarantine of 8 before their stacks are
+     * reused (docs/generators.md): the steady state starts after it. */
+    for (int i = 0; i < 100; i++) {
         cx_gen *g = cx_gen_new(count_to, (void *)1);
         drive(g);
         cx_gen_close(g);
