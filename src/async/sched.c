@@ -216,6 +216,7 @@ int cx__task_uncancel(cx_task *t)
  * on the task that may reuse the memory later. */
 static void check_handle(const cx_task *t, const char *what)
 {
+    CX__ASYNC_NEED(t, what, "t");
     if (t->status == CX__TASK_FREED)
         cx_raise(&cx_ValueError, "%s: stale task handle (the task was released)", what);
 }

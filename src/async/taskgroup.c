@@ -70,6 +70,8 @@ void cx__taskgroup_task_done(cx_taskgroup *g, cx_task *t)
 cx_task *cx_taskgroup_spawn(cx_taskgroup *g, void (*fn)(void *), void *arg)
 {
     cx__async_task("cx_taskgroup_spawn");
+    CX__ASYNC_NEED(g, "cx_taskgroup_spawn", "tg");
+    CX__ASYNC_NEED(fn, "cx_taskgroup_spawn", "fn");
     if (!g->entered || g->done)
         cx_raise(&cx_RuntimeError, "cx_taskgroup_spawn: the task group is not active");
     if (g->aborting)

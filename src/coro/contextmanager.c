@@ -84,6 +84,8 @@ bool cx__cm_exit_any(void *state, cx_error *err)
 
 void cx_call_with(cx_manager m, void (*fn)(void *), void *arg)
 {
+    if (!fn)
+        cx_raise(&cx_ValueError, "cx_call_with: fn is NULL");
     cx_with (m)
         fn(arg);
 }

@@ -496,7 +496,19 @@ static inline __attribute__((always_inline)) cx_gen *gen_take(cx_gen_fn *fn, voi
     return g;
 }
 
-cx_gen *cx_gen_new(cx_gen_fn *fn, void *arg) { return gen_take(fn, arg); }
+/* A NULL handle or body given to a function below. */
+__attribute__((noinline, cold)) static _Noreturn void null_argument(const char *who,
+                                                                    const char *arg)
+{
+    cx__raise(__FILE__, __LINE__, who, &cx_ValueError, "%s: %s is NULL", who, arg);
+}
+
+cx_gen *cx_gen_new(cx_gen_fn *fn, void *arg)
+{
+    if (!fn)
+        null_argument("cx_gen_new", "fn");
+    return gen_take(fn, arg);
+}
 
 /* A handle cx_gen_close gave up, or a generator resumed from inside
  * itself: Python's ValueError, never an action on another generator. */
@@ -510,6 +522,8 @@ __attribute__((noinline, cold)) static _Noreturn void refuse(const cx_gen *g, co
 
 bool cx_gen_finished(const cx_gen *g)
 {
+    if (!g)
+        null_argument("cx_gen_finished", "g");
     if (g->status == GEN_CLOSED)
         refuse(g, "cx_gen_finished");
     return g->status == GEN_FINISHED;
@@ -525,7 +539,7 @@ __attribute__((noinline)) static _Noreturn void raise_thrown(cx_gen *g)
     /* As CPython's throw(): raised as it is, except that a generator
      * suspended inside a handler chains it to the error it handles. */
     if (cx__state_get()->handling)
-        cx__error_set_context(e, cx__state_get()->handling->err);
+        e = cx__error_chain(e, cx__state_get()->handling->err);
     cx__propagate(e);
 }
 
@@ -533,7 +547,7 @@ static void *yield_gated(void *p, void *value, void *unused)
 {
     cx_gen *g = p;
     (void)unused;
-    if (g->status != GEN_RUNNING || running != g->coro) /* g->coro: not NULL */
+    if (!g || g->status != GEN_RUNNING || running != g->coro) /* g->coro: not NULL */
         cx__raise(__FILE__, __LINE__, "cx_yield", &cx_RuntimeError,
                   "cx_yield: not inside the running generator");
     g->value = value;
@@ -581,7 +595,12 @@ static bool next_gated(void *p, void *o, void *unused)
     return false;
 }
 
-bool cx_gen_next(cx_gen *g, void **out) { return cx__gen_gate_b(g, out, NULL, next_gated); }
+bool cx_gen_next(cx_gen *g, void **out)
+{
+    if (!g)
+        null_argument("cx_gen_next", "g");
+    return cx__gen_gate_b(g, out, NULL, next_gated);
+}
 
 static bool throw_gated(void *p, void *e, void *r)
 {
@@ -686,6 +705,8 @@ const cx_manager_type cx__contextmanager_type = {"contextmanager", cx__gen_cm_en
  * cx_contextmanager builds the manager around it). */
 cx__cm_state cx__gen_cm_new(cx_gen_fn *fn, void *arg)
 {
+    if (!fn)
+        null_argument("cx_contextmanager", "fn");
     cx_gen *g = gen_take(fn, arg);
     return (cx__cm_state){g, g->serial};
 }

@@ -19,21 +19,6 @@
  * or a wrong outcome reported for its owner.  Empty it as they are fixed
  * (a listed call that passes fails the run). */
 static const char *const na_known_gaps[] = {
-    /* src/coro/gen.c, contextmanager.c: cx_gen_new(NULL) makes a generator
-     * that crashes when resumed; cx_yield, cx_gen_next and cx_gen_finished
-     * dereference g; SIZE_MAX stacks wrap to nothing (issue 21's finding);
-     * cx_contextmanager and cx_call_with call a NULL fn.  Proposed:
-     * cx_ValueError naming the function and argument, raised when the
-     * generator or manager is made; cx_yield(NULL) is "not the running
-     * generator" (cx_RuntimeError, as documented). */
-    "cx_gen_new(fn)",
-    "cx_yield(g)",
-    "cx_gen_next(g)",
-    "cx_gen_finished(g)",
-    "cx_gen_set_stack_size(bytes=SIZE_MAX)",
-    "cx_contextmanager(fn)",
-    "cx_contextmanager(fn, exported form)",
-    "cx_call_with(fn)",
     NULL,
 };
 
