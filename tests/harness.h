@@ -83,4 +83,30 @@ long th_fail_allocation(long k, int all_after);
 extern __thread char th_trace[4096]; /* per thread: threads may log concurrently */
 void th_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Tests that map thousands of stacks, spend the process's mapping budget or
+ * measure resident memory: Valgrind's address-space manager and qemu-user's
+ * (the aarch64 run) are not the kernel's, and the sanitizers' own mappings
+ * and shadow memory would be what is measured, so they run on the
+ * uninstrumented builds only. */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CX_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define CX_TEST_SANITIZED 1
+#endif
+#endif
+#if defined(CX_TEST_UNDER_QEMU) || defined(CX_TEST_SANITIZED)
+#define TH_HEAVY_MAPPING_SKIPPED() 1
+#else
+#define TH_HEAVY_MAPPING_SKIPPED() (RUNNING_ON_VALGRIND != 0)
+#endif
+
 #endif

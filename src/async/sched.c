@@ -5,6 +5,7 @@
  * swapped with the loop's at each switch exactly as a generator's is.  A task
  * may suspend while it runs a generator (an async generator, an
  * @asynccontextmanager): it then resumes on that generator's coroutine. */
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -309,7 +310,7 @@ static cx_task *task_new(cx__sched *s, void (*fn)(void *), void *arg)
     ready_reserve(s);
     char *slot = cx__slot_take(&s->slots);
     if (!slot)
-        cx_raise(&cx_MemoryError, "cx_spawn: no memory for a task stack");
+        cx__coro_raise_unmapped("task", errno);
     size_t tsize = (sizeof(cx_task) + 63) & ~(size_t)63;
     cx_task *t = (cx_task *)(slot + s->slots.slot_size - tsize);
     /* Field by field: clearing the whole struct (rep stosq) was a tenth of

@@ -393,7 +393,7 @@ void cx__coro_raise_unmapped(const char *what, int err)
         if (maps >= 0 && max > 0 && maps + 8 >= max)
             cx_raise(&cx_MemoryError,
                      "cannot map a %s stack: the process has %ld of vm.max_map_count=%ld "
-                     "mappings (each stack takes 2)",
+                     "mappings",
                      what, maps, max);
         cx_raise(&cx_MemoryError, "%s: no memory for its stack (mmap failed)", what);
     }

@@ -194,6 +194,6 @@ size_t cx__coro_mapped_stacks(void);
 void cx__coro_pool_release(void);
 /* Raises cx_MemoryError for a `what` ("generator") stack that could not be
  * mapped (errno err), naming vm.max_map_count when that is what ran out. */
-_Noreturn void cx__coro_raise_unmapped(const char *what, int err);
+CX_API _Noreturn void cx__coro_raise_unmapped(const char *what, int err);
 
 #endif

@@ -13,32 +13,6 @@
 
 #include "harness.h"
 
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
-#include <valgrind/valgrind.h>
-#endif
-#endif
-#ifndef RUNNING_ON_VALGRIND
-#define RUNNING_ON_VALGRIND 0
-#endif
-
-/* Tests that map thousands of stacks or measure resident memory: Valgrind's
- * address-space manager and qemu-user's (the aarch64 run) are not the
- * kernel's, and the sanitizers' own mappings and shadow memory would be
- * what is measured, so they run on the uninstrumented builds only. */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define CX_TEST_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define CX_TEST_SANITIZED 1
-#endif
-#endif
-#if defined(CX_TEST_UNDER_QEMU) || defined(CX_TEST_SANITIZED)
-#define HEAVY_MAPPING_SKIPPED() 1
-#else
-#define HEAVY_MAPPING_SKIPPED() (RUNNING_ON_VALGRIND != 0)
-#endif
-
 static void no_core_file(void)
 {
     struct rlimit none = {0, 0};
@@ -232,7 +206,7 @@ static void overflow_among_many(void *arg)
 
 TEST(gen_overflow_is_reported_with_more_than_4096_stacks_alive)
 {
-    if (HEAVY_MAPPING_SKIPPED())
+    if (TH_HEAVY_MAPPING_SKIPPED())
         return;
     char *err = NULL;
     int status = th_run_child(overflow_among_many, NULL, &err);
@@ -293,7 +267,7 @@ static void burst_and_close(void *arg)
 
 TEST(gen_stack_memory_returns_to_the_system_after_a_burst_is_closed)
 {
-    if (HEAVY_MAPPING_SKIPPED())
+    if (TH_HEAVY_MAPPING_SKIPPED())
         return;
     char *err = NULL;
     int status = th_run_child(burst_and_close, NULL, &err);
@@ -351,7 +325,7 @@ static void burst_to_the_map_limit(void *arg)
 
 TEST(gen_map_limit_raises_memory_error_naming_it_and_the_process_recovers)
 {
-    if (HEAVY_MAPPING_SKIPPED())
+    if (TH_HEAVY_MAPPING_SKIPPED())
         return;
     char *err = NULL;
     int status = th_run_child(burst_to_the_map_limit, NULL, &err);
