@@ -115,12 +115,19 @@ static _Noreturn void raise_text(const cx_type *t, char *shown)
         cx_raise(&cx_MemoryError, "out of memory hiding the password in a connect error");
     cx_scope {
         cx_defer(free, shown);
-        cx__db_raise(__FILE__, __LINE__, "cx_pg_connect", t, 0, NULL, "%s", shown);
+        cx__db_raise(__FILE__, __LINE__, __func__, t, 0, NULL, "%s", shown);
     }
     abort(); /* not reached: the raise leaves the scope */
 }
 
 /* ---- parsing ---- */
+
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
 
 /* A copy of s with %XX escapes decoded, as libpq decodes a URI's parts. */
 static char *percent_decoded(const char *s)
@@ -129,8 +136,8 @@ static char *percent_decoded(const char *s)
     if (!out)
         return NULL;
     for (const char *p = s; *p; p++) {
-        unsigned hi, lo;
-        if (p[0] == '%' && sscanf(p + 1, "%1x%1x", &hi, &lo) == 2) {
+        int hi, lo;
+        if (p[0] == '%' && (hi = hex_digit(p[1])) >= 0 && (lo = hex_digit(p[2])) >= 0) {
             *o++ = (char)(hi << 4 | lo);
             p += 2;
         } else {
@@ -172,7 +179,7 @@ static _Noreturn void raise_unparsable(const char *conninfo, char *why)
     why[n] = '\0';
     if (may_hold_password(conninfo)) {
         PQfreemem(why);
-        cx__db_raise(__FILE__, __LINE__, "cx_pg_connect", &cx_ProgrammingError, 0, NULL,
+        cx__db_raise(__FILE__, __LINE__, __func__, &cx_ProgrammingError, 0, NULL,
                      "connect: invalid connection string (not shown: it holds a password)");
     }
     const char *secrets[] = {getenv("PGPASSWORD")};
