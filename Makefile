@@ -44,6 +44,8 @@ CHECK_DEPS := $(BASE_DEPS) python3=python3 g++=g++ valgrind=valgrind $(MODULE_DE
 # `make bench` only: the chart.
 BENCH_DEPS := gnuplot=gnuplot-nox
 CTEST := ctest --output-on-failure -j $(JOBS)
+# Installed by `make fuzz` only (and libFuzzer's runtime, see fuzz:).
+FUZZ_DEPS := clang=clang
 # Installed by `make docs` only.
 DOCS_DEPS := doxygen=doxygen
 # Installed by `make deb` only.
@@ -119,7 +121,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 .PHONY: fuzz
 fuzz: deps
-	@scripts/deps.sh clang=clang
+	@scripts/deps.sh $(FUZZ_DEPS)
 	@scripts/deps.sh $$(clang -print-file-name=libclang_rt.fuzzer-$$(uname -m).a)=libclang-rt-$$(clang -dumpversion | cut -d. -f1)-dev
 	@test -f build-fuzz/CMakeCache.txt || cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_C_COMPILER=clang -DCX_SANITIZE=ON -DCX_FUZZ=ON \
