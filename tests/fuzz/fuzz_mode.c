@@ -15,6 +15,8 @@
  * to (the data-loss class of issue 21: a write that failed must not commit;
  * off by default while modes and stream errors are being fixed). */
 #include <dirent.h>
+#include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -41,22 +43,24 @@ static int count_fds(void)
     return n;
 }
 
-/* Empties the directory (one level: nothing here makes deeper trees). */
-static void clear_dir(void)
+/* Empties directory `path` (one level: nothing here makes deeper trees). */
+static void clear(const char *path)
 {
-    DIR *d = opendir(dir);
-    FUZZ_CHECK(d != NULL, "the temporary directory is gone");
+    DIR *d = opendir(path);
+    FUZZ_CHECK(d != NULL, "the temporary directory %s is gone", path);
     struct dirent *de;
     while ((de = readdir(d))) {
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        if (unlink(path) != 0)
-            rmdir(path);
+        char entry[512];
+        snprintf(entry, sizeof entry, "%s/%s", path, de->d_name);
+        if (unlink(entry) != 0)
+            rmdir(entry);
     }
     closedir(d);
 }
+
+static void clear_dir(void) { clear(dir); }
 
 static void rm_dir(void)
 {
@@ -64,11 +68,34 @@ static void rm_dir(void)
     rmdir(dir);
 }
 
+/* libFuzzer ends a timed run with _exit and a finding with abort, so
+ * atexit does not always remove the directory: each run removes those of
+ * runs that are gone. */
+static void remove_stale_dirs(void)
+{
+    DIR *d = opendir("/tmp");
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        int pid;
+        if (sscanf(de->d_name, "cx-fuzz-mode-%d-", &pid) == 1 && pid > 0 &&
+            kill(pid, 0) != 0 && errno == ESRCH) {
+            char path[300];
+            snprintf(path, sizeof path, "/tmp/%s", de->d_name);
+            clear(path);
+            rmdir(path);
+        }
+    }
+    closedir(d);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    snprintf(dir, sizeof dir, "/tmp/cx-fuzz-mode-XXXXXX");
+    remove_stale_dirs();
+    snprintf(dir, sizeof dir, "/tmp/cx-fuzz-mode-%d-XXXXXX", (int)getpid());
     FUZZ_CHECK(mkdtemp(dir) != NULL, "mkdtemp");
     atexit(rm_dir);
     const char *c = getenv("CX_FUZZ_MODE_CONTENT");
