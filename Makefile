@@ -10,6 +10,7 @@
 #   make bench           cx against C, C++ and CPython: table, build/bench/results.json, chart
 #   make diff N=100000 SEED=7   N random scenarios run under CPython and cx, traces compared
 #   make iofault         the I/O fault injection alone, with its counts (also in make check)
+#   make fuzz FUZZ_SECONDS=60    each libFuzzer target (tests/fuzz) for that long, corpus merged
 #   make install PREFIX=/usr/local
 #   make abi-check       the shared libraries' ABI against abi/*.abi (make abi-baseline rewrites them)
 #   make docs            the API reference (Doxygen, warnings are errors): build/docs/html
@@ -44,6 +45,8 @@ CHECK_DEPS := $(BASE_DEPS) clang=clang python3=python3 g++=g++ valgrind=valgrind
 # `make bench` only: the chart.
 BENCH_DEPS := gnuplot=gnuplot-nox
 CTEST := ctest --output-on-failure -j $(JOBS)
+# Installed by `make fuzz` only (and libFuzzer's runtime, see fuzz:).
+FUZZ_DEPS := clang=clang
 # Installed by `make docs` only.
 DOCS_DEPS := doxygen=doxygen
 # Installed by `make deb` only.
@@ -116,6 +119,22 @@ N ?= 100000
 SEED ?= 1
 diff: build
 	python3 tests/diff/difftest.py --interp $(BUILD)/tests/diff/cx-diff --n $(N) --seed $(SEED) --brief
+
+# libFuzzer (clang, with its runtime: Recommended by clang, not Depended on)
+# over each target in tests/fuzz, under ASan + UBSan with coverage of the
+# whole library (build-fuzz/); new inputs are merged into
+# tests/fuzz/corpus/<target>/.  make check replays that corpus under gcc.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+.PHONY: fuzz
+fuzz: deps
+	@scripts/deps.sh $(FUZZ_DEPS)
+	@scripts/deps.sh $$(clang -print-file-name=libclang_rt.fuzzer-$$(uname -m).a)=libclang-rt-$$(clang -dumpversion | cut -d. -f1)-dev
+	@test -f build-fuzz/CMakeCache.txt || cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_C_COMPILER=clang -DCX_SANITIZE=ON -DCX_FUZZ=ON \
+	  -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target $$(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$$//')
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run-fuzz.sh build-fuzz . $(FUZZ_TARGETS)
 
 .PHONY: abi-check abi-baseline docs deb
 

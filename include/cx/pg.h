@@ -13,8 +13,10 @@
  * OperationalError, 0A: NotSupportedError, 25/XX: InternalError, ...) with the
  * server's message (plus its DETAIL line) and the SQLSTATE
  * (cx_pg_error_sqlstate).  Failures without a server answer (connection
- * lost, server unreachable) are OperationalError with no SQLSTATE.  No error
- * text ever contains the password of a conninfo. */
+ * lost, server unreachable) are OperationalError with no SQLSTATE.  No connect
+ * error shows a password: not the conninfo's password or sslpassword,
+ * PGPASSWORD, or the password file's, nor any run of 8 bytes of one (the
+ * server cuts echoed names to 63 bytes); docs/databases.md. */
 #ifndef CX_PG_H
 #define CX_PG_H
 
@@ -32,7 +34,7 @@ extern "C" {
  * (or "") takes everything from the standard PG* environment variables.
  * Unless the conninfo or PGCONNECT_TIMEOUT sets connect_timeout, it is 10 s,
  * so an unreachable server fails instead of hanging.  Enter raises
- * OperationalError "connect: <libpq's message>" (password removed) when
+ * OperationalError "connect: <libpq's message>" (passwords masked) when
  * the connection cannot be made, and ProgrammingError for a malformed
  * conninfo.  `conninfo` is read only during enter.  Single-use per with. */
 CX_API cx_manager cx_pg_connect(const char *conninfo);

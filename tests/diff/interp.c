@@ -29,7 +29,8 @@ void diff_event(const char *fmt, ...)
     va_list ap;
     for (;;) {
         va_start(ap, fmt);
-        int n = vsnprintf(trace + trace_len, trace_cap - trace_len, fmt, ap);
+        /* No buffer yet: NULL + 0 is undefined, so grow first. */
+        int n = trace ? vsnprintf(trace + trace_len, trace_cap - trace_len, fmt, ap) : -1;
         va_end(ap);
         if (n >= 0 && (size_t)n + 2 < trace_cap - trace_len) {
             trace_len += (size_t)n;

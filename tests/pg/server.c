@@ -153,3 +153,21 @@ void pg_check_hidden(cx_error *e, const char *password)
     CHECK(strstr(printed, password) == NULL);
     free(printed);
 }
+
+void pg_check_no_run(cx_error *e, const char *secret)
+{
+    size_t len = strlen(secret), run = len < 8 ? len : 8;
+    char *printed = th_printed(e);
+    for (size_t i = 0; i + run <= len; i++) {
+        char window[9];
+        memcpy(window, secret + i, run);
+        window[run] = '\0';
+        if (strstr(cx_error_message(e), window) || strstr(printed, window)) {
+            char m[200];
+            snprintf(m, sizeof m, "the secret's run \"%s\" (at %zu) shows", window, i);
+            free(printed);
+            th_fail(__FILE__, __LINE__, m);
+        }
+    }
+    free(printed);
+}

@@ -44,4 +44,8 @@ int pg_silent_listener(int *port);
  * cx_error_print prints for it. */
 void pg_check_hidden(cx_error *e, const char *password);
 
+/* Checks that no run of 8 bytes of `secret` (all of it when shorter) shows
+ * in e's message or in what cx_error_print prints for it. */
+void pg_check_no_run(cx_error *e, const char *secret);
+
 #endif

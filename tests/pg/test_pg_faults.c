@@ -140,6 +140,173 @@ TEST(a_password_echoed_by_a_bad_option_value_is_masked)
     cx_error_unref(e);
 }
 
+/* ---- passwords cut or re-encoded before they are echoed ---- */
+
+/* A password of n bytes whose 8-byte runs are all distinct, with the
+ * characters of `extra` spread through it. */
+static void long_password(char *out, size_t n, const char *extra)
+{
+    static const char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    size_t ne = strlen(extra);
+    for (size_t i = 0; i < n; i++)
+        out[i] = ne && i % 9 == 4 ? extra[(i / 9) % ne] : alnum[(i * 7) % (sizeof alnum - 1)];
+    out[n] = '\0';
+}
+
+/* `s` percent-encoded for a URI (every byte but letters and digits). */
+static void percent_encoded(char *out, const char *s)
+{
+    for (; *s; s++)
+        out += (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')
+                   ? sprintf(out, "%c", *s)
+                   : sprintf(out, "%%%02X", (unsigned char)*s);
+    *out = '\0';
+}
+
+/* `s` as a quoted conninfo value ('...' with \' and \\). */
+static void quoted(char *out, const char *s)
+{
+    *out++ = '\'';
+    for (; *s; s++) {
+        if (*s == '\'' || *s == '\\')
+            *out++ = '\\';
+        *out++ = *s;
+    }
+    *out++ = '\'';
+    *out = '\0';
+}
+
+TEST(a_long_password_echoed_as_a_database_name_is_masked_though_the_server_cuts_it)
+{
+    pg_env();
+    char pw[101], conninfo[600];
+    long_password(pw, 100, "");
+    snprintf(conninfo, sizeof conninfo, "user=cx dbname=%s password=%s", pw, pw);
+    cx_error *e = connect_error(conninfo);
+    CHECK(cx_error_type(e) == &cx_OperationalError);
+    CHECK(strstr(cx_error_message(e), "does not exist") != NULL);
+    pg_check_no_run(e, pw);
+    cx_error_unref(e);
+}
+
+TEST(a_long_password_echoed_as_a_role_name_is_masked_though_the_server_cuts_it)
+{
+    pg_env();
+    char pw[101], conninfo[600];
+    long_password(pw, 100, "");
+    snprintf(conninfo, sizeof conninfo, "user=%s password=%s", pw, pw);
+    cx_error *e = connect_error(conninfo);
+    CHECK(strstr(cx_error_message(e), "role") != NULL);
+    pg_check_no_run(e, pw);
+    cx_error_unref(e);
+}
+
+TEST(a_password_cut_by_the_end_of_a_long_message_is_masked)
+{
+    /* libpq quotes the whole bad port value; the password sits across the
+     * 2,048th byte of the message. */
+    char pw[97], filler[2001], conninfo[3300];
+    long_password(pw, 96, "");
+    memset(filler, '7', 2000);
+    filler[2000] = '\0';
+    snprintf(conninfo, sizeof conninfo, "host=/nonexistent-cx-dir port=%s%s password=%s", filler,
+             pw, pw);
+    cx_error *e = connect_error(conninfo);
+    CHECK(strstr(cx_error_message(e), "port") != NULL);
+    pg_check_no_run(e, pw);
+    cx_error_unref(e);
+}
+
+TEST(pgpassword_echoed_as_a_long_database_name_is_masked)
+{
+    pg_env();
+    char pw[101], conninfo[600];
+    long_password(pw, 100, "");
+    setenv("PGPASSWORD", pw, 1);
+    snprintf(conninfo, sizeof conninfo, "user=cx dbname=%s", pw);
+    cx_error *e = connect_error(conninfo);
+    CHECK(strstr(cx_error_message(e), "does not exist") != NULL);
+    pg_check_no_run(e, pw);
+    cx_error_unref(e);
+}
+
+TEST(a_percent_encoded_uri_password_echoed_as_the_database_is_masked)
+{
+    pg_env();
+    char pw[101], enc[400], conninfo[1400];
+    long_password(pw, 100, "@:/%? &=#");
+    percent_encoded(enc, pw);
+    snprintf(conninfo, sizeof conninfo, "postgresql://cx:%s@/%s?host=%s", enc, enc,
+             getenv("PGHOST"));
+    cx_error *e = connect_error(conninfo);
+    CHECK(strstr(cx_error_message(e), "does not exist") != NULL);
+    pg_check_no_run(e, pw);
+    cx_error_unref(e);
+}
+
+TEST(a_quoted_password_with_escapes_echoed_as_the_database_is_masked)
+{
+    pg_env();
+    char pw[101], q[250], conninfo[800];
+    long_password(pw, 100, "' \\=");
+    quoted(q, pw);
+    snprintf(conninfo, sizeof conninfo, "user=cx dbname=%s password=%s", q, q);
+    cx_error *e = connect_error(conninfo);
+    CHECK(strstr(cx_error_message(e), "does not exist") != NULL);
+    pg_check_no_run(e, pw);
+    cx_error_unref(e);
+}
+
+TEST(an_sslpassword_echoed_as_the_database_is_masked)
+{
+    pg_env();
+    cx_error *e = connect_error("user=cx dbname=Key-Passphrase-42 sslpassword=Key-Passphrase-42");
+    CHECK(strstr(cx_error_message(e), "does not exist") != NULL);
+    pg_check_no_run(e, "Key-Passphrase-42");
+    cx_error_unref(e);
+}
+
+TEST(a_password_from_the_password_file_echoed_as_the_database_is_masked)
+{
+    pg_env();
+    char passfile[] = "/tmp/cx-pgpass-XXXXXX";
+    int fd = mkstemp(passfile); /* mode 0600, as libpq requires */
+    CHECK(fd >= 0);
+    static const char line[] = "*:*:*:*:From-The-Pass-File-7\n";
+    CHECK_EQ(write(fd, line, sizeof line - 1), (long)sizeof line - 1);
+    close(fd);
+    char conninfo[200];
+    snprintf(conninfo, sizeof conninfo, "user=cx dbname=From-The-Pass-File-7 passfile=%s",
+             passfile);
+    cx_error *e = connect_error(conninfo);
+    unlink(passfile);
+    CHECK(strstr(cx_error_message(e), "does not exist") != NULL);
+    pg_check_no_run(e, "From-The-Pass-File-7");
+    cx_error_unref(e);
+}
+
+TEST(pgpassword_quoted_by_an_unparsable_conninfo_is_masked)
+{
+    /* libpq's message quotes the stray word: missing "=" after "...". */
+    setenv("PGPASSWORD", "Tr0ub4dor-and-3", 1);
+    cx_error *e = connect_error("host=/tmp Tr0ub4dor-and-3");
+    CHECK(cx_error_type(e) == &cx_ProgrammingError);
+    CHECK(strstr(cx_error_message(e), "missing") != NULL);
+    pg_check_no_run(e, "Tr0ub4dor-and-3");
+    cx_error_unref(e);
+}
+
+TEST(an_unparsable_uri_with_a_percent_encoded_password_keyword_is_not_shown)
+{
+    /* libpq decodes the keyword "pass%77ord" to "password" and quotes the
+     * value it cannot decode. */
+    cx_error *e = connect_error("postgresql:///db?pass%77ord=S3cret-S3cret%zz");
+    CHECK(cx_error_type(e) == &cx_ProgrammingError);
+    CHECK(strstr(cx_error_message(e), "not shown") != NULL);
+    pg_check_no_run(e, "S3cret-S3cret");
+    cx_error_unref(e);
+}
+
 /* ---- a server stopped with pg_ctl stop -m immediate ---- */
 
 static void crash_mid_transaction(void *arg)
