@@ -49,7 +49,8 @@ CX_API cx_manager cx_pg_connect(const char *conninfo);
  * 25P02) instead of pretending to commit.  When the connection is lost,
  * exit on an error has nothing to undo (the server dropped the transaction
  * with the session) and returns at once; exit on success raises
- * OperationalError from the failed COMMIT.  Single-use per with. */
+ * OperationalError from the failed COMMIT.  c NULL raises cx_ValueError.
+ * Single-use per with. */
 CX_API cx_manager cx_pg_transaction(PGconn *c);
 
 /* Runs one parameterised statement with PQexecParams for the duration of a
@@ -58,13 +59,15 @@ CX_API cx_manager cx_pg_transaction(PGconn *c);
  * NULL) for $1..$n, sent apart from the SQL text.  Enter raises the mapped
  * error when the statement fails; ProgrammingError for an empty statement;
  * NotSupportedError for COPY (the connection is left usable).  `sql` and
- * `params` are read only during enter.  Single-use per with. */
+ * `params` are read only during enter.  A NULL c or sql, a negative nparams,
+ * or NULL params for a positive nparams raise cx_ValueError at once.
+ * Single-use per with. */
 CX_API cx_manager cx_pg_query(PGconn *c, const char *sql, int nparams,
                               const char *const *params);
 
 /* cx_pg_query without a result to look at: runs the statement, raises like
  * cx_pg_query's enter, returns the number of rows it affected (PQcmdTuples;
- * 0 when the command reports none). */
+ * 0 when the command reports none).  Checks its arguments as cx_pg_query. */
 CX_API long cx_pg_exec(PGconn *c, const char *sql, int nparams, const char *const *params);
 
 /* The SQLSTATE carried by `e` ("23505", ...); NULL when the server gave none
@@ -76,7 +79,7 @@ CX_API const cx_type *cx_pg_error_type(const char *sqlstate);
 
 /* Raises the mapped error for `res`, a failed result of `c` (res NULL: c's
  * last error, as OperationalError), for code of your own that calls libpq
- * directly.  Does not clear res.  Never returns. */
+ * directly.  Does not clear res.  Never returns; c NULL raises cx_ValueError. */
 CX_API CX__NORETURN void cx_pg_raise(PGconn *c, const PGresult *res);
 
 #ifdef __cplusplus

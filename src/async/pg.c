@@ -9,6 +9,7 @@
 #include <cx/pg.h>
 
 #include "internal.h"
+#include "../pg/args.h"
 #include "../pg/conninfo.h"
 
 enum { FD_READY, FD_CANCELLED, FD_TIMED_OUT };
@@ -279,14 +280,7 @@ static const cx_manager_type pg_query_type = {"pg_async_query", pg_query_enter, 
 cx_manager cx_pg_async_query(struct pg_conn *c, const char *sql, int nparams,
                              const char *const *params)
 {
-    if (!c)
-        cx_raise(&cx_ValueError, "cx_pg_async_query: c is NULL");
-    if (!sql)
-        cx_raise(&cx_ValueError, "cx_pg_async_query: sql is NULL");
-    if (nparams < 0)
-        cx_raise(&cx_ValueError, "cx_pg_async_query: nparams %d is negative", nparams);
-    if (nparams > 0 && !params)
-        cx_raise(&cx_ValueError, "cx_pg_async_query: params is NULL for %d parameters", nparams);
+    cx__pg_check_statement("cx_pg_async_query", c, sql, nparams, params);
     query_state s = {c, sql, nparams, params, NULL};
     return cx_manager_make(&pg_query_type, &s, sizeof s);
 }

@@ -110,6 +110,8 @@ static _Noreturn void raise_failure(const failure *f)
 
 void cx_pg_raise(PGconn *c, const PGresult *res)
 {
+    if (!c)
+        cx_raise(&cx_ValueError, "cx_pg_raise: c is NULL");
     failure f;
     describe(c, res, &f);
     raise_failure(&f);

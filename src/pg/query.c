@@ -1,6 +1,7 @@
 /* cx_pg_query and cx_pg_exec: one parameterised statement (PQexecParams). */
 #include <stdlib.h>
 
+#include "args.h"
 #include "internal.h"
 
 /* COPY needs its own protocol; end it so the connection stays usable. */
@@ -78,12 +79,14 @@ static const cx_manager_type query_type = {"pg_query", query_enter, query_exit};
 
 cx_manager cx_pg_query(PGconn *c, const char *sql, int nparams, const char *const *params)
 {
+    cx__pg_check_statement("cx_pg_query", c, sql, nparams, params);
     query_state s = {c, sql, nparams, params, NULL};
     return cx_manager_make(&query_type, &s, sizeof s);
 }
 
 long cx_pg_exec(PGconn *c, const char *sql, int nparams, const char *const *params)
 {
+    cx__pg_check_statement("cx_pg_exec", c, sql, nparams, params);
     PGresult *res = run(c, sql, nparams, params);
     long n = atol(PQcmdTuples(res));
     PQclear(res);

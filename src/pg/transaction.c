@@ -101,6 +101,8 @@ static const cx_manager_type txn_type = {"pg_transaction", txn_enter, txn_exit};
 
 cx_manager cx_pg_transaction(PGconn *c)
 {
+    if (!c)
+        cx_raise(&cx_ValueError, "cx_pg_transaction: c is NULL");
     txn_state s = {c, 0};
     return cx_manager_make(&txn_type, &s, sizeof s);
 }

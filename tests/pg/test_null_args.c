@@ -12,22 +12,6 @@
  * or a wrong outcome reported for its owner.  Empty it as they are fixed
  * (a listed call that passes fails the run). */
 static const char *const na_known_gaps[] = {
-    /* src/pg: nothing crashes (libpq takes NULL connections), but a NULL
-     * connection, statement or parameter array, or a negative count, is
-     * passed to libpq and comes back as OperationalError "out of memory" or
-     * "no connection to the server" (cx_pg_transaction(NULL) even enters).
-     * Proposed: cx_ValueError naming the function and argument when the
-     * manager is made, as cx_pg_async_query does. */
-    "cx_pg_transaction(c)",
-    "cx_pg_query(c)",
-    "cx_pg_query(sql)",
-    "cx_pg_query(nparams=-1)",
-    "cx_pg_query(params)",
-    "cx_pg_exec(c)",
-    "cx_pg_exec(sql)",
-    "cx_pg_exec(nparams=-1)",
-    "cx_pg_exec(params)",
-    "cx_pg_raise(c)",
     NULL,
 };
 
