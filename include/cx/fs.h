@@ -34,9 +34,9 @@ CX_API cx_manager cx_tempfile(void);
  * old file or the new one, never a mix, even if the process is killed at any
  * moment.  When the body raises, or a step before the rename fails, the
  * temporary file is removed and path is untouched.  The new file keeps the
- * old one's permission bits when path is a regular file (never set-user-ID,
- * set-group-ID or sticky), else 0666 & ~umask; a symbolic link at path is
- * replaced by the new file, not followed.  Temporary files are named
+ * old one's permission bits when path is a regular file or a symbolic link to
+ * one (never set-user-ID, set-group-ID or sticky), else 0666 & ~umask; a
+ * symbolic link at path is replaced by the new file, not written through.  Temporary files are named
  * .<name>.cx-tmp-<pid>-XXXXXX; a successful write removes those left by dead
  * writers (see docs/resources.md).  Raises OSError from any step.
  * Single-use per with. */

@@ -69,16 +69,20 @@ static void fsync_dir(const char *path)
  * created with 0666 and the kernel applies the umask (and a default ACL).
  * Reading the umask would mean setting it, and the umask is the process's:
  * another thread creating a file in that moment would get 0666.  A symbolic
- * link is replaced, not followed, so its target's bits are no business of
- * the new file's; and set-user-ID, set-group-ID and sticky are never carried
- * over (the new file is owned by the writer: copying S_ISUID would make a
- * set-user-ID file of the writer's from someone else's permission bits). */
+ * link is replaced, not followed, but the new file takes the bits of the
+ * regular file it led to: the content it replaces was that private (a
+ * dotfile linked into a 0700 store must not become world-readable).
+ * Set-user-ID, set-group-ID and sticky are never carried over (the new file
+ * is owned by the writer: copying S_ISUID would make a set-user-ID file of
+ * the writer's from someone else's permission bits). */
 static int target_mode(const char *path)
 {
     struct stat st;
-    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
-        return (int)(st.st_mode & 0777);
-    return -1;
+    if (lstat(path, &st) != 0)
+        return -1;
+    if (S_ISLNK(st.st_mode) && stat(path, &st) != 0)
+        return -1;
+    return S_ISREG(st.st_mode) ? (int)(st.st_mode & 0777) : -1;
 }
 
 /* Replaces the trailing XXXXXX of `name` and creates it with O_EXCL and
@@ -245,6 +249,10 @@ static void remove_stale(const char *path)
     struct dirent *ent;
     while ((ent = readdir(d))) {
         if (strncmp(ent->d_name, prefix, strlen(prefix)) != 0)
+            continue;
+        struct stat seen; /* never open a planted device or fifo */
+        if (fstatat(dirfd(d), ent->d_name, &seen, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(seen.st_mode))
             continue;
         int fd = openat(dirfd(d), ent->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)

@@ -137,9 +137,8 @@ static int open_sub(int dirfd, const char *name, dir_id id)
     int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
     int sub = openat(dirfd, name, flags);
     if (sub < 0 && errno == EACCES) {
-        /* fchmodat follows a link, but `name` was a directory a moment ago in
-         * a tree only its owner can reach; the open below refuses a link */
-        if (fchmodat(dirfd, name, 0700, 0) == 0)
+        /* never through a link that replaced the directory meanwhile */
+        if (fchmodat(dirfd, name, 0700, AT_SYMLINK_NOFOLLOW) == 0)
             sub = openat(dirfd, name, flags);
         else
             errno = EACCES;
@@ -191,7 +190,10 @@ static int scan(walk *w, int fd, bool *left)
         if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
             continue;
         entry_info info;
-        if (entry_stat(fd, name, &info) != 0) {
+        int got = entry_stat(fd, name, &info);
+        if (got != 0 && errno == EACCES && fchmod(fd, 0700) == 0)
+            got = entry_stat(fd, name, &info); /* readable, not searchable */
+        if (got != 0) {
             if (errno != ENOENT) {
                 fail(w, errno, name);
                 *left = true;

@@ -330,7 +330,9 @@ TEST(tempdir_honours_tmpdir)
 /* ---- tempdir cleanup gaps ---- */
 
 /* In a child that is not root (permission bits do not stop root): the body
- * leaves a read-only directory and an unreadable one. */
+ * leaves a subdirectory with each of the eight owner permissions (read-only,
+ * unreadable, readable but not searchable, ...), each holding a file, and
+ * the tempdir itself read-only. */
 static void tempdir_with_locked_subdirs(void *arg)
 {
     (void)arg;
@@ -342,17 +344,14 @@ static void tempdir_with_locked_subdirs(void *arg)
     cx_try {
         cx_with (const char *d, cx_tempdir()) {
             snprintf(path, sizeof path, "%s", d);
-            char sub[300], file[320];
-            snprintf(sub, sizeof sub, "%s/ro", d);
-            CHECK(mkdir(sub, 0700) == 0);
-            snprintf(file, sizeof file, "%s/ro/f.txt", d);
-            write_file(file, "x");
-            CHECK(chmod(sub, 0500) == 0);
-            snprintf(sub, sizeof sub, "%s/locked", d);
-            CHECK(mkdir(sub, 0700) == 0);
-            snprintf(file, sizeof file, "%s/locked/g.txt", d);
-            write_file(file, "y");
-            CHECK(chmod(sub, 0) == 0);
+            for (int bits = 0; bits < 8; bits++) {
+                char sub[300], file[320];
+                snprintf(sub, sizeof sub, "%s/mode%o", d, bits);
+                CHECK(mkdir(sub, 0700) == 0);
+                snprintf(file, sizeof file, "%s/f.txt", sub);
+                write_file(file, "x");
+                CHECK(chmod(sub, (mode_t)(bits << 6)) == 0);
+            }
             CHECK(chmod(d, 0500) == 0);
         }
     } cx_except_any (err) {
@@ -1126,13 +1125,13 @@ TEST(atomic_write_never_copies_setuid_setgid_or_sticky_bits)
 /* The link is replaced (as rename replaces it), not written through: the
  * new file is the writer's, with the bits of a new file, whatever the
  * target's; the target is left as it was. */
-TEST(atomic_write_over_a_symlink_replaces_the_link_with_new_file_bits)
+TEST(atomic_write_over_a_symlink_replaces_the_link_with_the_targets_bits_but_no_set_id)
 {
     char d[64], path[128], target[128];
     make_scratch(d, path, "link.txt");
     snprintf(target, sizeof target, "%s/target.txt", d);
     write_file(target, "target");
-    CHECK(chmod(target, 04777) == 0);
+    CHECK(chmod(target, 04750) == 0);
     CHECK(symlink(target, path) == 0);
     mode_t old = umask(022);
     cx_with (FILE *f, cx_atomic_write(path, "w"))
@@ -1141,11 +1140,33 @@ TEST(atomic_write_over_a_symlink_replaces_the_link_with_new_file_bits)
     struct stat st;
     CHECK(lstat(path, &st) == 0);
     CHECK(S_ISREG(st.st_mode));
-    CHECK_EQ(st.st_mode & 07777, 0644);
+    CHECK_EQ(st.st_mode & 07777, 0750);
     CHECK_STR(read_file(path), "new");
     CHECK_STR(read_file(target), "target");
     CHECK(stat(target, &st) == 0);
-    CHECK_EQ(st.st_mode & 07777, 04777);
+    CHECK_EQ(st.st_mode & 07777, 04750);
+    unlink(path);
+    unlink(target);
+    rmdir(d);
+}
+
+TEST(atomic_write_over_a_symlink_to_a_private_file_keeps_the_new_content_private)
+{
+    char d[64], path[128], target[128];
+    make_scratch(d, path, "netrc");
+    snprintf(target, sizeof target, "%s/store-netrc", d);
+    write_file(target, "old secret");
+    CHECK(chmod(target, 0600) == 0);
+    CHECK(symlink(target, path) == 0);
+    mode_t old = umask(022);
+    cx_with (FILE *f, cx_atomic_write(path, "w"))
+        fputs("new secret", f);
+    umask(old);
+    struct stat st;
+    CHECK(lstat(path, &st) == 0);
+    CHECK(S_ISREG(st.st_mode));
+    CHECK_EQ(st.st_mode & 07777, 0600);
+    CHECK_STR(read_file(path), "new secret");
     unlink(path);
     unlink(target);
     rmdir(d);
