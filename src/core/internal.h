@@ -60,6 +60,10 @@ cx_error *cx__error_chain(cx_error *e, cx_error *context);
 /* Makes e's links safe to read from this thread (error.c). */
 void cx__error_observe(const cx_error *e);
 cx_error *cx__handled_error(void);
+/* Raises cx_ValueError "<who>: <arg> is NULL", for an entry point given NULL.
+ * Never returns, but is not declared so: a check before a tail call then
+ * costs one compare and leaves the caller without a stack frame. */
+__attribute__((cold)) void cx__null_argument(const char *who, const char *arg);
 /* What a running generator with no handled error of its own sees as handled:
  * its resumer's (set by gen.c around a resume). */
 cx__handled *cx__outer_handling(void);

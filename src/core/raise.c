@@ -127,3 +127,15 @@ void cx__reraise(const char *file, int line, const char *func)
         cx__raise(file, line, func, &cx_RuntimeError, "no active exception to reraise");
     cx__propagate(cx_error_ref(e));
 }
+
+/* noipa (GCC): without it GCC would learn that this never returns and give
+ * its callers the stack frame a noreturn call needs. */
+#if defined(__clang__)
+__attribute__((noinline, cold))
+#else
+__attribute__((noinline, cold, noipa))
+#endif
+void cx__null_argument(const char *who, const char *arg)
+{
+    cx_raise(&cx_ValueError, "%s: %s is NULL", who, arg);
+}

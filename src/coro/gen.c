@@ -496,17 +496,10 @@ static inline __attribute__((always_inline)) cx_gen *gen_take(cx_gen_fn *fn, voi
     return g;
 }
 
-/* A NULL handle or body given to a function below. */
-__attribute__((noinline, cold)) static _Noreturn void null_argument(const char *who,
-                                                                    const char *arg)
-{
-    cx__raise(__FILE__, __LINE__, who, &cx_ValueError, "%s: %s is NULL", who, arg);
-}
-
 cx_gen *cx_gen_new(cx_gen_fn *fn, void *arg)
 {
     if (!fn)
-        null_argument("cx_gen_new", "fn");
+        cx__null_argument("cx_gen_new", "fn");
     return gen_take(fn, arg);
 }
 
@@ -523,7 +516,7 @@ __attribute__((noinline, cold)) static _Noreturn void refuse(const cx_gen *g, co
 bool cx_gen_finished(const cx_gen *g)
 {
     if (!g)
-        null_argument("cx_gen_finished", "g");
+        cx__null_argument("cx_gen_finished", "g");
     if (g->status == GEN_CLOSED)
         refuse(g, "cx_gen_finished");
     return g->status == GEN_FINISHED;
@@ -598,7 +591,7 @@ static bool next_gated(void *p, void *o, void *unused)
 bool cx_gen_next(cx_gen *g, void **out)
 {
     if (!g)
-        null_argument("cx_gen_next", "g");
+        cx__null_argument("cx_gen_next", "g");
     return cx__gen_gate_b(g, out, NULL, next_gated);
 }
 
@@ -706,7 +699,7 @@ const cx_manager_type cx__contextmanager_type = {"contextmanager", cx__gen_cm_en
 cx__cm_state cx__gen_cm_new(cx_gen_fn *fn, void *arg)
 {
     if (!fn)
-        null_argument("cx_contextmanager", "fn");
+        cx__null_argument("cx_contextmanager", "fn");
     cx_gen *g = gen_take(fn, arg);
     return (cx__cm_state){g, g->serial};
 }

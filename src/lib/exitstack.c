@@ -80,24 +80,10 @@ static void stack_put(cx_exitstack *s)
     pool = s;
 }
 
-/* A NULL stack or function: raises.  Out of line, and not known to GCC as
- * noreturn (noipa hides that it always raises), so the checks on the push
- * path are one compare and a tail jump each and the path keeps no stack
- * frame (a call that does not return needs the stack aligned for it). */
-#if defined(__clang__)
-#define COLD_RAISE __attribute__((noinline, cold))
-#else
-#define COLD_RAISE __attribute__((noinline, cold, noipa))
-#endif
-COLD_RAISE static void null_argument(const char *who, const char *arg)
-{
-    cx_raise(&cx_ValueError, "%s: %s is NULL", who, arg);
-}
-
 size_t cx_exitstack_size(const cx_exitstack *s)
 {
     if (!s) {
-        null_argument("cx_exitstack_size", "s");
+        cx__null_argument("cx_exitstack_size", "s");
         return 0;
     }
     return s->n;
@@ -168,9 +154,9 @@ __attribute__((noinline)) static void grow_put_callback(cx_exitstack *s, void (*
 void cx_exitstack_push(cx_exitstack *s, bool (*exit)(void *, cx_error *), void *arg)
 {
     if (__builtin_expect(!s, 0))
-        return null_argument("cx_exitstack_push", "s");
+        return cx__null_argument("cx_exitstack_push", "s");
     if (__builtin_expect(!exit, 0))
-        return null_argument("cx_exitstack_push", "exit");
+        return cx__null_argument("cx_exitstack_push", "exit");
     if (full(s))
         grow_put_exit(s, exit, arg);
     else
@@ -180,9 +166,9 @@ void cx_exitstack_push(cx_exitstack *s, bool (*exit)(void *, cx_error *), void *
 void cx_exitstack_callback(cx_exitstack *s, void (*fn)(void *), void *arg)
 {
     if (__builtin_expect(!s, 0))
-        return null_argument("cx_exitstack_callback", "s");
+        return cx__null_argument("cx_exitstack_callback", "s");
     if (__builtin_expect(!fn, 0))
-        return null_argument("cx_exitstack_callback", "fn");
+        return cx__null_argument("cx_exitstack_callback", "fn");
     if (full(s))
         grow_put_callback(s, fn, arg);
     else
@@ -194,7 +180,7 @@ void cx_exitstack_callback(cx_exitstack *s, void (*fn)(void *), void *arg)
 void *cx_exitstack_enter(cx_exitstack *s, cx_manager m)
 {
     if (__builtin_expect(!s, 0)) {
-        null_argument("cx_exitstack_enter", "s");
+        cx__null_argument("cx_exitstack_enter", "s");
         return NULL;
     }
     if (__builtin_expect(!m.type, 0))
@@ -211,7 +197,7 @@ void *cx_exitstack_enter(cx_exitstack *s, cx_manager m)
 cx_exitstack *cx_exitstack_pop_all(cx_exitstack *s)
 {
     if (!s) {
-        null_argument("cx_exitstack_pop_all", "s");
+        cx__null_argument("cx_exitstack_pop_all", "s");
         return NULL;
     }
     cx_exitstack *moved = cx_malloc(sizeof *moved);
@@ -357,7 +343,7 @@ static void stack_free(cx_exitstack *s)
 void cx_exitstack_close(cx_exitstack *s)
 {
     if (!s)
-        return null_argument("cx_exitstack_close", "s");
+        return cx__null_argument("cx_exitstack_close", "s");
     unwind_and_dispose(s, NULL, s->owned ? stack_free : NULL);
 }
 

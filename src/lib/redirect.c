@@ -9,6 +9,8 @@
 
 #include <cx/contextlib.h>
 
+#include "../core/internal.h"
+
 typedef struct {
     int target_fd;   /* where descriptor `fd` points during the block */
     int fd;          /* 1 or 2 */
@@ -144,21 +146,17 @@ static cx_manager redirect(int fd, int target_fd, FILE *to, char **text)
     return cx_manager_make(&redirect_type, &s, sizeof s);
 }
 
-static void check_pointer(const void *p, const char *who, const char *arg)
-{
-    if (!p)
-        cx_raise(&cx_ValueError, "%s: %s is NULL", who, arg);
-}
-
 cx_manager cx_redirect_stdout(FILE *to)
 {
-    check_pointer(to, "cx_redirect_stdout", "to");
+    if (!to)
+        cx__null_argument("cx_redirect_stdout", "to");
     return redirect(1, fileno(to), to, NULL);
 }
 
 cx_manager cx_redirect_stderr(FILE *to)
 {
-    check_pointer(to, "cx_redirect_stderr", "to");
+    if (!to)
+        cx__null_argument("cx_redirect_stderr", "to");
     return redirect(2, fileno(to), to, NULL);
 }
 
@@ -167,12 +165,14 @@ cx_manager cx_redirect_stderr_fd(int fd) { return redirect(2, fd, NULL, NULL); }
 
 cx_manager cx_capture_stdout(char **text)
 {
-    check_pointer(text, "cx_capture_stdout", "text");
+    if (!text)
+        cx__null_argument("cx_capture_stdout", "text");
     return redirect(1, -1, NULL, text);
 }
 
 cx_manager cx_capture_stderr(char **text)
 {
-    check_pointer(text, "cx_capture_stderr", "text");
+    if (!text)
+        cx__null_argument("cx_capture_stderr", "text");
     return redirect(2, -1, NULL, text);
 }

@@ -10,6 +10,8 @@
 #include <cx/sync.h>
 #include <cx/try.h>
 
+#include "../core/internal.h"
+
 /* ---- Which locks this thread holds through cx ----
  *
  * A PTHREAD_MUTEX_INITIALIZER mutex cannot name its owner, so a second
@@ -72,13 +74,6 @@ static void held_remove(const void *lock, int kind)
         held_heap = NULL;
         held_cap = 0;
     }
-}
-
-/* A NULL lock or function given to a manager or function below. */
-__attribute__((noinline, cold)) static _Noreturn void null_argument(const char *who,
-                                                                    const char *arg)
-{
-    cx_raise(&cx_ValueError, "%s: %s is NULL", who, arg);
 }
 
 /* ---- pthread_mutex_t ---- */
@@ -164,7 +159,7 @@ static void *mutex_enter(void *state)
 {
     pthread_mutex_t *m = *(pthread_mutex_t **)state;
     if (__builtin_expect(!m, 0))
-        null_argument("cx_lock_mutex", "m");
+        cx__null_argument("cx_lock_mutex", "m");
     mutex_acquire(m, "cx_lock");
     return NULL;
 }
@@ -246,7 +241,7 @@ static void *mutex_enter(void *state)
 {
     pthread_mutex_t *m = *(pthread_mutex_t **)state;
     if (__builtin_expect(!m, 0))
-        null_argument("cx_lock_mutex", "m");
+        cx__null_argument("cx_lock_mutex", "m");
     if (__builtin_expect(held_n == 0 && !held_heap, 1)) {
         /* Holding nothing through cx, this thread cannot be taking the lock
          * again: a plain lock (a trylock costs more) decides.  The entry is
@@ -292,7 +287,7 @@ cx_manager cx_lock_mutex(pthread_mutex_t *m) { return cx__lock_mutex(m); }
 void cx_rlock_init(cx_rlock *l)
 {
     if (!l)
-        null_argument("cx_rlock_init", "l");
+        cx__null_argument("cx_rlock_init", "l");
     *l = (cx_rlock)CX_RLOCK_INIT;
 }
 
@@ -307,7 +302,7 @@ void cx_rlock_destroy(cx_rlock *l)
 int cx_rlock_depth(cx_rlock *l)
 {
     if (!l)
-        null_argument("cx_rlock_depth", "l");
+        cx__null_argument("cx_rlock_depth", "l");
     pthread_mutex_lock(&l->guard);
     int depth = l->depth > 0 && pthread_equal(l->owner, pthread_self()) ? l->depth : 0;
     pthread_mutex_unlock(&l->guard);
@@ -352,7 +347,7 @@ static const cx_manager_type rlock_type = {"rlock", rlock_enter, rlock_exit};
 cx_manager cx_lock_rlock(cx_rlock *l)
 {
     if (!l)
-        null_argument("cx_lock_rlock", "l");
+        cx__null_argument("cx_lock_rlock", "l");
     return cx_manager_make(&rlock_type, &l, sizeof l);
 }
 
@@ -400,7 +395,7 @@ static const cx_manager_type rwlock_type = {"rwlock", rwlock_enter, rwlock_exit}
 cx_manager cx_lock_rwlock(pthread_rwlock_t *rw)
 {
     if (!rw)
-        null_argument("cx_lock_rwlock", "rw");
+        cx__null_argument("cx_lock_rwlock", "rw");
     rwlock_state s = {rw, HELD_WRITE};
     return cx_manager_make(&rwlock_type, &s, sizeof s);
 }
@@ -408,7 +403,7 @@ cx_manager cx_lock_rwlock(pthread_rwlock_t *rw)
 cx_manager cx_read_lock(pthread_rwlock_t *rw)
 {
     if (!rw)
-        null_argument("cx_read_lock", "rw");
+        cx__null_argument("cx_read_lock", "rw");
     rwlock_state s = {rw, HELD_READ};
     return cx_manager_make(&rwlock_type, &s, sizeof s);
 }
@@ -437,7 +432,7 @@ static const cx_manager_type sem_type = {"semaphore", sem_enter, sem_exit};
 cx_manager cx_lock_sem(sem_t *s)
 {
     if (!s)
-        null_argument("cx_lock_sem", "s");
+        cx__null_argument("cx_lock_sem", "s");
     return cx_manager_make(&sem_type, &s, sizeof s);
 }
 
@@ -480,11 +475,11 @@ static const cx_manager_type when_type = {"lock_when", when_enter, when_exit};
 cx_manager cx_lock_when(pthread_mutex_t *m, pthread_cond_t *c, bool (*pred)(void *), void *arg)
 {
     if (!m)
-        null_argument("cx_lock_when", "m");
+        cx__null_argument("cx_lock_when", "m");
     if (!c)
-        null_argument("cx_lock_when", "c");
+        cx__null_argument("cx_lock_when", "c");
     if (!pred)
-        null_argument("cx_lock_when", "pred");
+        cx__null_argument("cx_lock_when", "pred");
     when_state s = {m, c, pred, arg};
     return cx_manager_make(&when_type, &s, sizeof s);
 }
@@ -672,7 +667,7 @@ static const cx_manager_type limited_type = {"rate_limited", limited_enter, limi
 cx_manager cx_rate_limited(cx_rate_limiter *rl)
 {
     if (!rl)
-        null_argument("cx_rate_limited", "rl");
+        cx__null_argument("cx_rate_limited", "rl");
     limited_state s = {rl, 0};
     return cx_manager_make(&limited_type, &s, sizeof s);
 }
