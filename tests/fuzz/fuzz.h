@@ -5,6 +5,7 @@
 #ifndef CX_FUZZ_H
 #define CX_FUZZ_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +40,20 @@ static inline uint8_t fuzz_byte(fuzz_input *in)
         return 0;
     in->n--;
     return *in->p++;
+}
+
+/* How many descriptors the process has open (the replay's and the mode
+ * target's leak checks). */
+static inline int fuzz_count_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
 }
 
 #endif

@@ -29,18 +29,6 @@ CX_DEFINE_ERROR(BodyError, cx_Exception);
 
 static char dir[64];
 
-static int count_fds(void)
-{
-    int n = 0;
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
-        return -1;
-    while (readdir(d))
-        n++;
-    closedir(d);
-    return n;
-}
-
 /* Empties directory `path` (one level: nothing here makes deeper trees). */
 static void clear(const char *path)
 {
@@ -175,7 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 6: snprintf(t.path, sizeof t.path, "%s/missing/f", dir); break;
     }
 
-    int fds = count_fds();
+    int fds = fuzz_count_fds();
     cx_error *e = cx_protect(attempt, &t);
     if (e) {
         FUZZ_CHECK(cx_error_is(e, &cx_ValueError) || cx_error_is(e, &cx_OSError) ||
@@ -195,8 +183,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(strcmp(got, want) == 0, "cx_atomic_write \"%s\" succeeded, left \"%s\"",
                    t.mode, got);
     }
-    FUZZ_CHECK(count_fds() == fds, "%s \"%s\" left %d descriptors open",
-               t.func ? "cx_atomic_write" : "cx_open", t.mode, count_fds() - fds);
+    FUZZ_CHECK(fuzz_count_fds() == fds, "%s \"%s\" left %d descriptors open",
+               t.func ? "cx_atomic_write" : "cx_open", t.mode, fuzz_count_fds() - fds);
     clear_dir();
     return 0;
 }

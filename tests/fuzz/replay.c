@@ -45,18 +45,6 @@ static void counting_free(void *p)
     free(p);
 }
 
-static int count_fds(void)
-{
-    int n = 0;
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
-        return -1;
-    while (readdir(d))
-        n++;
-    closedir(d);
-    return n;
-}
-
 static void run_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -79,13 +67,13 @@ static void run_file(const char *path)
     fclose(f);
     cx__thread_drain();
     long blocks = live;
-    int fds = count_fds();
+    int fds = fuzz_count_fds();
     LLVMFuzzerTestOneInput(data, size);
     cx__thread_drain();
     free(data);
-    if (live != blocks || count_fds() != fds) {
+    if (live != blocks || fuzz_count_fds() != fds) {
         fprintf(stderr, "%s: %ld blocks and %d descriptors left behind\n", path, live - blocks,
-                count_fds() - fds);
+                fuzz_count_fds() - fds);
         exit(1);
     }
 }
