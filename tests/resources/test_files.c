@@ -1122,16 +1122,17 @@ TEST(atomic_write_never_copies_setuid_setgid_or_sticky_bits)
     CHECK_EQ(st.st_mode & 07777, 0755);
 }
 
-/* The link is replaced (as rename replaces it), not written through: the
- * new file is the writer's, with the bits of a new file, whatever the
- * target's; the target is left as it was. */
-TEST(atomic_write_over_a_symlink_replaces_the_link_with_the_targets_bits_but_no_set_id)
+/* Writes "new" with cx_atomic_write at a symbolic link to a file with
+ * `target_bits` (umask 022); checks that the link was replaced (as rename
+ * replaces it) by a regular file holding "new", and that the target kept its
+ * content and bits; returns the new file's bits. */
+static mode_t bits_after_writing_over_a_link(mode_t target_bits)
 {
     char d[64], path[128], target[128];
     make_scratch(d, path, "link.txt");
     snprintf(target, sizeof target, "%s/target.txt", d);
     write_file(target, "target");
-    CHECK(chmod(target, 04750) == 0);
+    CHECK(chmod(target, target_bits) == 0);
     CHECK(symlink(target, path) == 0);
     mode_t old = umask(022);
     cx_with (FILE *f, cx_atomic_write(path, "w"))
@@ -1140,36 +1141,27 @@ TEST(atomic_write_over_a_symlink_replaces_the_link_with_the_targets_bits_but_no_
     struct stat st;
     CHECK(lstat(path, &st) == 0);
     CHECK(S_ISREG(st.st_mode));
-    CHECK_EQ(st.st_mode & 07777, 0750);
+    mode_t bits = st.st_mode & 07777;
     CHECK_STR(read_file(path), "new");
     CHECK_STR(read_file(target), "target");
     CHECK(stat(target, &st) == 0);
-    CHECK_EQ(st.st_mode & 07777, 04750);
+    CHECK_EQ(st.st_mode & 07777, target_bits);
     unlink(path);
     unlink(target);
     rmdir(d);
+    return bits;
 }
 
+/* The new file takes the bits of the file the link led to, never set-ID. */
+TEST(atomic_write_over_a_symlink_replaces_the_link_with_the_targets_bits_but_no_set_id)
+{
+    CHECK_EQ(bits_after_writing_over_a_link(04750), 0750);
+}
+
+/* A dotfile linked into a private store stays private (not 0666 & ~umask). */
 TEST(atomic_write_over_a_symlink_to_a_private_file_keeps_the_new_content_private)
 {
-    char d[64], path[128], target[128];
-    make_scratch(d, path, "netrc");
-    snprintf(target, sizeof target, "%s/store-netrc", d);
-    write_file(target, "old secret");
-    CHECK(chmod(target, 0600) == 0);
-    CHECK(symlink(target, path) == 0);
-    mode_t old = umask(022);
-    cx_with (FILE *f, cx_atomic_write(path, "w"))
-        fputs("new secret", f);
-    umask(old);
-    struct stat st;
-    CHECK(lstat(path, &st) == 0);
-    CHECK(S_ISREG(st.st_mode));
-    CHECK_EQ(st.st_mode & 07777, 0600);
-    CHECK_STR(read_file(path), "new secret");
-    unlink(path);
-    unlink(target);
-    rmdir(d);
+    CHECK_EQ(bits_after_writing_over_a_link(0600), 0600);
 }
 
 /* ---- the umask other threads see ---- */
