@@ -127,18 +127,11 @@ _Noreturn void cx__unhandled(cx_error *e)
 
 /* ---- the boundary ---- */
 
-static void null_fn(void *arg)
-{
-    (void)arg;
-    cx_raise(&cx_ValueError, "cx_protect: fn is NULL");
-}
-
 /* A boundary hands errors back rather than raising them: a NULL fn gives
- * its ValueError as the result, as a raise inside fn would. */
+ * its ValueError as the result (raised inside the boundary), as a raise
+ * inside fn would. */
 cx_error *cx_protect(void (*fn)(void *arg), void *arg)
 {
-    if (__builtin_expect(!fn, 0))
-        fn = null_fn;
     cx__jump j;
     if (CX__SETJMP(j.jb))
         return cx__landed();
