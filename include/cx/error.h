@@ -14,25 +14,20 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "config.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Marks a declaration as part of cx's ABI: default visibility while cx itself
- * is built (everything else is hidden), nothing for its users. */
-#if defined(CX_BUILDING)
-#define CX_API __attribute__((visibility("default")))
+/* The site a raise names: the raise itself in the user's code; inside cx's
+ * own sources (and its inline header code: CX__CALLER), the user's call
+ * being served (the state's `here`, frame.h). */
+#define CX__CALLER (const char *)0, 0, (const char *)0
+#ifdef CX_BUILDING
+#define CX__SITE CX__CALLER
 #else
-#define CX_API
-#endif
-
-#define CX__PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
-
-/* C11 spells "never returns" _Noreturn; C++ has no such keyword. */
-#ifdef __cplusplus
-#define CX__NORETURN __attribute__((noreturn))
-#else
-#define CX__NORETURN _Noreturn
+#define CX__SITE __FILE__, __LINE__, __func__
 #endif
 
 /* An error type: a name and a base (NULL only for cx_BaseException). */
@@ -98,10 +93,10 @@ typedef struct cx_error cx_error;
 #define cx_raise(t, ...)                                                       \
     (__builtin_constant_p(CX__FMT(__VA_ARGS__, 0)) &&                          \
              !__builtin_strchr(CX__FMT(__VA_ARGS__, 0), '%')                   \
-         ? cx__raise_msg(__FILE__, __LINE__, __func__, (t),                    \
+         ? cx__raise_msg(CX__SITE, (t),                    \
                          CX__FMT(__VA_ARGS__, 0),                              \
                          __builtin_strlen(CX__FMT(__VA_ARGS__, 0)))            \
-         : cx__raise(__FILE__, __LINE__, __func__, (t), __VA_ARGS__))
+         : cx__raise(CX__SITE, (t), __VA_ARGS__))
 /* A constant message with no conversion in it is pointed at, not formatted
  * (the compiler decides which call to make; -Wformat still sees the format). */
 #define CX__FMT(fmt, ...) fmt
@@ -110,13 +105,13 @@ typedef struct cx_error cx_error;
  * FileNotFoundError, EACCES PermissionError, ...) with the message
  * "<fmt>: <strerror(errnum)>"; cx_error_errno() gives errnum back. */
 #define cx_raise_errno(errnum, ...) \
-    cx__raise_errno(__FILE__, __LINE__, __func__, (errnum), __VA_ARGS__)
+    cx__raise_errno(CX__SITE, (errnum), __VA_ARGS__)
 
 /* Python's `raise T(...) from cause`: `cause` (borrowed; a reference is
  * taken) becomes the explicit cause and the context is not shown.
  * cause NULL is `from None`; t NULL raises cx_ValueError. */
 #define cx_raise_from(t, cause, ...) \
-    cx__raise_from(__FILE__, __LINE__, __func__, (t), (cause), __VA_ARGS__)
+    cx__raise_from(CX__SITE, (t), (cause), __VA_ARGS__)
 
 /* Python's `raise e`: raises an existing error (takes a new reference; the
  * caller keeps its own).  The error being handled becomes e's context,
@@ -131,7 +126,7 @@ CX_API CX__NORETURN void cx_throw(cx_error *e);
 /* Python's bare `raise` inside a handler: raises the handled error unchanged.
  * Outside any handler it raises cx_RuntimeError "no active exception to
  * reraise" at the call site. */
-#define cx_reraise() cx__reraise(__FILE__, __LINE__, __func__)
+#define cx_reraise() cx__reraise(CX__SITE)
 
 /* e's type.  Accessors return pointers borrowed from `e`; each takes NULL
  * and then gives NULL, 0 or false. */

@@ -17,32 +17,20 @@
 extern "C" {
 #endif
 
-/* The jump primitive.  GCC's __builtin_setjmp saves three words and makes
- * the compiler reload locals at the landing point, so no local needs
- * `volatile`.  Clang's (x86-64) keeps them as it does around _setjmp (see
- * below): locals the body changes and reads after a raise are `volatile`.
- * Where there is no builtin (Clang on aarch64), or under TSan, which
- * follows only libc's longjmp, _setjmp is used: the signal mask is not ours
- * to restore, and saving it is a syscall.  Define CX_USE_LIBC_SETJMP the
- * same way for cx and its users to force the fallback. */
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define CX__TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define CX__TSAN 1
-#endif
+/* The jump primitive (config.h picks it).  GCC's __builtin_setjmp saves
+ * three words and makes the compiler reload locals at the landing point.
+ * Clang's keeps them as it does around _setjmp (below).  Elsewhere _setjmp:
+ * the signal mask is not ours to restore, and saving it is a syscall.  The
+ * rule for users' locals is one for every compiler: docs/statements.md,
+ * "The volatile rule". */
 /* Declared for every compiler, so that a library built by one exports them
  * to programs built by the other. */
 CX_API int cx__returns_twice(void) __attribute__((returns_twice));
 CX_API extern volatile int cx__never;
 
-#if !defined(CX_USE_LIBC_SETJMP) && !defined(CX__TSAN) && \
-    (defined(__x86_64__) || (defined(__aarch64__) && !defined(__clang__)))
-#define CX__BUILTIN_JUMP 1
+#ifdef CX__BUILTIN_JUMP
 typedef void *cx__jmp_buf[5];
-#ifdef __clang__
+#ifdef CX__CLANG
 /* Clang does not see a path from a raise to the landing point of its
  * __builtin_setjmp, and while it knows of no call that returns twice in the
  * function it gives the stack slots of locals read after a landing to other
@@ -79,7 +67,16 @@ typedef struct cx__handled {
     struct cx__handled *prev;
 } cx__handled;
 
-enum { CX__FRAME_JUMP, CX__FRAME_DEFER };
+/* Where a statement, or a call the user wrote, is in the user's source. */
+typedef struct cx__site {
+    const char *file;
+    const char *func;
+    int line;
+} cx__site;
+
+/* JUMP: a frame a raise lands in (try, with, protect).  DEFER and USING: run
+ * in place by the unwinder, which then goes on to the frame below. */
+enum { CX__FRAME_JUMP, CX__FRAME_DEFER, CX__FRAME_USING };
 
 typedef struct cx__frame {
     struct cx__frame *prev;
@@ -98,6 +95,9 @@ typedef struct cx__state {
     cx__frame *top;
     cx__handled *handling;
     cx_error *thrown; /* in flight from a raise to the frame it lands in */
+    /* The user's call the library is serving (set by the public macros and
+     * the statements): errors raised inside cx name it, not cx's own code. */
+    cx__site here;
 } cx__state;
 
 /* The running thread's (or coroutine's) state.  Initial-exec TLS: one
@@ -105,6 +105,19 @@ typedef struct cx__state {
 CX_API extern __thread cx__state cx__ts __attribute__((tls_model("initial-exec")));
 
 CX_API cx__state *cx__state_get(void);
+
+/* Records the user's call site for errors cx raises while serving it. */
+#define CX__HERE()                                                             \
+    (cx__ts.here.file = __FILE__, cx__ts.here.line = __LINE__,                 \
+     cx__ts.here.func = __func__)
+/* A public function's call, with its site recorded: the headers wrap each
+ * function that can raise in a macro of its own name.  cx's own sources
+ * (CX_BUILDING) call the functions themselves, so the user's site stays. */
+#ifdef CX_BUILDING
+#define CX__AT(call) (call)
+#else
+#define CX__AT(call) (CX__HERE(), call)
+#endif
 
 /* The two words are read (and written) one by one, through volatile
  * accesses the compilers do not merge: merged into one 16-byte load, the

@@ -67,9 +67,10 @@ static inline void *cx__file_enter(void *state)
 {
     cx__file *s = (cx__file *)state;
     if (!s->path || !s->mode)
-        cx_raise(&cx_ValueError, "cx_open: %s is NULL", s->path ? "mode" : "path");
+        cx__raise(CX__CALLER, &cx_ValueError, "cx_open: %s is NULL",
+                  s->path ? "mode" : "path");
     if (!cx__fopen_mode_ok(s->mode))
-        cx_raise(&cx_ValueError, "invalid mode: '%s'", s->mode);
+        cx__raise(CX__CALLER, &cx_ValueError, "invalid mode: '%s'", s->mode);
     s->f = fopen(s->path, s->mode);
     if (!s->f)
         cx__file_failed("open", s->path);
@@ -86,7 +87,8 @@ static inline bool cx__file_exit(void *state, cx_error *err)
     if (fclose(s->f) != 0)
         cx__file_failed("close", s->path);
     if (lost)
-        cx_raise_errno(EIO, "close %s: an earlier read or write failed", s->path);
+        cx__raise_errno(CX__CALLER, EIO, "close %s: an earlier read or write failed",
+                        s->path);
     return false;
 }
 
@@ -102,7 +104,7 @@ static inline cx_manager cx__open(const char *path, const char *mode)
     return m;
 }
 /* cx_open(path, mode), inline: the contract is the function's, above. */
-#define cx_open(path, mode) cx__open(path, mode)
+#define cx_open(path, mode) CX__AT(cx__open(path, mode))
 
 /* Opens `path` with open(2) `flags` and `mode` (O_CLOEXEC is added); binds an
  * int * pointing at the descriptor.  Enter raises like cx_open; exit closes

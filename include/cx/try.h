@@ -16,15 +16,20 @@
  * isinstance) handles the error.  An error raised in a handler or in the else
  * clause has the handled error as its context; finally still runs.
  *
- * Control flow: `break` (and `continue`) in the body leave the cx_try: the else
- * clause is skipped, finally runs, execution continues after the statement —
- * they never reach an enclosing loop.  Leaving a cx_try by `return` or `goto`
- * cannot run inline finally code: cx restores its frame chain and raises
- * cx_RuntimeError naming the cx_try's file and line.  Cleanups that must survive
- * `return` belong in cx_with or cx_defer.
+ * Control flow: `break` (and `continue`) in the body or a handler leave that
+ * part of the cx_try: from the body the else clause is skipped, finally
+ * runs, execution continues after the statement — they never reach an
+ * enclosing loop.  `return` and `goto` out of a cx_try with no cx_finally
+ * work as in Python: the statement is left, no further clause runs.  A
+ * cx_finally clause cannot run then (C has no way to run it): cx restores
+ * its frame chain and raises cx_RuntimeError naming the cx_try's function,
+ * file and line; cx-check reports such a return or goto at build time.
+ * Cleanups that must survive `return` belong in cx_using or cx_defer.
+ * Leaving the cx_finally clause itself by return or goto is allowed; an error
+ * it was to re-raise is raised then, never dropped.
  *
- * Locals assigned inside the body and read after a raise must be `volatile`
- * (setjmp rules); build with -Wclobbered to be told. */
+ * Locals assigned inside the statement and read in a later clause or after
+ * it must be `volatile`: docs/statements.md, "The volatile rule". */
 #ifndef CX_TRY_H
 #define CX_TRY_H
 
@@ -37,47 +42,44 @@ extern "C" {
 enum {
     CX__TRY_SETUP,
     CX__TRY_READY,
+    CX__TRY_PROBE, /* one pass over the clauses: cx_finally says it is there */
     CX__TRY_BODY,
     CX__TRY_BODY_END,
-    CX__TRY_CAUGHT, /* the landing phase of earlier headers (programs built against them) */
+    CX__TRY_LANDED, /* caught and handled again (cx__try_landed): handlers next */
     CX__TRY_HANDLE,
     CX__TRY_ELSE,
     CX__TRY_FAILED,
     CX__TRY_FINALLY,
-    CX__TRY_DONE,
-    CX__TRY_LANDED /* caught and handled again (cx__try_landed): handlers next */
+    CX__TRY_DONE
 };
 
 typedef struct cx__try {
     cx__jump j;
     int phase;
-    int line;
-    const char *file;
+    int matched;        /* a handler took the error */
+    int has_finally;    /* seen by the probe */
+    cx__site site;
     cx_error *pending;  /* unhandled, re-raised after finally */
     cx__handled node;   /* the error being handled or finalised */
-    int matched;
 } cx__try;
 
-CX_API cx__try *cx__try_init(cx__try *t, const char *file, int line);
-CX_API void cx__try_push(cx__try *t);
 CX_API void cx__try_landed(cx__try *t);
 CX_API int cx__try_step(cx__try *t);
-CX_API int cx__try_match(cx__try *t, const cx_type *type);
 CX_API void cx__try_cleanup(cx__try *t);
 
 /* The statement's path through a body that raises nothing, and the handler
- * match, inline (as cx_with's are): the phases that touch the error being
- * handled are cx__try_step's (BODY left by break, LANDED, HANDLE, FAILED,
- * FINALLY with an error pending; CAUGHT only from programs built against
- * earlier headers), and it hands every other phase back here. */
-static inline cx__try *cx__try_begin(cx__try *t, const char *file, int line)
+ * match, inline; cx__try_step takes the phases that touch an error. */
+static inline cx__try *cx__try_begin(cx__try *t, const char *file, int line,
+                                     const char *func)
 {
     t->phase = CX__TRY_SETUP;
-    t->file = file;
-    t->line = line;
+    t->matched = 0;
+    t->has_finally = 0;
+    t->site.file = file;
+    t->site.line = line;
+    t->site.func = func;
     t->pending = NULL;
     t->node.err = NULL;
-    t->matched = 0;
     return t;
 }
 
@@ -93,6 +95,9 @@ static inline int cx__try_next(cx__try *t)
     case CX__TRY_SETUP:
         return 1;
     case CX__TRY_READY:
+        t->phase = CX__TRY_PROBE;
+        return 1;
+    case CX__TRY_PROBE:
         t->phase = CX__TRY_BODY;
         return 1;
     case CX__TRY_LANDED:
@@ -128,8 +133,15 @@ static inline int cx__try_is(cx__try *t, const cx_type *type)
     return 1;
 }
 
-/* A statement left by return or goto (cx__try_cleanup reports it); the
- * common exit, DONE, costs no call. */
+static inline int cx__try_finally(cx__try *t)
+{
+    if (t->phase == CX__TRY_PROBE)
+        t->has_finally = 1;
+    return t->phase == CX__TRY_FINALLY;
+}
+
+/* The statement ends: DONE, the common way, costs no call; any other phase
+ * means it was left by return or goto (cx__try_cleanup). */
 static inline void cx__try_leave(cx__try *t)
 {
     if (t->phase != CX__TRY_DONE)
@@ -141,7 +153,7 @@ static inline void cx__try_leave(cx__try *t)
     CX__SHADOW_OFF                                                             \
     for (cx__try cx__t __attribute__((cleanup(cx__try_leave))),               \
          *cx__tp __attribute__((unused)) =                                     \
-             cx__try_begin(&cx__t, __FILE__, __LINE__);                        \
+             cx__try_begin(&cx__t, __FILE__, __LINE__, __func__);              \
          cx__try_next(&cx__t);)                                                \
         CX__SHADOW_ON                                                          \
         if (cx__t.phase == CX__TRY_SETUP) {                                    \
@@ -165,7 +177,7 @@ static inline void cx__try_leave(cx__try *t)
 #define cx_else else if (cx__t.phase == CX__TRY_ELSE)
 
 /* Always runs last; an error no clause handled is raised again after it. */
-#define cx_finally else if (cx__t.phase == CX__TRY_FINALLY)
+#define cx_finally else if (cx__try_finally(&cx__t))
 
 #ifdef __cplusplus
 }

@@ -65,50 +65,31 @@ CX_API void *cx_manager_enter(cx_manager *m);
  * Raises cx_ValueError if m is NULL or has no type. */
 CX_API bool cx_manager_exit(cx_manager *m, cx_error *err);
 
-enum {
-    CX__WITH_SETUP,
-    CX__WITH_READY,
-    CX__WITH_BODY,
-    CX__WITH_BODY_END,
-    CX__WITH_CAUGHT,
-    CX__WITH_DONE
-};
-
 typedef struct cx__with {
     cx__jump j;
-    int phase;
+    cx__site site;
     void *value;
     cx_manager m;
 } cx__with;
 
-CX_API void cx__with_landed(cx__with *w);
-CX_API int cx__with_exit_error(cx__with *w);
+/* A raise landed in the with: exit runs given the error; returns only if
+ * exit suppressed it. */
+CX_API void cx__with_exit_error(cx__with *w);
 /* A manager that cannot be made: no type, or a state too big. */
 CX_API CX__NORETURN void cx__manager_too_big(const cx_manager_type *type, size_t size);
 
-/* The hot path is inline: a with over a trivial manager costs a few stores
- * and the two calls it must make.  Which exit is due is not kept in the
- * with: a local pointer (`entered`) is the with while its frame is pushed
- * and NULL otherwise, so on the clean path the compiler knows it and the
- * end of the block is the pop and the exit call, nothing to load or test.
- * (phase and value stay in cx__with for the library's slow paths and for
- * programs built against earlier headers.)
- *
- * Enter is called as soon as the manager is made, before the jump buffer
- * is set, and exit through a local copy of the pointer that nothing else
- * can reach (`exit_fn`): where the manager's type is a constant defined in
- * the caller's file (cx_open's), the compiler sees both functions and
- * inlines them, and a with over a file runs the code of a hand-written
- * fopen and fclose.  Each function layer around a system call cost 1% of
- * an open and close of /dev/null (the return after it is mispredicted). */
+/* The hot path is inline.  Which exit is due is not kept in the with: a
+ * local pointer (`entered`) is the with while its frame is pushed and NULL
+ * otherwise, so on the clean path the end of the block is the pop and the
+ * exit call, nothing to load or test.  Exit is called through a local copy
+ * of the pointer that nothing else can reach (`exit_fn`): where the
+ * manager's type is a constant the compiler sees (cx_open's), it inlines
+ * exit.  Measurements: docs/benchmarks.md. */
 
-/* The statement's own locals that change while its jump buffer is set:
- * setjmp's rules allow how they are used (each is set again after a
- * landing before it is read) but -Wclobbered cannot tell, so where those
- * rules apply (_setjmp, and clang: see frame.h) they are volatile.  GCC's
- * __builtin_setjmp makes the compiler reload them instead.  Under clang
- * exit_fn is then read from memory, and exit is not inlined. */
-#if defined(CX__BUILTIN_JUMP) && !defined(__clang__)
+/* The statement's locals that change while its jump buffer is set are
+ * volatile where setjmp's rule applies to them (_setjmp, and clang's
+ * builtin: frame.h); GCC's __builtin_setjmp reloads them. */
+#if defined(CX__BUILTIN_JUMP) && !defined(CX__CLANG)
 #define CX__WITH_VOLATILE
 #else
 #define CX__WITH_VOLATILE volatile
@@ -116,18 +97,23 @@ CX_API CX__NORETURN void cx__manager_too_big(const cx_manager_type *type, size_t
 typedef cx__with *CX__WITH_VOLATILE cx__with_ref;
 
 typedef bool (*cx__exit_fn)(void *state, cx_error *err);
-/* exit_fn's declared type: the statement's locals share one declaration,
- * whose base type is cx__with, so the exit function is kept as a pointer
- * to a function returning cx__with and converted back to be called (by
- * way of void (*)(void), the type -Wcast-function-type lets through). */
+/* exit_fn's declared type: the statement's locals share one declaration
+ * whose base type is cx__with, so the exit function is held as a function
+ * returning cx__with and converted back (through void (*)(void), which
+ * -Wcast-function-type allows) to be called. */
 typedef cx__with (*CX__WITH_VOLATILE cx__with_exit_slot)(void);
 
-/* Makes the manager's enter call; the frame is not pushed yet, so if enter
- * raises neither the body nor exit runs. */
+/* Makes the manager's enter call before the frame is pushed: if enter
+ * raises, neither the body nor exit runs. */
 static inline cx__with *cx__with_start(cx__with *w, cx_manager m,
-                                       cx__with_exit_slot *exit_fn)
+                                       cx__with_exit_slot *exit_fn, const char *file,
+                                       int line, const char *func)
 {
     w->m = m;
+    w->site.file = file;
+    w->site.line = line;
+    w->site.func = func;
+    cx__ts.here = w->site;
     *exit_fn = (cx__with (*)(void))(void (*)(void))m.type->exit;
     w->value = m.type->enter(w->m.state.bytes);
     return w;
@@ -141,12 +127,10 @@ static inline void *cx__with_enter(cx__with *w, cx__with_ref *entered)
     return w->value;
 }
 
-/* A raise landed in the with: its frame is gone, and exit runs given the
- * error (cx__with_exit_error propagates it unless exit suppresses it).
- * `entered` was set after the jump buffer was, so it is reset here, by a
- * store GCC cannot look through: the landing point is reached from every
- * call in the function, some made before `entered` existed, and in loops
- * GCC's flow analysis then warned it "may be used uninitialized". */
+/* A raise landed in the with: its frame is gone; exit runs given the error.
+ * The store to `entered` is one GCC cannot look through: the landing is
+ * reached from calls made before `entered` was set, and GCC's flow analysis
+ * would warn it "may be used uninitialized". */
 static inline void cx__with_caught(cx__with *w, cx__with_ref *entered)
 {
     *(cx__with *volatile *)entered = NULL;
@@ -159,6 +143,7 @@ static inline void cx__with_exit_clean(cx__with *w, cx__with_ref *entered,
 {
     *entered = NULL;
     cx__jump_pop(&w->j);
+    cx__ts.here = w->site;
     exit_fn(w->m.state.bytes, NULL);
 }
 
@@ -170,11 +155,10 @@ static inline void cx__with_cleanup(cx__with_ref *entered)
         cx__with_exit_clean(w, entered, w->m.type->exit);
 }
 
-/* The body ended or was left by continue: the inner for's step, which a
- * landing never reaches, so exit_fn there is the one the start stored and
- * a constant where the manager's type is.  Called from inside the loop, the
- * exit keeps the landing point's abnormal edges within it (GCC would
- * otherwise see an irreducible loop and keep every test). */
+/* The body ended or was left by continue: the inner for's step.  A landing
+ * never reaches it, so exit_fn is the one the start stored (a constant where
+ * the type is); calling exit from inside the loop keeps the landing's
+ * abnormal edges within it (GCC keeps every test of an irreducible loop). */
 static inline cx__with *cx__with_end(cx__with_ref *entered,
                                      cx__with (*exit_fn)(void))
 {
@@ -242,7 +226,7 @@ struct cx__value {
  * included, to reads that only the jump buffer's first return reaches: it
  * then warns that they "may be used uninitialized".  The warning is off
  * where the statement's own locals are named, below, and nowhere else. */
-#if defined(__GNUC__) && !defined(__clang__)
+#ifdef CX__GCC
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
@@ -258,16 +242,99 @@ struct cx__value {
                      __attribute__((cleanup(cx__with_cleanup))) = 0,           \
                      (*CX__WITH_VOLATILE exit_fn)(void) = 0,                   \
                      *CX__WITH_VOLATILE once =                                 \
-                         cx__with_start(&w, (mgr), &exit_fn);                  \
+                         cx__with_start(&w, (mgr), &exit_fn, __FILE__,        \
+                                        __LINE__, __func__);                \
          once; once = cx__with_left(&entered))                                 \
         if (CX__SETJMP(w.j.jb))                                                \
             cx__with_caught(&w, &entered);                                     \
         else                                                                   \
             for (decl = CX__VALUE(cx__with_enter(&w, &entered)); once;         \
                  once = cx__with_end(&entered, exit_fn))
-#if defined(__GNUC__) && !defined(__clang__)
+#ifdef CX__GCC
 #pragma GCC diagnostic pop
 #endif
+
+/* ---- cx_using: a declaration ---- */
+
+/* The frame of a cx_using, in the block that declares it. */
+typedef struct cx__using {
+    cx__frame f;
+    const cx__site *site; /* the declaration's */
+    void *value;
+    cx_manager m;
+} cx__using;
+
+/* What the block's end needs: the frame, and the exit to call, in a local
+ * nothing else can reach (so a constant type's exit is inlined). */
+typedef struct cx__using_ref {
+    cx__using *u;
+    cx__exit_fn exit;
+} cx__using_ref;
+
+/* Enters the manager, then pushes the frame: if enter raises, nothing of
+ * the cx_using is left to undo. */
+static inline cx__using_ref cx__using_start(cx__using *u, const cx__site *site, cx_manager m)
+{
+    cx__using_ref r;
+    u->site = site;
+    u->m = m;
+    cx__ts.here = *site;
+    u->value = m.type->enter(u->m.state.bytes);
+    u->f.prev = cx__ts.top;
+    u->f.handling = cx__ts.handling;
+    u->f.kind = CX__FRAME_USING;
+    cx__ts.top = &u->f;
+    r.u = u;
+    r.exit = m.type->exit;
+    return r;
+}
+
+/* The block is left by its end, return, goto, break or continue (a raise
+ * skips this: the unwinder runs the exit).  Errors the exit raises name the
+ * declaration. */
+static inline void cx__using_leave(cx__using_ref *r)
+{
+    cx__using *u = r->u;
+    cx__ts.top = u->f.prev;
+    cx__ts.here = *u->site;
+    r->exit(u->m.state.bytes, NULL);
+}
+
+/* Enters a manager where it is declared; its exit runs when the enclosing
+ * block is left by any path:
+ *
+ *   cx_using (FILE *f, cx_open(path, "r"));   // binds the enter value
+ *   cx_using (cx_lock(&mutex));                // or not
+ *
+ * - the block's end, return, goto, break and continue run exit with no
+ *   error; break and continue reach the enclosing loop as usual;
+ * - a raise passing through runs exit given the error (borrowed); an error
+ *   exit raises then replaces it, chained to it, as in cx_with;
+ * - if enter raises, nothing is bound and exit does not run;
+ * - several in one block exit last-entered first, and before any cx_defer
+ *   or cx_using declared earlier in the block.
+ * No jump buffer: no local needs `volatile` because of a cx_using.  A
+ * manager cannot suppress here: an exit that returns true for an error
+ * raises cx_RuntimeError "cx_using cannot suppress ..." with that error as
+ * its context (cx_with is the form that suppresses).  It is a declaration:
+ * write it as a statement of a block, not as the lone body of an if or a
+ * loop.  The bound variable must be a pointer type. */
+#define cx_using(...)                                                          \
+    CX__PICK3(__VA_ARGS__, CX__USING_BIND, CX__USING_PLAIN, _)                 \
+    (__COUNTER__, __VA_ARGS__)
+
+#define CX__USING_PLAIN(n, mgr)                                                \
+    CX__USING_BIND(n, void *CX__CAT(cx__uv, n) __attribute__((unused)), mgr)
+
+#define CX__USING_BIND(n, decl, mgr)                                           \
+    CX__USING(CX__CAT(cx__u, n), CX__CAT(cx__ur, n), CX__CAT(cx__us, n), decl, mgr)
+
+#define CX__USING(u, ref, site, decl, mgr)                                     \
+    static const cx__site site = {__FILE__, __func__, __LINE__};               \
+    cx__using u;                                                               \
+    cx__using_ref ref __attribute__((cleanup(cx__using_leave))) =              \
+        cx__using_start(&u, &site, (mgr));                                     \
+    decl = CX__VALUE(u.value)
 
 /* A deferred call is a frame of its own, living in the block that defers
  * it: no allocation, no limit on how many. */
@@ -295,7 +362,8 @@ static inline void cx__defer_run(cx__defer *d)
     d->fn(d->arg);
 }
 
-/* A block for deferred calls:
+/* A block of its own, kept for programs written when cx_defer needed one:
+ * cx_defer and cx_using work in any block.
  *
  *   cx_scope {
  *       int fd = open(path, O_RDONLY);
@@ -304,7 +372,7 @@ static inline void cx__defer_run(cx__defer *d)
  *   }
  *
  * `break` and `continue` inside it leave the block (they never reach an
- * enclosing loop). */
+ * enclosing loop): a plain block { ... } is the better choice in a loop. */
 #define cx_scope                                                               \
     CX__SHADOW_OFF                                                             \
     for (cx__scope cx__scope_here __attribute__((unused)) = {0},               \
@@ -314,18 +382,16 @@ static inline void cx__defer_run(cx__defer *d)
 
 /* Defers fn(arg) (void (*)(void *)) to the end of the block it is written
  * in — on every path out of it: its end, break, continue, return, goto, or
- * a raise.  Several run last-deferred first; one that raises does not stop
- * the others, which run with that error in flight (errors chain as in an
- * ExitStack).  It is a declaration: write it as a statement of a block inside
- * a cx_scope (outside one it does not compile: 'cx__scope_here' undeclared;
- * as the lone body of an if or a loop it does not compile either — give it
- * braces).  In a loop body it runs at the end of each round, when that
- * round's locals end. */
+ * a raise.  Several run last-deferred first (with cx_using's exits, in one
+ * order); one that raises does not stop the others, which run with that
+ * error in flight (errors chain as in an ExitStack).  It is a declaration:
+ * write it as a statement of a block (as the lone body of an if or a loop it
+ * does not compile — give it braces).  In a loop body it runs at the end of
+ * each round, when that round's locals end. */
 #define cx_defer(fn, arg) CX__DEFER(CX__CAT(cx__d, __COUNTER__), fn, arg)
 #define CX__DEFER(d, fn, arg)                                                  \
-    cx__defer d __attribute__((cleanup(cx__defer_run))) =                      \
-        {{NULL, NULL, CX__FRAME_DEFER + 0 * (int)sizeof cx__scope_here},     \
-         (fn), (arg)};                                                         \
+    cx__defer d __attribute__((cleanup(cx__defer_run))) = {                    \
+        {NULL, NULL, CX__FRAME_DEFER}, (fn), (arg)};                           \
     cx__defer_push(&d)
 
 #ifdef __cplusplus

@@ -80,7 +80,7 @@ void cx__deadline_remove(cx__deadline *d);
 void cx__taskgroup_task_done(cx_taskgroup *g, cx_task *t);
 
 /* An error built (not raised) with the caller owning it. */
-#define cx__async_error(...) cx__async_error_at(__FILE__, __LINE__, __func__, __VA_ARGS__)
+#define cx__async_error(...) cx__async_error_at(CX__SITE, __VA_ARGS__)
 cx_error *cx__async_error_at(const char *file, int line, const char *func, const cx_type *t,
                              const char *fmt, ...) CX__PRINTF(5, 6);
 /* Raises e (owned by the caller, who gives up its reference) as `raise e`. */

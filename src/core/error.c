@@ -172,7 +172,13 @@ static void error_format(cx_error *e, const char *fmt, va_list ap)
 static void error_init(cx_error *e, const char *file, int line, const char *func,
                        const cx_type *t)
 {
+    if (!file) { /* raised by cx itself: the user's call it serves */
+        file = cx__ts.here.file;
+        line = cx__ts.here.line;
+        func = cx__ts.here.func;
+    }
     e->type = t;
+    e->ntrail = 0;
     __atomic_store_n(&e->refs, 1, __ATOMIC_RELAXED);
     __atomic_store_n(&e->share, CX__ERR_OWNED, __ATOMIC_RELAXED);
     e->home = this_thread();
@@ -342,6 +348,16 @@ static bool claim(cx_error *e)
 }
 
 static void release(cx_error *e) { __atomic_store_n(&e->share, CX__ERR_OWNED, __ATOMIC_RELEASE); }
+
+void cx__error_passed(cx_error *e, const char *what, const cx__site *site)
+{
+    if (refs_of(e) <= 0 || !claim(e))
+        return;
+    if (e->ntrail < CX__TRAIL)
+        e->trail[e->ntrail] = (cx__trail){what, *site};
+    e->ntrail++;
+    release(e);
+}
 
 /* ---- the walk that finds a cycle ----
  *
@@ -542,6 +558,9 @@ static cx_error *error_copy(const cx_error *e)
     if (c == &out_of_memory)
         return NULL;
     error_init(c, e->file, e->line, e->func, e->type);
+    c->file = e->file; /* as it was, even unknown */
+    c->ntrail = e->ntrail;
+    memcpy(c->trail, e->trail, sizeof c->trail);
     c->errnum = e->errnum;
     c->suppress_context = e->suppress_context;
     c->dbcode = e->dbcode;

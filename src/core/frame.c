@@ -67,7 +67,10 @@ __attribute__((noinline)) static _Noreturn void unwind(cx_error *e)
         if (f->kind == CX__FRAME_JUMP)
             land(f, e);
         s->top = f->prev;
-        e = cx__defer_unwind((cx__defer *)f, e);
+        if (f->kind == CX__FRAME_USING)
+            e = cx__using_unwind((cx__using *)f, e);
+        else
+            e = cx__defer_unwind((cx__defer *)f, e);
     }
 }
 

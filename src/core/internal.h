@@ -9,6 +9,13 @@
 
 #define CX__INLINE_MSG 120
 
+/* A statement an error passed through on its way out (print.c shows them). */
+#define CX__TRAIL 8
+typedef struct cx__trail {
+    const char *what; /* "cx_with", "cx_using", "cx_try" */
+    cx__site site;
+} cx__trail;
+
 /* Laid out for the raise: a new error's fields in the first four words
  * (the codes zeroed in one store), then the links, which an error taken
  * from the per-thread cache already has clear (error.c). */
@@ -30,6 +37,8 @@ struct cx_error {
     cx_error **items;    /* an ExceptionGroup's errors (owned), else NULL */
     size_t nitems;
     const void *home;    /* the thread that made it (error.c's thread tag) */
+    unsigned ntrail;     /* statements it passed through (trail holds the first) */
+    cx__trail trail[CX__TRAIL];
     char inline_msg[CX__INLINE_MSG];
 };
 
@@ -57,6 +66,9 @@ void cx__error_set_context(cx_error *e, cx_error *context);
  * any cycle cut) or, when e is shared with another thread or a cycle cannot
  * be cut, a copy of e with that context. */
 cx_error *cx__error_chain(cx_error *e, cx_error *context);
+/* Records that e, in flight, passed through the statement `what` at `site`
+ * (kept only while this thread alone may change e). */
+void cx__error_passed(cx_error *e, const char *what, const cx__site *site);
 /* Makes e's links safe to read from this thread (error.c). */
 void cx__error_observe(const cx_error *e);
 cx_error *cx__handled_error(void);
@@ -72,6 +84,7 @@ _Noreturn void cx__raise_error(cx_error *e);
 _Noreturn void cx__unhandled(cx_error *e);
 const cx_type *cx__errno_type(int errnum);
 cx_error *cx__defer_unwind(cx__defer *d, cx_error *e);
+cx_error *cx__using_unwind(cx__using *u, cx_error *e);
 void cx__handling_release_to(cx__state *s, cx__handled *keep);
 
 /* A per-thread cache registers its drain once (from a constructor) and says
@@ -96,7 +109,7 @@ CX_API cx_error *cx__error_item(const cx_error *e, size_t i);
  * switch, a raise landing, a handler ending) still writes the pair with one
  * 16-byte store: measured against two 8-byte stores, it kept a generator
  * manager at 42 ns against 45 and a raise and catch at 28 ns against 30. */
-#if defined(__x86_64__) || defined(__aarch64__)
+#if defined(CX__X86_64) || defined(CX__AARCH64)
 typedef long long cx__word_pair __attribute__((vector_size(16)));
 _Static_assert(offsetof(cx__state, handling) == 8 && sizeof(cx__word_pair) == 16,
                "cx__state starts with the pair top, handling");
@@ -104,7 +117,7 @@ _Static_assert(offsetof(cx__state, handling) == 8 && sizeof(cx__word_pair) == 16
 static inline void cx__store_frame_pair(cx__state *dst, cx__frame *top, cx__handled *handling)
 {
     cx__word_pair p = {(long long)(uintptr_t)top, (long long)(uintptr_t)handling};
-#if defined(__x86_64__)
+#ifdef CX__X86_64
     __asm__("" : "+x"(p)); /* kept whole: one store */
 #else
     __asm__("" : "+w"(p));

@@ -9,33 +9,67 @@
  * the whole of it. */
 #define WINDOW 32
 
+/* Python prints at most this many members of an ExceptionGroup. */
+#define GROUP_SHOWN 15
+
+static void print_site(FILE *out, const cx__site *at, const char *what)
+{
+    if (!at->file || !*at->file)
+        return;
+    fprintf(out, "  File \"%s\", line %d, in %s\n", at->file, at->line,
+            at->func ? at->func : "?");
+    if (what)
+        fprintf(out, "    %s\n", what);
+}
+
+/* Most recent call last: the outermost statement the error left, inward to
+ * its raise site. */
+static void print_trail(const cx_error *e, FILE *out)
+{
+    unsigned kept = e->ntrail < CX__TRAIL ? e->ntrail : CX__TRAIL;
+    if (e->ntrail > kept)
+        fprintf(out, "  ... %u more statements ...\n", e->ntrail - kept);
+    for (unsigned i = kept; i-- > 0;)
+        print_site(out, &e->trail[i].site, e->trail[i].what);
+    cx__site raised = {e->file, e->func, e->line};
+    print_site(out, &raised, NULL);
+}
+
+static void print_member(const cx_error *m, FILE *out)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem)
+        return;
+    cx_error_print(m, mem);
+    fclose(mem);
+    for (char *line = text, *end; line && *line; line = end ? end + 1 : NULL) {
+        end = strchr(line, '\n');
+        fprintf(out, "    | %.*s\n", end ? (int)(end - line) : (int)strlen(line), line);
+    }
+    free(text);
+}
+
 static void print_one(const cx_error *e, FILE *out)
 {
     fputs("Traceback (most recent call last):\n", out);
-    if (e->file && *e->file)
-        fprintf(out, "  File \"%s\", line %d, in %s\n", e->file, e->line,
-                e->func ? e->func : "?");
+    print_trail(e, out);
     const char *name = e->type && e->type->name ? e->type->name : "?";
     if (e->msg && *e->msg)
         fprintf(out, "%s: %s\n", name, e->msg);
     else
         fprintf(out, "%s\n", name);
-    /* An ExceptionGroup: each error's whole print, indented under a rule. */
-    for (size_t i = 0; i < e->nitems; i++) {
-        fprintf(out, "%s---------------- %zu ----------------\n", i ? "  +" : "  +-+", i + 1);
-        char *text = NULL;
-        size_t len = 0;
-        FILE *mem = open_memstream(&text, &len);
-        if (!mem)
-            continue;
-        cx_error_print(e->items[i], mem);
-        fclose(mem);
-        for (char *line = text, *end; line && *line; line = end ? end + 1 : NULL) {
-            end = strchr(line, '\n');
-            fprintf(out, "    | %.*s\n", end ? (int)(end - line) : (int)strlen(line), line);
-        }
-        free(text);
+    /* An ExceptionGroup: each member's whole print, indented under a rule;
+     * past GROUP_SHOWN, a count (as Python's traceback module). */
+    size_t shown = e->nitems < GROUP_SHOWN ? e->nitems : GROUP_SHOWN;
+    for (size_t i = 0; i < shown; i++) {
+        fprintf(out, "%s---------------- %zu ----------------\n", i ? "    +" : "  +-+", i + 1);
+        print_member(e->items[i], out);
     }
+    if (e->nitems > shown)
+        fprintf(out, "    +---------------- ... ----------------\n"
+                     "    | and %zu more exceptions\n", e->nitems - shown);
     if (e->nitems)
         fputs("    +------------------------------------\n", out);
 }

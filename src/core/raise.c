@@ -1,5 +1,6 @@
 /* The raise family: build or take an error, chain it to the one being
  * handled, and hand it to the unwinder. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -115,7 +116,7 @@ void cx__raise_from(const char *file, int line, const char *func,
 void cx_throw(cx_error *e)
 {
     if (!e) /* else nothing would be raised and control would vanish */
-        raise_error(cx__error_new_literal(__FILE__, __LINE__, "cx_throw", &cx_ValueError,
+        raise_error(cx__error_new_literal(CX__SITE, &cx_ValueError,
                                           "cx_throw: e is NULL"));
     cx__raise_error(cx_error_ref(e));
 }
@@ -130,7 +131,7 @@ void cx__reraise(const char *file, int line, const char *func)
 
 /* noipa (GCC): without it GCC would learn that this never returns and give
  * its callers the stack frame a noreturn call needs. */
-#if defined(__clang__)
+#ifdef CX__CLANG
 __attribute__((noinline, cold))
 #else
 __attribute__((noinline, cold, noipa))
@@ -139,3 +140,11 @@ void cx__null_argument(const char *who, const char *arg)
 {
     cx_raise(&cx_ValueError, "%s: %s is NULL", who, arg);
 }
+
+#ifdef CX__CHECKED
+void cx__assert_failed(const char *expr, const char *file, int line)
+{
+    fprintf(stderr, "cx: internal check failed: %s (%s:%d)\n", expr, file, line);
+    abort();
+}
+#endif

@@ -3,17 +3,6 @@
 
 #include "internal.h"
 
-/* The exported forms of try.h's inline steps, for programs compiled against
- * an earlier header. */
-cx__try *cx__try_init(cx__try *t, const char *file, int line)
-{
-    return cx__try_begin(t, file, line);
-}
-
-void cx__try_push(cx__try *t) { cx__try_enter(t); }
-
-int cx__try_match(cx__try *t, const cx_type *type) { return cx__try_is(t, type); }
-
 /* A raise from the body is caught for the handlers: they run inside the
  * frame again, so finally survives their raises; the frame's own handling
  * excludes this node, so such a raise drops it.  One from a handler or the
@@ -67,9 +56,6 @@ int cx__try_step(cx__try *t)
     case CX__TRY_BODY: /* left by break */
         cx__jump_pop(&t->j);
         return enter_finally(t);
-    case CX__TRY_LANDED: /* from a cx_try compiled before try.h knew LANDED */
-        t->phase = CX__TRY_HANDLE;
-        return 1;
     case CX__TRY_FAILED:
         return enter_finally(t);
     case CX__TRY_FINALLY:
@@ -77,9 +63,11 @@ int cx__try_step(cx__try *t)
             return cx__try_next(t);
         t->phase = CX__TRY_DONE;
         cx__handled_pop(&t->node);
+        cx__error_passed(t->pending, "cx_try", &t->site);
         cx__propagate(t->pending);
     case CX__TRY_SETUP:
     case CX__TRY_READY:
+    case CX__TRY_PROBE:
     case CX__TRY_BODY_END:
     case CX__TRY_ELSE:
         return cx__try_next(t);
@@ -101,12 +89,28 @@ static bool cxx_exception_unwinding(void)
     return __cxa_get_globals && __cxa_get_globals()->uncaught_exceptions > 0;
 }
 
+/* Takes the statement's frame, and its handled error if a handler was
+ * running, off the chain: the state the statement found. */
+static void restore_chain(cx__try *t)
+{
+    switch (t->phase) {
+    case CX__TRY_HANDLE:
+        cx__store_frame_pair(&cx__ts, t->j.f.prev, t->node.prev);
+        cx_error_unref(t->node.err);
+        break;
+    case CX__TRY_FINALLY: /* popped on the way in; nothing pending */
+        break;
+    default:
+        cx__jump_pop(&t->j);
+        break;
+    }
+}
+
 /* Runs only when the statement is left by return or goto (a raise skips it),
- * or by a C++ exception unwinding through it.  The error being handled, if
- * any, stays the context of the report. */
+ * or by a C++ exception unwinding through it. */
 void cx__try_cleanup(cx__try *t)
 {
-    if (t->phase == CX__TRY_DONE || t->phase == CX__TRY_SETUP)
+    if (t->phase == CX__TRY_SETUP)
         return;
     /* Raising here would longjmp out of the C++ unwinder: the exception
      * would be lost and the C++ frames in between left half-destroyed.
@@ -114,14 +118,32 @@ void cx__try_cleanup(cx__try *t)
     if (cxx_exception_unwinding()) {
         fprintf(stderr, "cx: a C++ exception left the cx_try at %s:%d; C++ exceptions "
                         "must be caught inside cx_try bodies (see docs/cxx.md)\n",
-                t->file, t->line);
+                t->site.file, t->site.line);
         abort();
     }
-    if (t->phase != CX__TRY_FINALLY)
-        cx__jump_pop(&t->j);
+    int phase = t->phase;
+    cx_error *pending = phase == CX__TRY_FINALLY ? t->pending : NULL;
+    CX_ASSERT(phase != CX__TRY_DONE);
+    if (phase != CX__TRY_FINALLY && t->has_finally) {
+        /* Raised with the handled error, if any, still handled: the report's
+         * context.  The unwinder then drops the node. */
+        if (phase == CX__TRY_HANDLE)
+            cx__jump_pop(&t->j);
+        else
+            restore_chain(t);
+        t->phase = CX__TRY_DONE;
+        cx__raise(t->site.file, t->site.line, t->site.func, &cx_RuntimeError,
+                  "cx_try at %s:%d in %s() left by return or goto: its cx_finally "
+                  "clause cannot run (use cx_using or cx_defer for cleanups that must "
+                  "survive return)", t->site.file, t->site.line, t->site.func);
+    }
+    if (pending) /* the finally clause cut short: its error goes on */
+        t->pending = NULL, cx__handled_pop(&t->node);
+    else
+        restore_chain(t);
     t->phase = CX__TRY_DONE;
-    cx__raise(t->file, t->line, "cx_try", &cx_RuntimeError,
-              "cx_try at %s:%d left by return or goto: its finally clause "
-              "cannot run (use cx_with or cx_defer for cleanups that must "
-              "survive return)", t->file, t->line);
+    if (pending) {
+        cx__error_passed(pending, "cx_try", &t->site);
+        cx__propagate(pending);
+    }
 }

@@ -49,19 +49,18 @@ bool cx_manager_exit(cx_manager *m, cx_error *err)
     return suppressed;
 }
 
-void cx__with_landed(cx__with *w) { w->phase = CX__WITH_CAUGHT; }
-
 /* The node owns the error while exit looks at it; if exit raises, the
  * unwinder drops that reference and the new error keeps it as context. */
-int cx__with_exit_error(cx__with *w)
+void cx__with_exit_error(cx__with *w)
 {
     cx__handled node;
-    w->phase = CX__WITH_DONE;
     cx__handling_push(&node, cx__landed());
+    cx__ts.here = w->site;
     bool suppressed = w->m.type->exit(w->m.state.bytes, node.err);
     cx_error *e = cx__handling_pop(&node);
-    if (!suppressed)
+    if (!suppressed) {
+        cx__error_passed(e, "cx_with", &w->site);
         cx__propagate(e);
+    }
     cx_error_unref(e);
-    return 0;
 }

@@ -14,26 +14,12 @@
 #include "../core/internal.h"
 #include "coro.h"
 
-#if !defined(CX_CORO_UCONTEXT)
-#if defined(__x86_64__) || defined(__aarch64__)
-#define CX_CORO_UCONTEXT 0
-#else
-#define CX_CORO_UCONTEXT 1
-#endif
-#endif
 
 #if CX_CORO_UCONTEXT
 #include <fenv.h>
 #endif
 
-#if defined(__SANITIZE_ADDRESS__)
-#define CX_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CX_ASAN 1
-#endif
-#endif
-#ifdef CX_ASAN
+#ifdef CX__ASAN
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
@@ -41,22 +27,12 @@
 /* ThreadSanitizer keeps a shadow stack per thread: without being told of
  * each switch it grows by a coroutine's frames at every switch until it
  * overflows.  Each stack is a TSan fiber. */
-#if defined(__SANITIZE_THREAD__)
-#define CX_TSAN_FIBERS 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define CX_TSAN_FIBERS 1
-#endif
-#endif
-#ifdef CX_TSAN_FIBERS
+#ifdef CX__TSAN
 #include <sanitizer/tsan_interface.h>
 #endif
 
-#if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
+#ifdef CX__VALGRIND
 #include <valgrind/valgrind.h>
-#define CX_VALGRIND 1
-#endif
 #endif
 
 typedef struct ctx {
@@ -133,9 +109,9 @@ static void append(char *buf, size_t *n, const char *s)
 /* The stack pointer of the context that faulted, 0 where unknown. */
 static uintptr_t fault_sp(void *uc)
 {
-#if defined(__x86_64__) && defined(REG_RSP)
+#if defined(CX__X86_64) && defined(REG_RSP)
     return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RSP];
-#elif defined(__aarch64__)
+#elif defined(CX__AARCH64)
     return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.sp;
 #else
     (void)uc;
@@ -313,7 +289,7 @@ static cx__coro *stack_map(size_t map_size)
     c->map = map;
     c->low = map + guard;
     c->map_size = map_size;
-#ifdef CX_VALGRIND
+#ifdef CX__VALGRIND
     c->valgrind_id = VALGRIND_STACK_REGISTER(stack_low(c), (char *)c);
 #endif
     return c;
@@ -321,14 +297,14 @@ static cx__coro *stack_map(size_t map_size)
 
 static void stack_unmap(cx__coro *c)
 {
-#ifdef CX_VALGRIND
+#ifdef CX__VALGRIND
     VALGRIND_STACK_DEREGISTER(c->valgrind_id);
 #endif
-#ifdef CX_TSAN_FIBERS
+#ifdef CX__TSAN
     if (c->tsan_fiber)
         __tsan_destroy_fiber(c->tsan_fiber);
 #endif
-#ifdef CX_ASAN
+#ifdef CX__ASAN
     /* Frames given up on it left redzones that would outlive the mapping. */
     __asan_unpoison_memory_region(stack_low(c), (size_t)(stack_top(c) - stack_low(c)));
 #endif
@@ -405,7 +381,7 @@ void cx__coro_raise_unmapped(const char *what, int err)
 
 /* Who switched last on this thread: the side that resumes learns from it
  * where it came from (ASan needs the stack of a thread's own context). */
-#ifdef CX_ASAN
+#ifdef CX__ASAN
 static __thread cx__coro *switched_from;
 
 __attribute__((noinline)) static cx__coro *last_from(void) { return switched_from; }
@@ -416,7 +392,7 @@ static void set_last_from(cx__coro *c) { (void)c; }
 
 static void sanitizer_arrived(void *fake)
 {
-#ifdef CX_ASAN
+#ifdef CX__ASAN
     const void *bottom;
     size_t size;
     __sanitizer_finish_switch_fiber(fake, &bottom, &size);
@@ -432,7 +408,7 @@ static void sanitizer_arrived(void *fake)
 
 static void sanitizer_leaving(cx__coro *from, cx__coro *to)
 {
-#ifdef CX_ASAN
+#ifdef CX__ASAN
     if (to->low)
         __sanitizer_start_switch_fiber(&from->asan_fake, stack_low(to),
                                        (size_t)(stack_top(to) - stack_low(to)));
@@ -502,7 +478,7 @@ static void raw_switch(cx__coro *from, cx__coro *to) { cx__ctx_switch(&from->reg
  * pooled stack's old one may hold the frames it was given up in). */
 static void tsan_fiber_fresh(cx__coro *c)
 {
-#ifdef CX_TSAN_FIBERS
+#ifdef CX__TSAN
     if (c->tsan_fiber)
         __tsan_destroy_fiber(c->tsan_fiber);
     c->tsan_fiber = __tsan_create_fiber(0);
@@ -513,7 +489,7 @@ static void tsan_fiber_fresh(cx__coro *c)
 
 void cx__coro_switch(cx__coro *from, cx__coro *to)
 {
-#ifdef CX_TSAN_FIBERS
+#ifdef CX__TSAN
     if (!from->tsan_fiber)
         from->tsan_fiber = __tsan_get_current_fiber();
     __tsan_switch_to_fiber(to->tsan_fiber, 0);
@@ -542,7 +518,7 @@ cx__coro *cx__coro_new(size_t stack_size, cx__coro_entry *entry, void *arg)
     c->arg = arg;
     c->next = NULL;
     c->asan_fake = NULL;
-#ifdef CX_ASAN
+#ifdef CX__ASAN
     /* A pooled stack may have been given up mid-frame: forget its redzones. */
     __asan_unpoison_memory_region(stack_low(c), (size_t)(stack_top(c) - stack_low(c)));
 #endif
@@ -562,10 +538,10 @@ cx__coro *cx__coro_new_on(void *mem, size_t size, cx__coro_entry *entry, void *a
     c->low = mem;
     c->entry = entry;
     c->arg = arg;
-#ifdef CX_ASAN
+#ifdef CX__ASAN
     __asan_unpoison_memory_region(stack_low(c), (size_t)(stack_top(c) - stack_low(c)));
 #endif
-#ifdef CX_VALGRIND
+#ifdef CX__VALGRIND
     c->valgrind_id = VALGRIND_STACK_REGISTER(stack_low(c), (char *)c);
 #endif
     tsan_fiber_fresh(c);
@@ -576,10 +552,10 @@ cx__coro *cx__coro_new_on(void *mem, size_t size, cx__coro_entry *entry, void *a
 void cx__coro_free(cx__coro *c)
 {
     if (!c->map) { /* a stack the caller provided: theirs to reuse */
-#ifdef CX_VALGRIND
+#ifdef CX__VALGRIND
         VALGRIND_STACK_DEREGISTER(c->valgrind_id);
 #endif
-#ifdef CX_TSAN_FIBERS
+#ifdef CX__TSAN
         __tsan_destroy_fiber(c->tsan_fiber);
 #endif
         return;

@@ -70,25 +70,14 @@ CX_API void cx__coro_switch(cx__coro *from, cx__coro *to);
  * (coro.c), so every backend behaves alike (test
  * gen_rounding_mode_is_the_threads_not_the_generators). */
 #if !defined(CX_CORO_UCONTEXT)
-#if defined(__x86_64__) || defined(__aarch64__)
+#if defined(CX__X86_64) || defined(CX__AARCH64)
 #define CX_CORO_UCONTEXT 0
 #else
 #define CX_CORO_UCONTEXT 1
 #endif
 #endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(CX__ASAN) || defined(CX__TSAN)
 #define CX__CORO_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define CX__CORO_SANITIZED 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define CX__CORO_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CX__CORO_ASAN 1
-#endif
 #endif
 
 /* cx__coro_jump_bare(from, to) is cx__coro_jump for a side that needs none
@@ -98,7 +87,7 @@ CX_API void cx__coro_switch(cx__coro *from, cx__coro *to);
  * (cx__coro_forget_saved after the call says so to the compiler).  A
  * finished generator parks this way: its loop reloads what it needs.  The
  * frame pointer is still saved by hand. */
-#if !CX_CORO_UCONTEXT && !defined(CX__CORO_SANITIZED) && defined(__x86_64__)
+#if !CX_CORO_UCONTEXT && !defined(CX__CORO_SANITIZED) && defined(CX__X86_64)
 /* *from and *to start with the saved { sp, resume address }. */
 #define CX__JUMP_ASM                                                            \
     "subq $160, %%rsp\n\t" /* step over the caller's red zone */               \
@@ -132,7 +121,7 @@ static inline __attribute__((always_inline)) void cx__coro_jump_bare(cx__coro *f
     __asm__ volatile(CX__JUMP_ASM : "+D"(f), "+S"(t) : : CX__JUMP_CALLER_SAVED);
 }
 #define cx__coro_forget_saved() __asm__ volatile("" : : : CX__JUMP_CALLEE_SAVED)
-#elif !CX_CORO_UCONTEXT && !defined(CX__CORO_SANITIZED) && defined(__aarch64__)
+#elif !CX_CORO_UCONTEXT && !defined(CX__CORO_SANITIZED) && defined(CX__AARCH64)
 #define CX__JUMP_ASM                                                            \
     "sub sp, sp, #16\n\t"                                                      \
     "stp x29, x30, [sp]\n\t"                                                   \

@@ -508,9 +508,9 @@ cx_gen *cx_gen_new(cx_gen_fn *fn, void *arg)
 __attribute__((noinline, cold)) static _Noreturn void refuse(const cx_gen *g, const char *what)
 {
     if (g->status == GEN_CLOSED)
-        cx__raise(__FILE__, __LINE__, what, &cx_ValueError,
+        cx__raise(CX__SITE, &cx_ValueError,
                   "%s: stale generator handle (the generator was closed)", what);
-    cx__raise(__FILE__, __LINE__, what, &cx_ValueError, "generator already executing");
+    cx__raise(CX__SITE, &cx_ValueError, "generator already executing");
 }
 
 bool cx_gen_finished(const cx_gen *g)
@@ -541,7 +541,7 @@ static void *yield_gated(void *p, void *value, void *unused)
     cx_gen *g = p;
     (void)unused;
     if (!g || g->status != GEN_RUNNING || running != g->coro) /* g->coro: not NULL */
-        cx__raise(__FILE__, __LINE__, "cx_yield", &cx_RuntimeError,
+        cx__raise(CX__SITE, &cx_RuntimeError,
                   "cx_yield: not inside the running generator");
     g->value = value;
     g->status = GEN_SUSPENDED;
@@ -635,7 +635,7 @@ void *cx__gen_cm_enter_gated(void *state)
      * copy tells whether it was entered before (pooled structs are freed
      * only when their thread ends). */
     if (g->serial != s->serial || g->status != GEN_CREATED)
-        cx__raise(__FILE__, __LINE__, "cm_enter", &cx_RuntimeError,
+        cx__raise(CX__SITE, &cx_RuntimeError,
                   "generator manager is single-use: entered twice");
     cx_error *raised;
     if (!g->coro && (raised = cx_protect(take_stack_protected, g))) {
@@ -647,7 +647,7 @@ void *cx__gen_cm_enter_gated(void *state)
     gen_recycle(g);
     if (raised)
         cx__propagate(raised);
-    cx__raise_from(__FILE__, __LINE__, "cm_enter", &cx_RuntimeError, NULL,
+    cx__raise_from(CX__SITE, &cx_RuntimeError, NULL,
                    "generator didn't yield"); /* from None */
 }
 
@@ -726,8 +726,7 @@ void cx_gen_close(cx_gen *g)
                 g->status = GEN_FINISHED;
             break;
         }
-        cx_error *exit = cx__error_make(__FILE__, __LINE__, "cx_gen_close",
-                                        &cx_GeneratorExit, "%s", "");
+        cx_error *exit = cx__error_make(CX__SITE, &cx_GeneratorExit, "%s", "");
         /* As Python's close(): GeneratorExit chains to the error being handled. */
         cx__error_set_context(exit, cx__handled_error());
         cx_error *raised;

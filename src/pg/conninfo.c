@@ -115,7 +115,7 @@ static _Noreturn void raise_text(const cx_type *t, char *shown)
         cx_raise(&cx_MemoryError, "out of memory hiding the password in a connect error");
     cx_scope {
         cx_defer(free, shown);
-        cx__db_raise(__FILE__, __LINE__, __func__, t, 0, NULL, "%s", shown);
+        cx__db_raise(CX__SITE, t, 0, NULL, "%s", shown);
     }
     abort(); /* not reached: the raise leaves the scope */
 }
@@ -179,7 +179,7 @@ static _Noreturn void raise_unparsable(const char *conninfo, char *why)
     why[n] = '\0';
     if (may_hold_password(conninfo)) {
         PQfreemem(why);
-        cx__db_raise(__FILE__, __LINE__, __func__, &cx_ProgrammingError, 0, NULL,
+        cx__db_raise(CX__SITE, &cx_ProgrammingError, 0, NULL,
                      "connect: invalid connection string (not shown: it holds a password)");
     }
     const char *secrets[] = {getenv("PGPASSWORD")};

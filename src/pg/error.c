@@ -104,7 +104,7 @@ static void describe(PGconn *c, const PGresult *res, failure *f)
 
 static _Noreturn void raise_failure(const failure *f)
 {
-    cx__db_raise(__FILE__, __LINE__, __func__, f->type, 0, f->state[0] ? f->state : NULL,
+    cx__db_raise(CX__SITE, f->type, 0, f->state[0] ? f->state : NULL,
                  "%s", f->message);
 }
 

@@ -18,7 +18,7 @@ static _Noreturn void abandon_copy(PGconn *c, PGresult *res)
     }
     while ((res = PQgetResult(c)))
         PQclear(res);
-    cx__db_raise(__FILE__, __LINE__, __func__, &cx_NotSupportedError, 0, NULL,
+    cx__db_raise(CX__SITE, &cx_NotSupportedError, 0, NULL,
                  "COPY is not supported by cx_pg_query");
 }
 
@@ -32,7 +32,7 @@ static PGresult *run(PGconn *c, const char *sql, int nparams, const char *const 
         return res;
     case PGRES_EMPTY_QUERY:
         PQclear(res);
-        cx__db_raise(__FILE__, __LINE__, __func__, &cx_ProgrammingError, 0, NULL,
+        cx__db_raise(CX__SITE, &cx_ProgrammingError, 0, NULL,
                      "empty query");
     case PGRES_COPY_IN:
     case PGRES_COPY_OUT:

@@ -48,7 +48,7 @@ static void rollback_to(txn_state *s)
 
 static _Noreturn void raise_aborted(const char *what)
 {
-    cx__db_raise(__FILE__, __LINE__, __func__, &cx_InternalError, 0, "25P02",
+    cx__db_raise(CX__SITE, &cx_InternalError, 0, "25P02",
                  "%s: the transaction was aborted by an earlier error the body caught; "
                  "rolled back", what);
 }

@@ -35,9 +35,9 @@ void cx__sqlite_raise_msg(int rc, const char *what, const char *message)
     if (!message)
         message = sqlite3_errstr(rc);
     if (what)
-        cx__db_raise(__FILE__, __LINE__, __func__, cx__sqlite_type(rc), rc, NULL, "%s: %s",
+        cx__db_raise(CX__SITE, cx__sqlite_type(rc), rc, NULL, "%s: %s",
                      what, message);
-    cx__db_raise(__FILE__, __LINE__, __func__, cx__sqlite_type(rc), rc, NULL, "%s", message);
+    cx__db_raise(CX__SITE, cx__sqlite_type(rc), rc, NULL, "%s", message);
 }
 
 /* The extended code is the connection's when it agrees with rc (some calls

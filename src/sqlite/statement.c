@@ -38,11 +38,11 @@ static void *prepare_enter(void *state)
     if (rc != SQLITE_OK)
         cx_sqlite_raise(s->db, rc, NULL);
     if (!s->stmt)
-        cx__db_raise(__FILE__, __LINE__, __func__, &cx_ProgrammingError, 0, NULL,
+        cx__db_raise(CX__SITE, &cx_ProgrammingError, 0, NULL,
                      "no SQL statement to prepare");
     if (tail && !only_blanks(tail)) {
         sqlite3_finalize(s->stmt);
-        cx__db_raise(__FILE__, __LINE__, __func__, &cx_ProgrammingError, 0, NULL,
+        cx__db_raise(CX__SITE, &cx_ProgrammingError, 0, NULL,
                      "you can only prepare one statement at a time");
     }
     return s->stmt;
@@ -112,7 +112,7 @@ static void bound(sqlite3_stmt *stmt, int idx, int rc)
     if (rc == SQLITE_OK)
         return;
     if (rc == SQLITE_RANGE)
-        cx__db_raise(__FILE__, __LINE__, __func__, &cx_ProgrammingError, rc, NULL,
+        cx__db_raise(CX__SITE, &cx_ProgrammingError, rc, NULL,
                      "parameter %d out of range: the statement has %d", idx,
                      sqlite3_bind_parameter_count(stmt));
     cx_sqlite_raise(sqlite3_db_handle(stmt), rc, NULL);
@@ -143,7 +143,7 @@ void cx_sqlite_bind_blob(sqlite3_stmt *stmt, int idx, const void *data, size_t s
 {
     CX__SQLITE_NEED(stmt, "cx_sqlite_bind_blob", "stmt");
     if (data && size > INT32_MAX)
-        cx__db_raise(__FILE__, __LINE__, __func__, &cx_DataError, SQLITE_TOOBIG, NULL,
+        cx__db_raise(CX__SITE, &cx_DataError, SQLITE_TOOBIG, NULL,
                      "cx_sqlite_bind_blob: size %zu is over SQLite's limit of %d bytes", size,
                      INT32_MAX);
     bound(stmt, idx, sqlite3_bind_blob64(stmt, idx, data, size, SQLITE_TRANSIENT));
@@ -161,7 +161,7 @@ int cx_sqlite_param(sqlite3_stmt *stmt, const char *name)
     CX__SQLITE_NEED(name, "cx_sqlite_param", "name");
     int idx = sqlite3_bind_parameter_index(stmt, name);
     if (idx == 0)
-        cx__db_raise(__FILE__, __LINE__, __func__, &cx_ProgrammingError, 0, NULL,
+        cx__db_raise(CX__SITE, &cx_ProgrammingError, 0, NULL,
                      "no parameter named %s", name);
     return idx;
 }

@@ -1,7 +1,6 @@
 #!/bin/sh
 # Compile-time contracts, checked with the compiler the project builds with:
 #   readme      the README's example compiles warning-free and runs
-#   defer       cx_defer outside a cx_scope is a compile error naming the scope
 set -eu
 what=$1 src=$2 cc=$3 include=$4 lib=$5
 extra=${6:-}
@@ -14,16 +13,5 @@ readme)
     "$cc" -std=c11 -Wall -Wextra -Werror $extra -I"$include" "$work/readme.c" "$lib" -pthread -o "$work/readme"
     (cd "$work" && ./readme) | grep -qx 'handled: risky operation failed'
     grep -qx 'Hello, World!' "$work/data.txt"
-    ;;
-defer)
-    cat > "$work/defer.c" <<'C'
-#include <cx/cx.h>
-static void nothing(void *p) { (void)p; }
-int main(void) { cx_defer(nothing, 0); return 0; }
-C
-    if "$cc" -std=c11 -I"$include" -c "$work/defer.c" -o "$work/defer.o" 2> "$work/err"; then
-        echo "cx_defer outside a scope compiled" >&2; exit 1
-    fi
-    grep -q cx__scope_here "$work/err"
     ;;
 esac

@@ -491,7 +491,10 @@ static void print_chain(const cx_error *e)
     char *items[256];
     int links[256], n = 0, link = 0;
     for (char *line = strtok(text, "\n"); line && n < 256; line = strtok(NULL, "\n")) {
-        if (strncmp(line, "Traceback", 9) == 0 || strncmp(line, "  File", 6) == 0)
+        /* The traceback's site lines: a raise site or a statement passed
+         * ("  File ..." and the statement's name under it), or a count. */
+        if (strncmp(line, "Traceback", 9) == 0 || strncmp(line, "  File", 6) == 0 ||
+            strncmp(line, "    cx_", 7) == 0 || strncmp(line, "  ... ", 6) == 0)
             continue;
         if (strncmp(line, "During handling", 15) == 0) {
             link = 1;

@@ -1,0 +1,87 @@
+/* cx/config.h — compiler and platform detection, in one place.
+ *
+ * Not an API.  cx's headers and sources test the names defined here and no
+ * compiler or platform macro of their own. */
+#ifndef CX_CONFIG_H
+#define CX_CONFIG_H
+
+/* ---- compilers ---- */
+#if defined(__clang__)
+#define CX__CLANG 1
+#elif defined(__GNUC__)
+#define CX__GCC 1
+#endif
+
+/* ---- CPUs with an assembly switch (src/coro/switch_*.S) ---- */
+#if defined(__x86_64__)
+#define CX__X86_64 1
+#elif defined(__aarch64__)
+#define CX__AARCH64 1
+#endif
+
+/* ---- sanitizers ---- */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CX__TSAN 1
+#endif
+#if __has_feature(address_sanitizer)
+#define CX__ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define CX__TSAN 1
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define CX__ASAN 1
+#endif
+
+/* ---- linkage and attributes ---- */
+
+/* Marks a declaration as part of cx's ABI: default visibility while cx itself
+ * is built (everything else is hidden), nothing for its users. */
+#if defined(CX_BUILDING)
+#define CX_API __attribute__((visibility("default")))
+#else
+#define CX_API
+#endif
+
+#define CX__PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+
+/* C11 spells "never returns" _Noreturn; C++ has no such keyword. */
+#ifdef __cplusplus
+#define CX__NORETURN __attribute__((noreturn))
+#else
+#define CX__NORETURN _Noreturn
+#endif
+
+/* ---- the jump primitive (frame.h) ----
+ * GCC's __builtin_setjmp on x86-64 and aarch64, clang's on x86-64; _setjmp
+ * elsewhere, under TSan (which follows only libc's longjmp), or when
+ * CX_USE_LIBC_SETJMP is defined (the same way for cx and its users). */
+#if !defined(CX_USE_LIBC_SETJMP) && !defined(CX__TSAN) &&                      \
+    (defined(CX__X86_64) || (defined(CX__AARCH64) && !defined(CX__CLANG)))
+#define CX__BUILTIN_JUMP 1
+#endif
+
+/* ---- inside cx's own sources ---- */
+#ifdef CX_BUILDING
+/* Invariants: checked in debug builds (no NDEBUG) and under the sanitizers,
+ * compiled out otherwise, the way SQLite's assert() and Lua's lua_assert are. */
+#if !defined(NDEBUG) || defined(CX__ASAN) || defined(CX__TSAN) || defined(CX_DEBUG)
+#define CX__CHECKED 1
+void cx__assert_failed(const char *expr, const char *file, int line)
+    __attribute__((noreturn, cold));
+#define CX_ASSERT(x) ((x) ? (void)0 : cx__assert_failed(#x, __FILE__, __LINE__))
+#else
+#define CX_ASSERT(x) ((void)0)
+#endif
+
+/* Valgrind's client requests, where its header is installed. */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#define CX__VALGRIND 1
+#endif
+#endif
+#endif /* CX_BUILDING */
+
+#endif
