@@ -131,6 +131,36 @@ char *th_printed(const cx_error *e)
     return text;
 }
 
+void th_check_site(const char *at, int at_line, const cx_error *e, const char *file, int line,
+                   const char *func)
+{
+    char want[4096];
+    if (!e)
+        th_fail(at, at_line, "nothing was raised");
+    snprintf(want, sizeof want, "File \"%s\", line %d, in %s", file, line, func);
+    const char *got_file = cx_error_file(e), *got_func = cx_error_function(e);
+    char *text = th_printed(e);
+    /* cx's own files: src/<module>/... and include/cx/... */
+    static const char *const own[] = {"src/core/", "src/coro/", "src/lib/",    "src/res/",
+                                      "src/sqlite/", "src/pg/", "src/async/", "include/cx/"};
+    const char *inside = NULL;
+    for (size_t i = 0; i < sizeof own / sizeof own[0] && !inside; i++)
+        if (strstr(text, own[i]))
+            inside = own[i];
+    if (got_file && strcmp(got_file, file) == 0 && cx_error_line(e) == line && got_func &&
+        strcmp(got_func, func) == 0 && strstr(text, want) && !inside) {
+        free(text);
+        return;
+    }
+    fprintf(stderr, "%s:%d: the error does not name %s:%d in %s%s%s; it names %s:%d in %s; "
+                    "printed:\n%s",
+            at, at_line, file, line, func, inside ? ", or its print shows " : "",
+            inside ? inside : "", got_file ? got_file : "(null)", cx_error_line(e),
+            got_func ? got_func : "(null)", text);
+    free(text);
+    exit(1);
+}
+
 int th_count_fds(void)
 {
     int n = 0;

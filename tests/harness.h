@@ -53,6 +53,25 @@ int th_run_child(void (*fn)(void *), void *arg, char **err_text);
 /* What cx_error_print prints for e (malloc'd). */
 char *th_printed(const cx_error *e);
 
+/* Checks that e names the call at file:line in func (cx_error_file, _line,
+ * _function), and that its print shows that line as Python does
+ * (`File "<file>", line N, in <func>`) and no file of cx's own sources or
+ * headers. */
+#define CHECK_SITE(e, file, line, func) th_check_site(__FILE__, __LINE__, (e), (file), (line), (func))
+void th_check_site(const char *at, int at_line, const cx_error *e, const char *file, int line,
+                   const char *func);
+
+/* Runs `stmt` in a cx_try of the calling function and keeps what it raised
+ * in `e` (owned; NULL fails the test), then checks (CHECK_SITE) that the
+ * error names this line of this file and the calling function.  Write the
+ * whole invocation on one line: that line is the call's. */
+#define CHECK_RAISES_HERE(e, stmt)                                             \
+    do {                                                                       \
+        (e) = NULL;                                                            \
+        cx_try { stmt; } cx_except_any (th_err_) { (e) = cx_error_ref(th_err_); } \
+        CHECK_SITE((e), __FILE__, __LINE__, __func__);                         \
+    } while (0)
+
 /* The leak gate: every test runs with a counting allocator under cx (see
  * cx_set_allocator); a test fails if, once the thread's caches are drained,
  * more blocks are live through cx than before it, or more descriptors are

@@ -108,8 +108,8 @@ CX_API size_t cx_async_stack_size(void); /* the stack size tasks start with now 
  * before enter).  Same forms: cx_async_with (mgr) / cx_async_with (T *v, mgr). */
 #define cx_async_with(...)                                                     \
     CX__PICK3(__VA_ARGS__, CX__AWITH_BIND, CX__AWITH_PLAIN, _)(__VA_ARGS__)
-#define CX__AWITH_PLAIN(mgr) cx_with(cx__async_manager(mgr))
-#define CX__AWITH_BIND(decl, mgr) cx_with(decl, cx__async_manager(mgr))
+#define CX__AWITH_PLAIN(mgr) cx_with(CX__AT(cx__async_manager(mgr)))
+#define CX__AWITH_BIND(decl, mgr) cx_with(decl, CX__AT(cx__async_manager(mgr)))
 CX_API cx_manager cx__async_manager(cx_manager m);
 
 /* @asynccontextmanager: cx_contextmanager's rules exactly (see cx/gen.h);
@@ -265,6 +265,46 @@ CX_API cx_manager cx_pg_async_connect(const char *conninfo);
  * nparams > 0, raises cx_ValueError when the manager is made. */
 CX_API cx_manager cx_pg_async_query(struct pg_conn *c, const char *sql, int nparams,
                                     const char *const *params);
+
+/* Call sites: each function above that can raise, or whose manager can,
+ * is also a macro recording the caller's file, line and function (CX__AT,
+ * frame.h), so its errors name the user's call.  (name)(args) and the
+ * function's address bypass it. */
+#ifndef CX_BUILDING
+#define cx_run(...) CX__AT(cx_run(__VA_ARGS__))
+#define cx_spawn(...) CX__AT(cx_spawn(__VA_ARGS__))
+#define cx_await_task(...) CX__AT(cx_await_task(__VA_ARGS__))
+#define cx_task_cancel(...) CX__AT(cx_task_cancel(__VA_ARGS__))
+#define cx_task_done(...) CX__AT(cx_task_done(__VA_ARGS__))
+#define cx_sleep(...) CX__AT(cx_sleep(__VA_ARGS__))
+#define cx_async_set_stack_size(...) CX__AT(cx_async_set_stack_size(__VA_ARGS__))
+#define cx_asynccontextmanager(...) CX__AT(cx_asynccontextmanager(__VA_ARGS__))
+#define cx_agen_new(...) CX__AT(cx_agen_new(__VA_ARGS__))
+#define cx_anext(...) CX__AT(cx_anext(__VA_ARGS__))
+#define cx_aclose(...) CX__AT(cx_aclose(__VA_ARGS__))
+#define cx_aclosing(...) CX__AT(cx_aclosing(__VA_ARGS__))
+#define cx_async_exitstack_new() CX__AT(cx_async_exitstack_new())
+#define cx_async_exitstack_enter(...) CX__AT(cx_async_exitstack_enter(__VA_ARGS__))
+#define cx_async_exitstack_push_async_exit(...) CX__AT(cx_async_exitstack_push_async_exit(__VA_ARGS__))
+#define cx_async_exitstack_push_async_callback(...) CX__AT(cx_async_exitstack_push_async_callback(__VA_ARGS__))
+#define cx_async_exitstack_aclose(...) CX__AT(cx_async_exitstack_aclose(__VA_ARGS__))
+#define cx_taskgroup_new() CX__AT(cx_taskgroup_new())
+#define cx_taskgroup_spawn(...) CX__AT(cx_taskgroup_spawn(__VA_ARGS__))
+#define cx_timeout(...) CX__AT(cx_timeout(__VA_ARGS__))
+#define cx_tcp_connect(...) CX__AT(cx_tcp_connect(__VA_ARGS__))
+#define cx_tcp_listen(...) CX__AT(cx_tcp_listen(__VA_ARGS__))
+#define cx_listener_port(...) CX__AT(cx_listener_port(__VA_ARGS__))
+#define cx_tcp_accept(...) CX__AT(cx_tcp_accept(__VA_ARGS__))
+#define cx_stream_read(...) CX__AT(cx_stream_read(__VA_ARGS__))
+#define cx_stream_write(...) CX__AT(cx_stream_write(__VA_ARGS__))
+#define cx_stream_shutdown(...) CX__AT(cx_stream_shutdown(__VA_ARGS__))
+#define cx_async_open(...) CX__AT(cx_async_open(__VA_ARGS__))
+#define cx_afile_read(...) CX__AT(cx_afile_read(__VA_ARGS__))
+#define cx_afile_write(...) CX__AT(cx_afile_write(__VA_ARGS__))
+#define cx_afile_sync(...) CX__AT(cx_afile_sync(__VA_ARGS__))
+#define cx_pg_async_connect(...) CX__AT(cx_pg_async_connect(__VA_ARGS__))
+#define cx_pg_async_query(...) CX__AT(cx_pg_async_query(__VA_ARGS__))
+#endif
 
 #ifdef __cplusplus
 }

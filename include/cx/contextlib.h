@@ -62,10 +62,10 @@ struct cx__types {
     const cx_type *list[8];
 };
 }
-#define cx_suppress(...) cx__suppress(cx__types{{__VA_ARGS__, nullptr}}.list)
+#define cx_suppress(...) CX__AT(cx__suppress(cx__types{{__VA_ARGS__, nullptr}}.list))
 #else
 #define cx_suppress(...) \
-    cx__suppress((const cx_type *const[]){__VA_ARGS__, NULL})
+    CX__AT(cx__suppress((const cx_type *const[]){__VA_ARGS__, NULL}))
 #endif
 CX_API cx_manager cx__suppress(const cx_type *const *types);
 
@@ -120,6 +120,28 @@ CX_API cx_manager cx_capture_stderr(char **text); /* the same for stderr */
  * so the same manager may nest, each level returning to where it was entered
  * (a relative path is taken from the directory current at each enter). */
 CX_API cx_manager cx_chdir(const char *path);
+
+/* Call sites: each function above that can raise, or whose manager can,
+ * is also a macro recording the caller's file, line and function (CX__AT,
+ * frame.h), so its errors name the user's call.  (name)(args) and the
+ * function's address bypass it. */
+#ifndef CX_BUILDING
+#define cx_exitstack_new() CX__AT(cx_exitstack_new())
+#define cx_exitstack_enter(...) CX__AT(cx_exitstack_enter(__VA_ARGS__))
+#define cx_exitstack_push(...) CX__AT(cx_exitstack_push(__VA_ARGS__))
+#define cx_exitstack_callback(...) CX__AT(cx_exitstack_callback(__VA_ARGS__))
+#define cx_exitstack_pop_all(...) CX__AT(cx_exitstack_pop_all(__VA_ARGS__))
+#define cx_exitstack_close(...) CX__AT(cx_exitstack_close(__VA_ARGS__))
+#define cx_exitstack_size(...) CX__AT(cx_exitstack_size(__VA_ARGS__))
+#define cx_closing(...) CX__AT(cx_closing(__VA_ARGS__))
+#define cx_redirect_stdout(...) CX__AT(cx_redirect_stdout(__VA_ARGS__))
+#define cx_redirect_stderr(...) CX__AT(cx_redirect_stderr(__VA_ARGS__))
+#define cx_redirect_stdout_fd(...) CX__AT(cx_redirect_stdout_fd(__VA_ARGS__))
+#define cx_redirect_stderr_fd(...) CX__AT(cx_redirect_stderr_fd(__VA_ARGS__))
+#define cx_capture_stdout(...) CX__AT(cx_capture_stdout(__VA_ARGS__))
+#define cx_capture_stderr(...) CX__AT(cx_capture_stderr(__VA_ARGS__))
+#define cx_chdir(...) CX__AT(cx_chdir(__VA_ARGS__))
+#endif
 
 #ifdef __cplusplus
 }

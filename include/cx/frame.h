@@ -118,6 +118,14 @@ CX_API cx__state *cx__state_get(void);
 #else
 #define CX__AT(call) (CX__HERE(), call)
 #endif
+/* The site a cx_with or cx_try records: its own in the user's code; none in
+ * cx's sources, whose statements serve the user's call and so neither move
+ * `here` nor show in a traceback. */
+#ifdef CX_BUILDING
+#define CX__STMT_SITE (const char *)0, 0, (const char *)0
+#else
+#define CX__STMT_SITE __FILE__, __LINE__, __func__
+#endif
 
 /* The two words are read (and written) one by one, through volatile
  * accesses the compilers do not merge: merged into one 16-byte load, the

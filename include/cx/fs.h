@@ -51,6 +51,17 @@ CX_API cx_manager cx_atomic_write(const char *path, const char *mode);
  * with. */
 CX_API cx_manager cx_backup_on_write(const char *path);
 
+/* Call sites: each function above that can raise, or whose manager can,
+ * is also a macro recording the caller's file, line and function (CX__AT,
+ * frame.h), so its errors name the user's call.  (name)(args) and the
+ * function's address bypass it. */
+#ifndef CX_BUILDING
+#define cx_tempdir() CX__AT(cx_tempdir())
+#define cx_tempfile() CX__AT(cx_tempfile())
+#define cx_atomic_write(...) CX__AT(cx_atomic_write(__VA_ARGS__))
+#define cx_backup_on_write(...) CX__AT(cx_backup_on_write(__VA_ARGS__))
+#endif
+
 #ifdef __cplusplus
 }
 #endif

@@ -98,7 +98,7 @@ static inline cx_manager cx__contextmanager(cx_gen_fn *fn, void *arg)
 /* cx_contextmanager in its inline form (the function above for its
  * address).  Variadic, so a compound-literal argument with commas passes
  * through. */
-#define cx_contextmanager(...) cx__contextmanager(__VA_ARGS__)
+#define cx_contextmanager(...) CX__AT(cx__contextmanager(__VA_ARGS__))
 
 /* Python's ContextDecorator: runs fn(arg) inside manager m (entered and
  * exited around the call).  Raises what m or fn raises. */
@@ -109,6 +109,20 @@ CX_API void cx_call_with(cx_manager m, void (*fn)(void *arg), void *arg);
  *   CX_DECORATED(tracked_work, track_entry_exit("work"), work)  */
 #define CX_DECORATED(name, make, fn) \
     void name(void *arg) { cx_call_with((make), (fn), arg); }
+
+/* Call sites: each function above that can raise, or whose manager can,
+ * is also a macro recording the caller's file, line and function (CX__AT,
+ * frame.h), so its errors name the user's call.  (name)(args) and the
+ * function's address bypass it. */
+#ifndef CX_BUILDING
+#define cx_gen_new(...) CX__AT(cx_gen_new(__VA_ARGS__))
+#define cx_yield(...) CX__AT(cx_yield(__VA_ARGS__))
+#define cx_gen_next(...) CX__AT(cx_gen_next(__VA_ARGS__))
+#define cx_gen_close(...) CX__AT(cx_gen_close(__VA_ARGS__))
+#define cx_gen_finished(...) CX__AT(cx_gen_finished(__VA_ARGS__))
+#define cx_gen_set_stack_size(...) CX__AT(cx_gen_set_stack_size(__VA_ARGS__))
+#define cx_call_with(...) CX__AT(cx_call_with(__VA_ARGS__))
+#endif
 
 #ifdef __cplusplus
 }

@@ -112,6 +112,14 @@ static inline cx_manager cx__open(const char *path, const char *mode)
  * has closed it, and Python ignores it too).  Single-use per with. */
 CX_API cx_manager cx_open_fd(const char *path, int flags, mode_t mode);
 
+/* Call sites: each function above that can raise, or whose manager can,
+ * is also a macro recording the caller's file, line and function (CX__AT,
+ * frame.h), so its errors name the user's call.  (name)(args) and the
+ * function's address bypass it. */
+#ifndef CX_BUILDING
+#define cx_open_fd(...) CX__AT(cx_open_fd(__VA_ARGS__))
+#endif
+
 #ifdef __cplusplus
 }
 #endif

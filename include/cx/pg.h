@@ -82,6 +82,18 @@ CX_API const cx_type *cx_pg_error_type(const char *sqlstate);
  * directly.  Does not clear res.  Never returns; c NULL raises cx_ValueError. */
 CX_API CX__NORETURN void cx_pg_raise(PGconn *c, const PGresult *res);
 
+/* Call sites: each function above that can raise, or whose manager can,
+ * is also a macro recording the caller's file, line and function (CX__AT,
+ * frame.h), so its errors name the user's call.  (name)(args) and the
+ * function's address bypass it. */
+#ifndef CX_BUILDING
+#define cx_pg_connect(...) CX__AT(cx_pg_connect(__VA_ARGS__))
+#define cx_pg_transaction(...) CX__AT(cx_pg_transaction(__VA_ARGS__))
+#define cx_pg_query(...) CX__AT(cx_pg_query(__VA_ARGS__))
+#define cx_pg_exec(...) CX__AT(cx_pg_exec(__VA_ARGS__))
+#define cx_pg_raise(...) CX__AT(cx_pg_raise(__VA_ARGS__))
+#endif
+
 #ifdef __cplusplus
 }
 #endif

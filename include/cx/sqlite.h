@@ -94,6 +94,26 @@ CX_API int cx_sqlite_error_code(const cx_error *e);
  * directly.  Never returns. */
 CX_API CX__NORETURN void cx_sqlite_raise(sqlite3 *db, int rc, const char *what);
 
+/* Call sites: each function above that can raise, or whose manager can,
+ * is also a macro recording the caller's file, line and function (CX__AT,
+ * frame.h), so its errors name the user's call.  (name)(args) and the
+ * function's address bypass it. */
+#ifndef CX_BUILDING
+#define cx_sqlite_open(...) CX__AT(cx_sqlite_open(__VA_ARGS__))
+#define cx_sqlite_transaction(...) CX__AT(cx_sqlite_transaction(__VA_ARGS__))
+#define cx_sqlite_prepare(...) CX__AT(cx_sqlite_prepare(__VA_ARGS__))
+#define cx_sqlite_exec(...) CX__AT(cx_sqlite_exec(__VA_ARGS__))
+#define cx_sqlite_step(...) CX__AT(cx_sqlite_step(__VA_ARGS__))
+#define cx_sqlite_reset(...) CX__AT(cx_sqlite_reset(__VA_ARGS__))
+#define cx_sqlite_bind_int(...) CX__AT(cx_sqlite_bind_int(__VA_ARGS__))
+#define cx_sqlite_bind_double(...) CX__AT(cx_sqlite_bind_double(__VA_ARGS__))
+#define cx_sqlite_bind_text(...) CX__AT(cx_sqlite_bind_text(__VA_ARGS__))
+#define cx_sqlite_bind_blob(...) CX__AT(cx_sqlite_bind_blob(__VA_ARGS__))
+#define cx_sqlite_bind_null(...) CX__AT(cx_sqlite_bind_null(__VA_ARGS__))
+#define cx_sqlite_param(...) CX__AT(cx_sqlite_param(__VA_ARGS__))
+#define cx_sqlite_raise(...) CX__AT(cx_sqlite_raise(__VA_ARGS__))
+#endif
+
 #ifdef __cplusplus
 }
 #endif

@@ -79,6 +79,19 @@ CX_API cx_manager cx_sigmask(int how, const sigset_t *set);
  * Process-wide.  Reusable; nests. */
 CX_API cx_manager cx_signal(int signum, void (*handler)(int));
 
+/* Call sites: each function above that can raise, or whose manager can,
+ * is also a macro recording the caller's file, line and function (CX__AT,
+ * frame.h), so its errors name the user's call.  (name)(args) and the
+ * function's address bypass it. */
+#ifndef CX_BUILDING
+#define cx_override(...) CX__AT(cx_override(__VA_ARGS__))
+#define cx_setenv(...) CX__AT(cx_setenv(__VA_ARGS__))
+#define cx_signal(...) CX__AT(cx_signal(__VA_ARGS__))
+#if !defined(__GLIBC__) || defined(__USE_POSIX)
+#define cx_sigmask(...) CX__AT(cx_sigmask(__VA_ARGS__))
+#endif
+#endif
+
 #ifdef __cplusplus
 }
 #endif

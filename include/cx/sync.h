@@ -70,17 +70,17 @@ CX_API int cx_rlock_depth(cx_rlock *l);
 #ifndef __cplusplus
 #ifdef CX__HAVE_RWLOCK
 #define cx_lock(L)                                                             \
-    _Generic((L),                                                              \
+    CX__AT(_Generic((L),                                                       \
         pthread_mutex_t *: cx__lock_mutex,                                     \
         cx_rlock *: cx_lock_rlock,                                             \
         pthread_rwlock_t *: cx_lock_rwlock,                                    \
-        sem_t *: cx_lock_sem)(L)
+        sem_t *: cx_lock_sem)(L))
 #else
 #define cx_lock(L)                                                             \
-    _Generic((L),                                                              \
+    CX__AT(_Generic((L),                                                       \
         pthread_mutex_t *: cx__lock_mutex,                                     \
         cx_rlock *: cx_lock_rlock,                                             \
-        sem_t *: cx_lock_sem)(L)
+        sem_t *: cx_lock_sem)(L))
 #endif
 #endif
 
@@ -192,6 +192,27 @@ inline cx_manager cx_lock(pthread_rwlock_t *rw) { return cx_lock_rwlock(rw); }
 #endif
 inline cx_manager cx_lock(sem_t *s) { return cx_lock_sem(s); }
 }
+/* Records the call site, as C's cx_lock does. */
+#define cx_lock(L) CX__AT(cx_lock(L))
 }
+#endif
+
+/* Call sites: each function above that can raise, or whose manager can,
+ * is also a macro recording the caller's file, line and function (CX__AT,
+ * frame.h), so its errors name the user's call.  (name)(args) and the
+ * function's address bypass it. */
+#ifndef CX_BUILDING
+#define cx_rlock_init(...) CX__AT(cx_rlock_init(__VA_ARGS__))
+#define cx_rlock_depth(...) CX__AT(cx_rlock_depth(__VA_ARGS__))
+#define cx_lock_rlock(...) CX__AT(cx_lock_rlock(__VA_ARGS__))
+#ifdef CX__HAVE_RWLOCK
+#define cx_lock_rwlock(...) CX__AT(cx_lock_rwlock(__VA_ARGS__))
+#define cx_read_lock(...) CX__AT(cx_read_lock(__VA_ARGS__))
+#endif
+#define cx_lock_sem(...) CX__AT(cx_lock_sem(__VA_ARGS__))
+#define cx_lock_when(...) CX__AT(cx_lock_when(__VA_ARGS__))
+#define cx_flock(...) CX__AT(cx_flock(__VA_ARGS__))
+#define cx_rate_limiter_new(...) CX__AT(cx_rate_limiter_new(__VA_ARGS__))
+#define cx_rate_limited(...) CX__AT(cx_rate_limited(__VA_ARGS__))
 #endif
 #endif

@@ -153,7 +153,7 @@ static inline void cx__try_leave(cx__try *t)
     CX__SHADOW_OFF                                                             \
     for (cx__try cx__t __attribute__((cleanup(cx__try_leave))),               \
          *cx__tp __attribute__((unused)) =                                     \
-             cx__try_begin(&cx__t, __FILE__, __LINE__, __func__);              \
+             cx__try_begin(&cx__t, CX__STMT_SITE);                             \
          cx__try_next(&cx__t);)                                                \
         CX__SHADOW_ON                                                          \
         if (cx__t.phase == CX__TRY_SETUP) {                                    \

@@ -113,7 +113,9 @@ static inline cx__with *cx__with_start(cx__with *w, cx_manager m,
     w->site.file = file;
     w->site.line = line;
     w->site.func = func;
+#ifndef CX_BUILDING
     cx__ts.here = w->site;
+#endif
     *exit_fn = (cx__with (*)(void))(void (*)(void))m.type->exit;
     w->value = m.type->enter(w->m.state.bytes);
     return w;
@@ -143,7 +145,9 @@ static inline void cx__with_exit_clean(cx__with *w, cx__with_ref *entered,
 {
     *entered = NULL;
     cx__jump_pop(&w->j);
+#ifndef CX_BUILDING
     cx__ts.here = w->site;
+#endif
     exit_fn(w->m.state.bytes, NULL);
 }
 
@@ -242,8 +246,7 @@ struct cx__value {
                      __attribute__((cleanup(cx__with_cleanup))) = 0,           \
                      (*CX__WITH_VOLATILE exit_fn)(void) = 0,                   \
                      *CX__WITH_VOLATILE once =                                 \
-                         cx__with_start(&w, (mgr), &exit_fn, __FILE__,        \
-                                        __LINE__, __func__);                \
+                         cx__with_start(&w, (mgr), &exit_fn, CX__STMT_SITE);   \
          once; once = cx__with_left(&entered))                                 \
         if (CX__SETJMP(w.j.jb))                                                \
             cx__with_caught(&w, &entered);                                     \

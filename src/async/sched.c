@@ -316,7 +316,8 @@ static cx_task *task_new(cx__sched *s, void (*fn)(void *), void *arg)
     /* Field by field: clearing the whole struct (rep stosq) was a tenth of
      * a spawn and an await. */
     t->s = s;
-    t->other = (cx__state){0};
+    /* Until it makes a call of its own, the task's errors name its spawn. */
+    t->other = (cx__state){.here = cx__ts.here};
     t->outer = NULL;
     t->fn = fn;
     t->arg = arg;

@@ -351,7 +351,7 @@ static void release(cx_error *e) { __atomic_store_n(&e->share, CX__ERR_OWNED, __
 
 void cx__error_passed(cx_error *e, const char *what, const cx__site *site)
 {
-    if (refs_of(e) <= 0 || !claim(e))
+    if (!site->file || refs_of(e) <= 0 || !claim(e)) /* no file: cx's own statement */
         return;
     if (e->ntrail < CX__TRAIL)
         e->trail[e->ntrail] = (cx__trail){what, *site};

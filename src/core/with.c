@@ -55,7 +55,8 @@ void cx__with_exit_error(cx__with *w)
 {
     cx__handled node;
     cx__handling_push(&node, cx__landed());
-    cx__ts.here = w->site;
+    if (w->site.file) /* a user's statement, not one of cx's own */
+        cx__ts.here = w->site;
     bool suppressed = w->m.type->exit(w->m.state.bytes, node.err);
     cx_error *e = cx__handling_pop(&node);
     if (!suppressed) {

@@ -637,6 +637,7 @@ void *cx__gen_cm_enter_gated(void *state)
     if (g->serial != s->serial || g->status != GEN_CREATED)
         cx__raise(CX__SITE, &cx_RuntimeError,
                   "generator manager is single-use: entered twice");
+    cx__site at = cx__ts.here; /* the user's statement: the body's calls move it */
     cx_error *raised;
     if (!g->coro && (raised = cx_protect(take_stack_protected, g))) {
         gen_recycle(g);
@@ -647,6 +648,7 @@ void *cx__gen_cm_enter_gated(void *state)
     gen_recycle(g);
     if (raised)
         cx__propagate(raised);
+    cx__ts.here = at;
     cx__raise_from(CX__SITE, &cx_RuntimeError, NULL,
                    "generator didn't yield"); /* from None */
 }
@@ -667,10 +669,13 @@ bool cx__gen_cm_exit_gated(void *state, cx_error *err)
         return cx__cm_exit_any(state, err);
     if (err)
         g->thrown = cx_error_ref(err);
+    cx__site at = cx__ts.here; /* the user's statement: the body's calls move it */
     resume(g);
-    if (__builtin_expect(g->status != GEN_FINISHED, 0))
+    if (__builtin_expect(g->status != GEN_FINISHED, 0)) {
+        cx__ts.here = at;
         cx__cm_didnt_stop(state, err ? "generator didn't stop after throw()"
                                      : "generator didn't stop");
+    }
     /* Finished: its cx_yield took what was thrown in, its stack is parked. */
     cx_error *raised = g->escaped;
     g->escaped = NULL;
@@ -730,10 +735,13 @@ void cx_gen_close(cx_gen *g)
         /* As Python's close(): GeneratorExit chains to the error being handled. */
         cx__error_set_context(exit, cx__handled_error());
         cx_error *raised;
+        cx__site at = cx__ts.here; /* the user's call: the body's calls move it */
         bool yielded = cx__gen_throw(g, exit, &raised);
         cx_error_unref(exit);
-        if (yielded)
+        if (yielded) {
+            cx__ts.here = at;
             cx_raise(&cx_RuntimeError, "generator ignored GeneratorExit");
+        }
         if (raised && !cx_error_is(raised, &cx_GeneratorExit))
             cx__propagate(raised);
         cx_error_unref(raised);

@@ -219,6 +219,36 @@ void cpp_exception_leaving_a_try_body_ends_the_process_naming_the_try()
     EXPECT(std::strstr(buf, "test_cxx.cpp:") != nullptr);
 }
 
+int lock_line, flock_line;
+
+void lock_a_null_rlock()
+{
+    cx_rlock *none = nullptr;
+    lock_line = __LINE__; cx_with (cx_lock(none)) {}
+}
+
+void flock_a_bad_descriptor()
+{
+    flock_line = __LINE__; cx_with (cx_flock(-1, LOCK_EX)) {}
+}
+
+// The call-site macros work from C++ too (cx_lock's overloads included).
+void errors_name_the_cpp_callers_line()
+{
+    cx_error *e = cx_protect([](void *) { lock_a_null_rlock(); }, nullptr);
+    EXPECT(cx_error_is(e, &cx_ValueError));
+    EXPECT(std::strcmp(cx_error_file(e), __FILE__) == 0);
+    EXPECT(cx_error_line(e) == lock_line);
+    EXPECT(std::strcmp(cx_error_function(e), "lock_a_null_rlock") == 0);
+    cx_error_unref(e);
+    e = cx_protect([](void *) { flock_a_bad_descriptor(); }, nullptr);
+    EXPECT(cx_error_is(e, &cx_OSError));
+    EXPECT(std::strcmp(cx_error_file(e), __FILE__) == 0);
+    EXPECT(cx_error_line(e) == flock_line);
+    EXPECT(std::strcmp(cx_error_function(e), "flock_a_bad_descriptor") == 0);
+    cx_error_unref(e);
+}
+
 struct test {
     const char *name;
     void (*fn)();
@@ -277,6 +307,7 @@ const test tests[] = {
      cpp_exception_leaving_a_with_body_runs_exit_without_an_error},
     {"cpp_exception_leaving_a_try_body_ends_the_process_naming_the_try",
      cpp_exception_leaving_a_try_body_ends_the_process_naming_the_try},
+    {"errors_name_the_cpp_callers_line", errors_name_the_cpp_callers_line},
 };
 
 } // namespace
