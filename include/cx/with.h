@@ -335,7 +335,7 @@ static inline void cx__using_leave(cx__using_ref *r)
 #define CX__USING(u, ref, site, decl, mgr)                                     \
     static const cx__site site = {__FILE__, __func__, __LINE__};               \
     cx__using u;                                                               \
-    cx__using_ref ref __attribute__((cleanup(cx__using_leave))) =              \
+    cx__using_ref ref __attribute__((cleanup(cx__using_leave), unused)) =      \
         cx__using_start(&u, &site, (mgr));                                     \
     decl = CX__VALUE(u.value)
 
