@@ -118,7 +118,7 @@ iofault: build
 N ?= 100000
 SEED ?= 1
 diff: build
-	python3 tests/diff/difftest.py --interp $(BUILD)/tests/diff/cx-diff --n $(N) --seed $(SEED) --brief
+	python3 tests/diff/difftest.py --interp $(BUILD)/tests/diff/cx-diff --n $(N) --seed $(SEED) --brief --stats
 
 # libFuzzer (clang, with its runtime: Recommended by clang, not Depended on)
 # over each target in tests/fuzz, under ASan + UBSan with coverage of the

@@ -2,14 +2,17 @@
 """Differential tester: random scenarios run under CPython and under cx.
 
 Each scenario is a small program in a scenario language (nested with blocks
-over class managers, generator managers, ExitStacks and suppress; try /
-except / else / finally; raise, raise from, bare raise, return, break).  It
+over class managers, generator managers, ExitStacks and suppress; using and
+defer declarations, cx_using and cx_defer, whose scope is the rest of their
+block; try / except / else / finally; raise, raise from, bare raise, return,
+break, continue).  It
 is rendered twice: as Python source run by this very interpreter, and as a
 token stream that cx-diff (tests/diff/interp.c, a C interpreter built on the
 real cx constructs) executes.  Both print an event trace; any difference is
 a divergence, printed with the scenario and both traces.
 
     difftest.py --interp build/tests/diff/cx-diff --n 2000 --seed 1
+    difftest.py --interp ... --n 100000 --seed 7 --brief --stats   # make diff
     difftest.py --interp ... --n 1 --seed 1 --first 417 --show   # one scenario
     difftest.py --write-faults tests/reliability/fault_scenarios.txt
         # the allocation-fault tests' scenarios (Gen(faults=True), seed "faults");
@@ -30,6 +33,8 @@ import sys
 import tempfile
 import time
 
+# Declarations: the rest of their block is their scope.
+DECLS = ("using", "using_stack", "defer")
 RAISE_TYPES = ["ValueError", "TypeError", "KeyError", "IndexError",
                "RuntimeError", "OSError"]
 CATCH_TYPES = RAISE_TYPES + ["LookupError", "Exception", "any"]
@@ -45,15 +50,22 @@ class Gen:
     - break only inside a loop, in with bodies, try bodies and handlers,
       never in else/finally (break there leaves the cx_try statement);
     - yield only in generator-manager bodies, bare raise / raise from /
-      raise e only inside an except clause of the same function.
+      raise e only inside an except clause of the same function;
+    - break and continue in the same places (loops run one or two rounds);
+    - using / defer (cx_using, cx_defer) anywhere: in Python the rest of the
+      block becomes the body of `with U(manager):` (U makes a suppressing
+      exit raise RuntimeError, as cx_using does) or of `try: ... finally:`
+      around the deferred call; "fb" counts CPython's statically nested
+      blocks, at most 20 in a function, so that the extra nesting stays
+      legal Python.
 
     With faults=True it writes the subset the allocation-fault tests run
     (tests/reliability/fault_scenarios.txt), in which a MemoryError raised
     anywhere must be the error that escapes: nothing catches or suppresses
     it (no except Exception / bare except, no exit or push that suppresses
     everything, no suppress or ST of Exception), and nothing raises while it
-    may be in flight (no exit or push that raises; finally clauses and
-    ExitStack callbacks neither raise nor use managers that can: no raise
+    may be in flight (no exit or push that raises; finally clauses,
+    ExitStack callbacks and deferred calls neither raise nor use managers that can: no raise
     statement, no class manager whose enter raises, no generator manager)."""
 
     def __init__(self, rng, faults=False):
@@ -77,14 +89,23 @@ class Gen:
 
     def block(self, ctx, depth, lo=0, hi=3):
         out = []
-        for _ in range(self.r.randint(lo, hi)):
+        n = self.r.randint(lo, hi)
+        while len(out) < n:
             if self.budget <= 0:
                 break
             s = self.stmt(ctx, depth)
             out.append(s)
             if s[0] in ("raise", "raise_from", "raise_from_none", "reraise",
-                        "throw", "return", "break"):
+                        "throw", "return", "break", "continue"):
                 break
+            if s[0] in DECLS:
+                # The rest of the block is the body of a Python with / try
+                # (one nesting level deeper), and of an ExitStack for "US".
+                ctx = dict(ctx, fb=ctx["fb"] + 1)
+                if s[0] == "using_stack":
+                    ctx["stack"] = s[1]
+                if len(out) == n and self.r.random() < 0.7:
+                    n += 1  # mostly, something in its scope
         return out
 
     def mgr(self, ctx, depth):
@@ -121,7 +142,7 @@ class Gen:
         # How many yields: mostly one, sometimes none or two.
         want = self.r.choices([0, 1, 2], [1, 10, 1])[0]
         gctx = {"gen": want, "try": False, "brk": False, "stack": None,
-                "exc": None, "yields": [0]}
+                "exc": None, "yields": [0], "fb": 0}
         body = [("log", self.fresh("gs"))] + self.block(gctx, depth + 1, 0, 3)
         while gctx["yields"][0] < want:
             body.insert(self.r.randint(1, len(body)), ("yield",))
@@ -132,6 +153,15 @@ class Gen:
         c = dict(ctx)
         c["exc"] = var
         c["try"] = True
+        c["fb"] = ctx["fb"] + 3
+        return c
+
+    def fn_ctx(self):
+        """A function of its own (ExitStack callback, deferred call)."""
+        c = {"gen": 0, "try": False, "brk": False, "stack": None,
+             "exc": None, "yields": [0], "fb": 0}
+        if self.faults:
+            c["noraise"] = True
         return c
 
     def stmt(self, ctx, depth):
@@ -141,11 +171,17 @@ class Gen:
         if depth < 4:
             choices += [("with", 6), ("try", 4), ("stack", 3)]
             if ctx["brk"] is False and not ctx.get("inloop"):
-                choices.append(("loop", 1))
+                choices.append(("loop", 2))
         if not ctx["try"]:
             choices.append(("return", 1))
         if ctx["brk"]:
-            choices.append(("break", 2))
+            choices += [("break", 2), ("continue", 1)]
+        # cx_using / cx_defer, so that CPython's 20 statically nested blocks
+        # hold whatever nests inside later (at most 3 per level left).
+        if ctx["fb"] + 1 + 3 * max(0, 4 - depth) <= 19:
+            choices += [("using", 4), ("defer", 1)]
+            if depth < 4:
+                choices.append(("using_stack", 1))
         if ctx.get("noraise"):
             choices = [c for c in choices if c[0] != "raise"]
         elif ctx["exc"]:
@@ -170,38 +206,43 @@ class Gen:
             return ("return",)
         if kind == "break":
             return ("break",)
+        if kind == "continue":
+            return ("continue",)
+        if kind == "using":
+            return ("using", self.mgr(ctx, depth))
+        if kind == "using_stack":
+            return ("using_stack", self.fresh("st"))
+        if kind == "defer":
+            return ("defer", self.fresh("d"), self.block(self.fn_ctx(), depth + 2, 0, 2))
         if kind == "yield":
             ctx["yields"][0] += 1
             return ("yield",)
         if kind == "loop":
-            c = dict(ctx, brk=True, inloop=True)
-            return ("loop", self.block(c, depth + 1, 1, 3))
+            c = dict(ctx, brk=True, inloop=True, fb=ctx["fb"] + 1)
+            rounds = r.choice([1, 2])
+            return ("loop", self.block(c, depth + 1, 1, 3), rounds)
         if kind == "with":
             m = self.mgr(ctx, depth)
-            return ("with", m, self.block(ctx, depth + 1, 0, 3))
+            return ("with", m, self.block(dict(ctx, fb=ctx["fb"] + 1), depth + 1, 0, 3))
         if kind == "stack":
-            c = dict(ctx, stack=self.fresh("st"))
+            c = dict(ctx, stack=self.fresh("st"), fb=ctx["fb"] + 1)
             return ("stack", c["stack"], self.block(c, depth + 1, 1, 4))
         if kind == "enter_ctx":
             return ("enter_ctx", ctx["stack"], self.mgr(ctx, depth))
         if kind == "callback":
-            cctx = {"gen": 0, "try": False, "brk": False, "stack": None,
-                    "exc": None, "yields": [0]}
-            if self.faults:
-                cctx["noraise"] = True
             return ("callback", ctx["stack"], self.fresh("c"),
-                    self.block(cctx, depth + 2, 0, 2))
+                    self.block(self.fn_ctx(), depth + 2, 0, 2))
         if kind == "push":
             return ("push", ctx["stack"], self.fresh("p"), self.exit_action())
         if kind == "try":
             tctx = dict(ctx, **{"try": True})
-            body = self.block(tctx, depth + 1, 0, 3)
+            body = self.block(dict(tctx, fb=ctx["fb"] + 2), depth + 1, 0, 3)
             handlers = []
             for _ in range(r.choices([0, 1, 2, 3], [2, 6, 3, 1])[0]):
                 var = self.fresh("e")
                 handlers.append((r.choice(self.catch), var,
                                  self.block(self.handler_ctx(tctx, var), depth + 1, 0, 2)))
-            nctx = dict(tctx, brk=False)
+            nctx = dict(tctx, brk=False, fb=ctx["fb"] + 1)
             els = None
             if handlers and r.random() < 0.3:
                 els = self.block(nctx, depth + 1, 0, 2)
@@ -214,7 +255,7 @@ class Gen:
 
     def scenario(self):
         ctx = {"gen": 0, "try": False, "brk": False, "stack": None, "exc": None,
-               "yields": [0]}
+               "yields": [0], "fb": 0}
         return self.block(ctx, 0, 2, 4)
 
 
@@ -280,6 +321,33 @@ class M:
     def __exit__(self, t, v, tb):
         ev('exit', self.name, tname(t))
         return act(self.exit_, t)
+FLAGS = set()  # what happened in the scenario running (for the statistics)
+class U:
+    # cx_using (docs in include/cx/with.h): the rest of the block is the
+    # body of a with over U(m).  A manager cannot suppress under cx_using:
+    # when its exit asks to, its exit has run and cx raises RuntimeError
+    # instead, the error in flight as its context; raised here from inside
+    # __exit__, where that error is being handled, it chains the same way.
+    def __init__(self, m, name):
+        self.m, self.name = m, name
+    def __enter__(self):
+        try:
+            return self.m.__enter__()
+        except BaseException:
+            FLAGS.add('enter raised')
+            raise
+    def __exit__(self, t, v, tb):
+        FLAGS.add('exit given an error' if t is not None else 'exit given None')
+        try:
+            suppress = self.m.__exit__(t, v, tb)
+        except BaseException:
+            FLAGS.add('exit raised')
+            raise
+        if suppress and t is not None:
+            FLAGS.add('suppression refused')
+            raise RuntimeError('cx_using: manager %s asked to suppress %s, which cx_using '
+                               'cannot do (use cx_with to suppress)' % (self.name, t.__name__))
+        return False
 def PX(name, a):
     def f(t, v, tb):
         ev('pexit', name, tname(t))
@@ -309,13 +377,17 @@ def chain(e):
         if e is not None and id(e) not in seen:  # a cycle ends the print
             parts.append(link)
     return ' '.join(parts)
+STATS = {}
 def run(i, f):
     OUT.append('### %d' % i)
+    FLAGS.clear()
+    STATS[i] = FLAGS
     try:
         r = f()
         OUT.append('end returned' if r == 'R' else 'end completed')
     except BaseException as e:
         OUT.append('end raised ' + chain(e))
+    globals()['FLAGS'] = set()
 '''
 
 
@@ -340,10 +412,31 @@ def py_act(a):
     return "(%s, %r)" % a
 
 
+# The type name cx gives each kind of manager (in cx_using's error).
+CX_MANAGER_NAMES = {"cls": "diff", "gen": "contextmanager", "sup": "suppress"}
+
+
 def py_block(stmts, emit, ind):
     if not stmts:
         emit(ind, "pass")
-    for s in stmts:
+    for k, s in enumerate(stmts):
+        if s[0] == "using":
+            emit(ind, "with U(%s, %r):" % (py_mgr(s[1], emit, ind), CX_MANAGER_NAMES[s[1][0]]))
+            py_block(stmts[k + 1:], emit, ind + 1)
+            return
+        if s[0] == "using_stack":
+            emit(ind, "with U(ExitStack(), 'ExitStack') as %s:" % s[1])
+            py_block(stmts[k + 1:], emit, ind + 1)
+            return
+        if s[0] == "defer":
+            emit(ind, "def %s():" % s[1])
+            emit(ind + 1, "ev('defer', %r)" % s[1])
+            py_block(s[2], emit, ind + 1)
+            emit(ind, "try:")
+            py_block(stmts[k + 1:], emit, ind + 1)
+            emit(ind, "finally:")
+            emit(ind + 1, "%s()" % s[1])
+            return
         py_stmt(s, emit, ind)
 
 
@@ -365,10 +458,12 @@ def py_stmt(s, emit, ind):
         emit(ind, "return 'R'")
     elif k == "break":
         emit(ind, "break")
+    elif k == "continue":
+        emit(ind, "continue")
     elif k == "yield":
         emit(ind, "yield")
     elif k == "loop":
-        emit(ind, "for _ in range(1):")
+        emit(ind, "for _ in range(%d):" % s[2])
         py_block(s[1], emit, ind + 1)
     elif k == "with":
         emit(ind, "with %s:" % py_mgr(s[1], emit, ind))
@@ -461,10 +556,20 @@ def tok_stmt(s, out):
         out.append("RET")
     elif k == "break":
         out.append("BRK")
+    elif k == "continue":
+        out.append("CONT")
+    elif k == "using":
+        out.append("U")
+        tok_mgr(s[1], out)
+    elif k == "using_stack":
+        out += ["US", s[1]]
+    elif k == "defer":
+        out += ["D", s[1]]
+        tok_block(s[2], out)
     elif k == "yield":
         out.append("Y")
     elif k == "loop":
-        out.append("LOOP")
+        out.append("LOOP" if s[2] == 1 else "LOOP2")
         tok_block(s[1], out)
     elif k == "with":
         out.append("W")
@@ -535,7 +640,7 @@ def write_faults(path, seed, count, any_scenario=False):
         i += 1
     words = " ".join(picked).split()
     kinds = ["W", "MC", "MG", "MS", "ES", "EC", "CB", "PU", "TRY", "R", "F", "N",
-             "RR", "TH", "RET", "BRK", "LOOP", "Y", "P", "ST"]
+             "RR", "TH", "RET", "BRK", "CONT", "LOOP", "LOOP2", "Y", "P", "ST", "U", "US", "D"]
     missing = [k for k in kinds if k not in words]
     if missing:
         sys.exit("difftest: the fault set lacks %s" % " ".join(missing))
@@ -567,7 +672,84 @@ def python_traces(batch):
     src = PRELUDE + "".join(python_source(i, sc) for i, sc in batch)
     env = {"__name__": "scenarios"}
     exec(compile(src, "<scenarios>", "exec"), env)
-    return split_traces(env["OUT"])
+    return split_traces(env["OUT"]), env["STATS"]
+
+
+def features(sc):
+    """The places and shapes of the scenario's cx_using / cx_defer
+    declarations, for the campaign's statistics."""
+    found = set()
+
+    def walk(stmts, where, loop_exits=False):
+        decls = [s for s in stmts if s[0] in DECLS]
+        usings = [s for s in stmts if s[0] in ("using", "using_stack")]
+        if usings:
+            found.add("using")
+            found.add("using in " + where)
+        if len(usings) >= 2:
+            found.add("several usings in one block")
+        if usings and len(decls) > len(usings):
+            found.add("using and defer in one block")
+        if len(decls) >= 4:
+            found.add("4+ declarations in one block")
+        if decls:
+            found.update("defer" for s in decls if s[0] == "defer")
+            first = stmts.index(decls[0])
+            if loop_exits and any(leaves_loop(s) for s in stmts[first + 1:]):
+                found.add("break/continue out of a declaration's scope")
+        for s in stmts:
+            k = s[0]
+            if k == "using":
+                found.add("using over " + {"cls": "a class manager", "gen": "a generator manager",
+                                           "sup": "suppress"}[s[1][0]])
+                if s[1][0] == "cls" and s[1][2] is not None:
+                    found.add("using whose enter raises")
+                if s[1][0] == "cls" and not isinstance(s[1][3], str) and s[1][3][0] != "ST":
+                    found.add("using whose exit raises")
+                if s[1][0] == "cls" and (s[1][3] == "S" or s[1][3][0] == "ST"):
+                    found.add("using whose exit suppresses")
+                mgr_walk(s[1])
+            elif k == "using_stack":
+                found.add("using over an ExitStack")
+            elif k == "defer":
+                walk(s[2], "a deferred call")
+            elif k == "loop":
+                walk(s[1], "a loop body", True)
+            elif k == "with":
+                mgr_walk(s[1])
+                walk(s[2], "a with body", loop_exits)
+            elif k == "stack":
+                walk(s[2], "an ExitStack body", loop_exits)
+            elif k == "enter_ctx":
+                mgr_walk(s[2])
+            elif k == "callback":
+                walk(s[3], "an ExitStack callback")
+            elif k == "try":
+                _, body, handlers, els, fin = s
+                walk(body, "a try body", loop_exits)
+                for _t, _v, hb in handlers:
+                    walk(hb, "an except clause", loop_exits)
+                if els is not None:
+                    walk(els, "an else clause")
+                if fin is not None:
+                    walk(fin, "a finally clause")
+
+    def mgr_walk(m):
+        if m[0] == "gen":
+            walk(m[2], "a generator manager's body")
+
+    def leaves_loop(s):
+        if s[0] in ("break", "continue"):
+            return True
+        if s[0] == "with" or s[0] == "stack":
+            return any(leaves_loop(x) for x in s[-1])
+        if s[0] == "try":
+            return any(leaves_loop(x) for x in s[1]) or any(
+                leaves_loop(x) for _t, _v, hb in s[2] for x in hb)
+        return False
+
+    walk(sc, "a function body")
+    return found
 
 
 def split_traces(lines):
@@ -624,6 +806,8 @@ def main():
     ap.add_argument("--brief", action="store_true",
                     help="one line per divergence: the differing trace lines")
     ap.add_argument("--wrapper", default="", help="e.g. 'valgrind -q'")
+    ap.add_argument("--stats", action="store_true",
+                    help="print how many scenarios have each cx_using / cx_defer shape")
     a = ap.parse_args()
     sys.setrecursionlimit(10000)
     if a.write_faults:
@@ -640,9 +824,13 @@ def main():
     t0 = time.time()
     ran = diverged = 0
     stats = {"raised": 0, "returned": 0, "completed": 0}
+    shapes = {}  # a feature or a runtime flag: how many scenarios have it
     for start in range(a.first, a.first + a.n, a.batch):
         batch = [(i, scenario(a.seed, i, a.faults)) for i in range(start, min(start + a.batch, a.first + a.n))]
-        py = python_traces(batch)
+        py, flags = python_traces(batch)
+        for i, sc in batch:
+            for f in features(sc) | {"using: " + x for x in flags.get(i, ())}:
+                shapes[f] = shapes.get(f, 0) + 1
         c, rc, err = c_traces(a.interp, batch, wrapper)
         if rc != 0:
             print("cx-diff exited with status %d\n%s" % (rc, err[-4000:]))
@@ -663,6 +851,12 @@ def main():
         if rc != 0:
             diverged += 1
             break
+    if a.stats:
+        for f in sorted(shapes, key=lambda f: -shapes[f]):
+            print("  %6d  %5.1f%%  %s" % (shapes[f], 100.0 * shapes[f] / max(ran, 1), f))
+    print("difftest: %d of %d scenarios (%.1f%%) contain a cx_using, %d (%.1f%%) a cx_defer"
+          % (shapes.get("using", 0), ran, 100.0 * shapes.get("using", 0) / max(ran, 1),
+             shapes.get("defer", 0), 100.0 * shapes.get("defer", 0) / max(ran, 1)))
     print("difftest: seed %s, scenarios %d..%d: %d run, %d diverged "
           "(outcomes: %d raised, %d returned, %d completed) in %.1fs"
           % (a.seed, a.first, a.first + a.n - 1, ran, diverged, stats["raised"],

@@ -3,14 +3,17 @@
  * Reads scenarios, one per line ("S <id> <tokens>"), and runs each through a
  * tree-walking interpreter whose every construct is the real cx one: cx_with
  * over managers of our own type, cx_contextmanager generators, cx_exitstack,
- * cx_suppress, and cx_try / cx_except / cx_else / cx_finally.  Prints the
- * same event trace the generated Python prints.
+ * cx_suppress, cx_try / cx_except / cx_else / cx_finally, and cx_using and
+ * cx_defer declared in the C block that runs the scenario's block (see
+ * RUN_STMTS).  Prints the same event trace the generated Python prints.
  *
  * Control flow: a statement returns how its block must go on (NEXT, RET,
- * BRK).  RET is a C `return` out of each enclosing cx_with (never out of a
- * cx_try: the generator never puts one there); BRK is a C `break` out of each
- * cx_with body, cx_try body or except clause up to the loop, exactly where
- * Python's break would leave them. */
+ * BRK, CONT).  RET is a C `return` out of each enclosing cx_with and block
+ * (never out of a cx_try: the generator never puts one there); BRK and CONT
+ * are a C `break` out of each cx_with body, cx_try body or except clause up
+ * to the loop, exactly where Python's break and continue would leave them,
+ * and there the loop's own `break` or `continue`, through the cx_using and
+ * cx_defer declarations of the loop body. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,10 +179,23 @@ static node *parse_stmt(parser *ps, const char *k)
         n = new_node(ps, N_RETURN);
     } else if (IS("BRK")) {
         n = new_node(ps, N_BREAK);
+    } else if (IS("CONT")) {
+        n = new_node(ps, N_CONTINUE);
     } else if (IS("Y")) {
         n = new_node(ps, N_YIELD);
-    } else if (IS("LOOP")) {
+    } else if (IS("LOOP") || IS("LOOP2")) {
         n = new_node(ps, N_LOOP);
+        n->rounds = IS("LOOP") ? 1 : 2;
+        n->body = parse_block(ps);
+    } else if (IS("U")) {
+        n = new_node(ps, N_USING);
+        n->mgr = parse_mgr(ps);
+    } else if (IS("US")) {
+        n = new_node(ps, N_USING_STACK);
+        n->name = need(ps);
+    } else if (IS("D")) {
+        n = new_node(ps, N_DEFER);
+        n->name = need(ps);
         n->body = parse_block(ps);
     } else if (IS("W")) {
         n = new_node(ps, N_WITH);
@@ -253,7 +269,7 @@ void diff_free(node *all)
 
 /* ------------------------------------------------------------ execution */
 
-enum { NEXT, RET, BRK };
+enum { NEXT, RET, BRK, CONT };
 
 typedef struct ctx {
     cx_gen *g;            /* the generator whose body runs, for yield */
@@ -262,6 +278,8 @@ typedef struct ctx {
 } ctx;
 
 static int exec_block(const node *b, ctx c);
+static int exec_stmt(const node *n, ctx c);
+static int exec_from(const node *first, ctx c);
 
 static const char *type_name(const cx_error *err)
 {
@@ -336,17 +354,166 @@ static bool push_exit(void *arg, cx_error *err)
     return act(n, err);
 }
 
+/* ---- blocks: plain statements, cx_using and cx_defer declarations */
+
+/* The next declaration (using, using an ExitStack, defer) from `n` on. */
+static const node *next_decl(const node *n)
+{
+    while (n && n->kind != N_USING && n->kind != N_USING_STACK && n->kind != N_DEFER)
+        n = n->next;
+    return n;
+}
+
+/* Runs the statements from `n` up to `stop` (none of them a declaration);
+ * returns how the block must go on. */
+static int run_seg(const node *n, const node *stop, ctx c)
+{
+    for (; n != stop; n = n->next) {
+        int s = exec_stmt(n, c);
+        if (s != NEXT)
+            return s;
+    }
+    return NEXT;
+}
+
+/* A manager with no events: the cx_using of a declaration slot that is a
+ * defer or empty. */
+static void *quiet_enter(void *state)
+{
+    (void)state;
+    return NULL;
+}
+
+static bool quiet_exit(void *state, cx_error *err)
+{
+    (void)state, (void)err;
+    return false;
+}
+
+static const cx_manager_type quiet_type = {"quiet", quiet_enter, quiet_exit};
+
+static cx_manager slot_manager(const node *d)
+{
+    if (d && d->kind == N_USING)
+        return make_manager(d->mgr);
+    if (d && d->kind == N_USING_STACK)
+        return cx_exitstack_new();
+    return cx_manager_make(&quiet_type, NULL, 0);
+}
+
+/* The deferred call of a declaration slot (NULL: one that is a using or
+ * empty does nothing). */
+static void run_defer(void *arg)
+{
+    const node *n = arg;
+    if (!n)
+        return;
+    ctx c = {NULL, NULL, NULL};
+    diff_event("defer %s", n->name);
+    exec_block(n->body, c);
+}
+
+static void *defer_arg(const node *d)
+{
+    return d && d->kind == N_DEFER ? (void *)d : NULL;
+}
+
+/* One declaration slot: a cx_using and a cx_defer, in the block being run,
+ * of which the declaration `d` makes one real (the other, and both when d
+ * is NULL, do nothing).  An ExitStack bound by a using is the ExitStack of
+ * the rest of the block. */
+#define DECL_SLOT(d, v, cc)                                                    \
+    cx_using (void *v, slot_manager(d));                                       \
+    cx_defer (run_defer, defer_arg(d));                                        \
+    if ((d) && (d)->kind == N_USING_STACK)                                     \
+        (cc).stack = v
+
+/* Runs a block's statements from `first` in the C block it is written in,
+ * its first three declarations as real cx_using / cx_defer declarations of
+ * that one C block (so several exit last-declared first, and a break or
+ * continue written in LEAVE reaches the loop around it through them); the
+ * statements after the third run in exec_from's C block.  LEAVE(s) is a
+ * statement that leaves with status s (RET, BRK or CONT): return, break or
+ * continue, whatever the place needs. */
+#define RUN_STMTS(first, c, LEAVE)                                             \
+    {                                                                          \
+        const node *d0_ = next_decl(first);                                    \
+        int s_ = run_seg((first), d0_, (c));                                   \
+        if (s_ != NEXT)                                                        \
+            LEAVE(s_);                                                         \
+        if (d0_) {                                                             \
+            ctx cc_ = (c);                                                     \
+            DECL_SLOT(d0_, v0_, cc_);                                          \
+            const node *d1_ = next_decl(d0_->next);                            \
+            s_ = run_seg(d0_->next, d1_, cc_);                                 \
+            if (s_ != NEXT)                                                    \
+                LEAVE(s_);                                                     \
+            DECL_SLOT(d1_, v1_, cc_);                                          \
+            const node *d2_ = d1_ ? next_decl(d1_->next) : NULL;               \
+            s_ = run_seg(d1_ ? d1_->next : NULL, d2_, cc_);                    \
+            if (s_ != NEXT)                                                    \
+                LEAVE(s_);                                                     \
+            DECL_SLOT(d2_, v2_, cc_);                                          \
+            s_ = exec_from(d2_ ? d2_->next : NULL, cc_);                       \
+            if (s_ != NEXT)                                                    \
+                LEAVE(s_);                                                     \
+        }                                                                      \
+    }
+
+#define LEAVE_RETURN(s) return (s)
+
+static int exec_from(const node *first, ctx c)
+{
+    RUN_STMTS(first, c, LEAVE_RETURN)
+    return NEXT;
+}
+
+static int exec_block(const node *b, ctx c)
+{
+    return exec_from(b->first, c);
+}
+
+/* The status a break or continue out of a with body, try body or except
+ * clause leaves its statement with.  It is written into the statement's
+ * status by the cleanup of a variable declared before the block's
+ * declarations, so after their exits and deferred calls have run: one of
+ * them that raises abandons the break (its raise skips this cleanup), and
+ * if the statement then handles or suppresses that error it ends as if
+ * nothing had left it early, as in Python. */
+typedef struct pending {
+    int status;
+    volatile int *st;
+} pending;
+
+static void commit(pending *p)
+{
+    if (p->status != NEXT)
+        *p->st = p->status;
+}
+
+/* Return goes through; break and continue leave the statement (and go on
+ * up to the loop as its status). */
+#define LEAVE_PENDING(s)                                                       \
+    {                                                                          \
+        if ((s) == RET)                                                        \
+            return RET;                                                        \
+        pend_.status = (s);                                                    \
+        break;                                                                 \
+    }
+
+/* RUN_STMTS in a with body, try body or except clause, whose statement's
+ * status is `st`. */
+#define RUN_STMTS_IN_STATEMENT(first, c, st)                                   \
+    {                                                                          \
+        pending pend_ __attribute__((cleanup(commit))) = {NEXT, &(st)};        \
+        RUN_STMTS(first, c, LEAVE_PENDING)                                     \
+    }
+
 static int exec_with(const node *n, ctx c)
 {
     volatile int st = NEXT;
     cx_with (make_manager(n->mgr)) {
-        int s = exec_block(n->body, c);
-        if (s == RET)
-            return RET;
-        if (s == BRK) {
-            st = BRK;
-            break;
-        }
+        RUN_STMTS_IN_STATEMENT(n->body->first, c, st)
     }
     return st;
 }
@@ -357,26 +524,25 @@ static int exec_stack(const node *n, ctx c)
     cx_with (cx_exitstack *s, cx_exitstack_new()) {
         ctx inner = c;
         inner.stack = s;
-        int r = exec_block(n->body, inner);
-        if (r == RET)
-            return RET;
-        if (r == BRK) {
-            st = BRK;
-            break;
-        }
+        RUN_STMTS_IN_STATEMENT(n->body->first, inner, st)
     }
     return st;
 }
 
+/* In a loop body: break and continue are the loop's own. */
+#define LEAVE_LOOP(s)                                                          \
+    {                                                                          \
+        if ((s) == RET)                                                        \
+            return RET;                                                        \
+        if ((s) == BRK)                                                        \
+            break;                                                             \
+        continue;                                                              \
+    }
+
 static int exec_loop(const node *n, ctx c)
 {
-    for (int once = 0; once < 1; once++) {
-        int s = exec_block(n->body, c);
-        if (s == RET)
-            return RET;
-        if (s == BRK)
-            break;
-    }
+    for (int round = 0; round < n->rounds; round++)
+        RUN_STMTS(n->body->first, c, LEAVE_LOOP)
     return NEXT;
 }
 
@@ -392,20 +558,14 @@ static const cx_type *clause(const node *n, int i)
     cx_except (clause(n, i), e) {                                              \
         ctx h = c;                                                             \
         h.e = e;                                                               \
-        if (exec_block(n->handlers[i], h) == BRK) {                            \
-            st = BRK;                                                          \
-            break;                                                             \
-        }                                                                      \
+        RUN_STMTS_IN_STATEMENT(n->handlers[i]->first, h, st)                   \
     }
 
 static int exec_try(const node *n, ctx c)
 {
     volatile int st = NEXT;
     cx_try {
-        if (exec_block(n->body, c) == BRK) {
-            st = BRK;
-            break;
-        }
+        RUN_STMTS_IN_STATEMENT(n->body->first, c, st)
     }
     HANDLER(0)
     HANDLER(1)
@@ -440,6 +600,8 @@ static int exec_stmt(const node *n, ctx c)
         return RET;
     case N_BREAK:
         return BRK;
+    case N_CONTINUE:
+        return CONT;
     case N_YIELD:
         cx_yield(c.g, NULL);
         return NEXT;
@@ -460,19 +622,31 @@ static int exec_stmt(const node *n, ctx c)
         return NEXT;
     case N_TRY:
         return exec_try(n, c);
-    default:
+    default: /* declarations run in RUN_STMTS */
         bad("statement kind");
     }
 }
 
-static int exec_block(const node *b, ctx c)
+/* cx_using's "asked to suppress" error names the declaration, "cx_using at
+ * FILE:LINE: manager ...": a cx_using of this file is dropped from the
+ * message (the generated Python cannot know the line), any other site
+ * stays and diverges. */
+static const char *using_site_dropped(char *msg)
 {
-    for (const node *n = b->first; n; n = n->next) {
-        int s = exec_stmt(n, c);
-        if (s != NEXT)
-            return s;
-    }
-    return NEXT;
+    static const char head[] = "cx_using at ", file[] = "tests/diff/interp.c:";
+    if (strncmp(msg, head, sizeof head - 1) != 0)
+        return msg;
+    char *site = msg + sizeof head - 1, *end = strstr(site, ": manager ");
+    if (!end)
+        return msg;
+    char *line = end;
+    while (line > site && line[-1] >= '0' && line[-1] <= '9')
+        line--;
+    if (line == end || (size_t)(line - site) < sizeof file - 1 ||
+        strncmp(line - (sizeof file - 1), file, sizeof file - 1) != 0)
+        return msg;
+    memmove(msg + sizeof "cx_using" - 1, end, strlen(end) + 1);
+    return msg;
 }
 
 /* The printed chain, as Python's traceback shows it: the cause if there is
@@ -515,7 +689,7 @@ static void print_chain(const cx_error *e)
         if (colon)
             *colon = '\0';
         at += (size_t)snprintf(buf + at, sizeof buf - at, "%s%s(%s)", i == n - 1 ? "" : " ",
-                               items[i], colon ? colon + 2 : "");
+                               items[i], colon ? using_site_dropped(colon + 2) : "");
         if (i > 0 && at < sizeof buf)
             at += (size_t)snprintf(buf + at, sizeof buf - at, " %s",
                                    links[i] == 2 ? "<cause" : "<context");

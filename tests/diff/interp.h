@@ -11,7 +11,8 @@
 enum {
     N_BLOCK, N_LOG, N_RAISE, N_RAISE_FROM, N_RAISE_FROM_NONE, N_RERAISE, N_THROW,
     N_RETURN, N_BREAK, N_YIELD, N_LOOP, N_WITH, N_STACK, N_ENTER_CTX, N_CALLBACK,
-    N_PUSH, N_TRY, N_MCLASS, N_MGEN, N_MSUPPRESS
+    N_PUSH, N_TRY, N_MCLASS, N_MGEN, N_MSUPPRESS, N_CONTINUE, N_USING, N_USING_STACK,
+    N_DEFER
 };
 enum { ACT_PASS, ACT_SUPPRESS, ACT_SUPPRESS_TYPE, ACT_RAISE };
 
@@ -25,9 +26,10 @@ struct node {
     int act;                        /* exit / push action */
     const cx_type *enter_type;      /* class manager whose enter raises */
     const char *enter_msg;
-    node *mgr, *body;               /* with, enter_context */
+    node *mgr, *body;               /* with, enter_context, using; defer */
     node *first, *next;             /* block: statements */
     int ntypes;                     /* suppress */
+    int rounds;                     /* loop */
     int nhandlers;                  /* try */
     const cx_type *types[MAX_HANDLERS]; /* suppress types / except types (NULL: any) */
     node *handlers[MAX_HANDLERS];

@@ -2,7 +2,8 @@
  * so every construct it drives — with over class and generator managers,
  * suppress, ExitStack with enter_context, callback and push, try / except /
  * else / finally, raise, raise from, bare raise, raise e, return, break,
- * loops — runs in shapes chosen by the fuzzer.
+ * continue, loops, cx_using (over any manager or an ExitStack) and cx_defer
+ * — runs in shapes chosen by the fuzzer.
  *
  * The input steers a generator that follows difftest.py's rules (return
  * only where no try encloses it, break only in loops and never in else or
@@ -123,7 +124,8 @@ static void mgr(gen *g, ctx c, int depth, text *t)
 static bool stmt(gen *g, ctx *c, int depth, text *t)
 {
     enum { LOG, RAISE, WITH, TRY, STACK, LOOP, RETURN, BREAK, FROM, FROM_NONE, RERAISE,
-           THROW, ENTER_CTX, CALLBACK, PUSH, YIELD, NKINDS };
+           THROW, ENTER_CTX, CALLBACK, PUSH, YIELD, CONTINUE, USING, USING_STACK, DEFER,
+           NKINDS };
     int weight[NKINDS] = {0};
     g->budget--;
     weight[LOG] = 2;
@@ -136,7 +138,10 @@ static bool stmt(gen *g, ctx *c, int depth, text *t)
     if (!c->in_try)
         weight[RETURN] = 1;
     if (c->brk)
-        weight[BREAK] = 2;
+        weight[BREAK] = 2, weight[CONTINUE] = 1;
+    weight[USING] = 4, weight[DEFER] = 1;
+    if (depth < 4)
+        weight[USING_STACK] = 1;
     if (c->exc)
         weight[FROM] = 1, weight[FROM_NONE] = 1, weight[RERAISE] = 2, weight[THROW] = 1;
     if (c->stack)
@@ -166,6 +171,24 @@ static bool stmt(gen *g, ctx *c, int depth, text *t)
     case THROW: put(t, "TH"); return true;
     case RETURN: put(t, "RET"); return true;
     case BREAK: put(t, "BRK"); return true;
+    case CONTINUE: put(t, "CONT"); return true;
+    case USING:
+        put(t, "U");
+        mgr(g, *c, depth, t);
+        return false;
+    case USING_STACK: /* the rest of the block may use the ExitStack */
+        c->stack = true;
+        put(t, "US");
+        fresh(g, t, "st");
+        return false;
+    case DEFER: {
+        int none = 0;
+        ctx d = {0, &none, false, false, false, false, false};
+        put(t, "D");
+        fresh(g, t, "d");
+        block(g, d, depth + 2, 0, 2, t);
+        return false;
+    }
     case YIELD:
         ++*c->yields;
         put(t, "Y");
@@ -173,7 +196,7 @@ static bool stmt(gen *g, ctx *c, int depth, text *t)
     case LOOP: {
         ctx l = *c;
         l.brk = l.inloop = true;
-        put(t, "LOOP");
+        put(t, pick(g, 2) ? "LOOP2" : "LOOP");
         block(g, l, depth + 1, 1, 3, t);
         return false;
     }
