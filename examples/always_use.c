@@ -32,11 +32,11 @@ static void by_hand(void *arg)
     job->opened = NULL;
 }
 
-/* DO this: the file is closed automatically. */
-static void with_block(void *arg)
+/* DO this: the file is closed automatically, on every way out. */
+static void with_cx_open(void *arg)
 {
-    cx_with (FILE *file, cx_open("data.txt", "r"))
-        read_into(arg, file);
+    cx_using (FILE *file, cx_open("data.txt", "r"));
+    read_into(arg, file);
 }
 
 void example_always_use(void)
@@ -45,7 +45,7 @@ void example_always_use(void)
     read_job job = {"", NULL};
     by_hand(&job);
     printf("  by hand: '%s'\n", job.data);
-    with_block(&job);
+    with_cx_open(&job);
     printf("  with cx_open: '%s'\n", job.data);
 
     /* A read that fails: a directory opens with fopen but cannot be read. */
@@ -59,7 +59,7 @@ void example_always_use(void)
     if (job.opened)
         fclose(job.opened); /* the tour tidies up the leak */
     before = open_descriptors();
-    e = cx_protect(with_block, &job);
+    e = cx_protect(with_cx_open, &job);
     printf("  cx_open, the read fails (%s): descriptors %d -> %d\n",
            cx_error_type(e)->name, before, open_descriptors());
     cx_error_unref(e);

@@ -1,6 +1,6 @@
 /* Interactive Examples and Exercises / Exercise 2: File Backup Context
  * Manager — cx_backup_on_write keeps a copy of the file while the block
- * writes it, and puts the copy back if the block raises. */
+ * writes it, and puts the copy back if the block is left by an error. */
 #include <dirent.h>
 #include <string.h>
 
@@ -8,7 +8,8 @@
 
 static void show(void)
 {
-    cx_with (FILE *f, cx_open("important_data.txt", "r")) {
+    {
+        cx_using (FILE *f, cx_open("important_data.txt", "r"));
         char line[64] = "";
         if (fgets(line, sizeof line, f))
             printf("  important_data.txt: %s", line);
@@ -25,11 +26,10 @@ static void show(void)
 static void failing_write(void *unused)
 {
     (void)unused;
-    cx_with (const char *path, cx_backup_on_write("important_data.txt"))
-    cx_with (FILE *file, cx_open(path, "w")) {
-        fputs("Half-written dat", file);
-        cx_raise(&cx_OSError, "connection lost while writing");
-    }
+    cx_using (const char *path, cx_backup_on_write("important_data.txt"));
+    cx_using (FILE *file, cx_open(path, "w"));
+    fputs("Half-written dat", file);
+    cx_raise(&cx_OSError, "connection lost while writing");
 }
 
 void example_backup_on_write(void)
@@ -37,9 +37,11 @@ void example_backup_on_write(void)
     write_text("important_data.txt", "Old important data\n");
 
     /* Test your implementation */
-    cx_with (const char *path, cx_backup_on_write("important_data.txt"))
-    cx_with (FILE *file, cx_open(path, "w"))
+    {
+        cx_using (const char *path, cx_backup_on_write("important_data.txt"));
+        cx_using (FILE *file, cx_open(path, "w"));
         fputs("New important data!\n", file);
+    } /* closed, then the backup dropped */
     show();
 
     puts("A write that fails halfway:");

@@ -1,7 +1,9 @@
 /* Creating Custom Context Managers / Class-Based Approach: the guide's
  * DatabaseConnection, with its simulated connection (the guide's _connect
  * returns a string).  The object lives with its owner, as a Python instance
- * does; the manager's inline state is just a pointer to it.
+ * does; the manager's inline state is just a pointer to it.  A connection
+ * is a resource: cx_using declares it for the rest of its block, and exit
+ * still sees the error when the block is left by one.
  * database_connection_pg.c is the same class over a real PostgreSQL
  * connection. */
 #include "examples.h"
@@ -47,17 +49,18 @@ static void failing_work(void *unused)
 {
     (void)unused;
     database_connection db = {.url = "postgresql://localhost:5432/mydb"};
-    cx_with (const char *conn, database_connection_manager(&db)) {
-        printf("  Using connection: %s\n", conn);
-        cx_raise(&cx_ValueError, "bad row");
-    }
+    cx_using (const char *conn, database_connection_manager(&db));
+    printf("  Using connection: %s\n", conn);
+    cx_raise(&cx_ValueError, "bad row");
 }
 
 void example_class_based(void)
 {
-    database_connection db = {.url = "postgresql://localhost:5432/mydb"};
-    cx_with (const char *conn, database_connection_manager(&db))
+    {
+        database_connection db = {.url = "postgresql://localhost:5432/mydb"};
+        cx_using (const char *conn, database_connection_manager(&db));
         printf("  Using connection: %s\n", conn);
+    } /* exit commits and closes here */
 
     puts("And when the body raises:");
     cx_error *e = cx_protect(failing_work, NULL);

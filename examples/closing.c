@@ -2,7 +2,8 @@
  * function, closed on every path out of the block.  The guide downloads
  * http://httpbin.org/json; the tour serves that page itself on 127.0.0.1
  * (a thread answering one request) so it needs no network, and urlopen()
- * below is a real HTTP GET over TCP. */
+ * below is a real HTTP GET over TCP.  The page is closed, then the server
+ * stopped, when the function returns (cx_using, cx_defer: last first). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -125,14 +126,11 @@ void example_closing(void)
         close(srv.listener);
         cx_raise_errno(rc, "pthread_create");
     }
-    cx_scope {
-        cx_defer(stop_server, &srv);
+    cx_defer(stop_server, &srv); /* last, after the page is closed */
 
-        /* Automatically close the URL connection */
-        cx_with (page *p, cx_closing(urlopen("127.0.0.1", ntohs(addr.sin_port), "/json"),
-                                     page_close)) {
-            char content[1024];
-            printf("  Downloaded %zu bytes\n", page_read(p, content, sizeof content));
-        }
-    }
+    /* Automatically close the URL connection */
+    cx_using (page *p, cx_closing(urlopen("127.0.0.1", ntohs(addr.sin_port), "/json"),
+                                  page_close));
+    char content[1024];
+    printf("  Downloaded %zu bytes\n", page_read(p, content, sizeof content));
 }

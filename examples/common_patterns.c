@@ -1,5 +1,6 @@
 /* Summary and Key Takeaways / Common Patterns: the five patterns the guide
- * names, each in one block. */
+ * names, each in one block: cx_using for what is acquired and released,
+ * cx_with for a logged block and for suppressing an expected error. */
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -17,17 +18,22 @@ void example_common_patterns(void)
     static cx_rlock lock = CX_RLOCK_INIT;
 
     puts("1. Resource Acquisition/Release (a lock):");
-    cx_with (cx_lock(&lock))
+    {
+        cx_using (cx_lock(&lock));
         printf("  held, depth %d\n", cx_rlock_depth(&lock));
+    }
     printf("  released, depth %d\n", cx_rlock_depth(&lock));
 
     puts("2. State Save/Restore (an environment variable):");
-    cx_with (cx_setenv("TZ", "UTC"))
+    {
+        cx_using (cx_setenv("TZ", "UTC"));
         printf("  TZ=%s inside\n", getenv("TZ"));
+    }
     printf("  TZ=%s after\n", getenv("TZ") ? getenv("TZ") : "(unset)");
 
     puts("3. Setup/Teardown (a temporary directory as a test fixture):");
-    cx_with (const char *dir, cx_tempdir()) {
+    {
+        cx_using (const char *dir, cx_tempdir());
         char path[256];
         snprintf(path, sizeof path, "%s/fixture.txt", dir);
         write_text(path, "fixture\n");

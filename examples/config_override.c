@@ -2,7 +2,8 @@
  * config_override(debug=True, log_level='DEBUG').  A C configuration is a
  * struct, so each override is CX_OVERRIDE(field, value) (cx_override); the
  * guide's "remove keys that did not exist before" is what cx_setenv does for
- * an environment variable that was not set. */
+ * an environment variable that was not set.  Each override is declared with
+ * cx_using and undone when its block is left, last declared first. */
 #include <stdlib.h>
 
 #include "examples.h"
@@ -28,18 +29,18 @@ static void run_debug_operations(void) { print_config("inside"); }
 static void override_then_fail(void *unused)
 {
     (void)unused;
-    cx_with (CX_OVERRIDE(config.workers, 1)) {
-        print_config("inside");
-        cx_raise(&cx_RuntimeError, "debug run failed");
-    }
+    cx_using (CX_OVERRIDE(config.workers, 1));
+    print_config("inside");
+    cx_raise(&cx_RuntimeError, "debug run failed");
 }
 
 void example_config_override(void)
 {
     print_config("before");
-    cx_with (CX_OVERRIDE(config.debug, true))
-    cx_with (CX_OVERRIDE(config.log_level, "DEBUG"))
-    cx_with (cx_setenv("APP_TRACE", "1")) {
+    {
+        cx_using (CX_OVERRIDE(config.debug, true));
+        cx_using (CX_OVERRIDE(config.log_level, "DEBUG"));
+        cx_using (cx_setenv("APP_TRACE", "1"));
         run_debug_operations();
     }
     /* Configuration automatically restored */

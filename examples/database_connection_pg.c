@@ -63,7 +63,7 @@ static bool db_exit(void *state, cx_error *err)
     database_connection *self = *(database_connection **)state;
     PGconn *conn = self->connection;
     self->connection = NULL;
-    cx_scope {
+    {
         cx_defer(finish, conn); /* closes even if COMMIT raises */
         if (err) {
             printf("  Error occurred: %s\n", cx_error_message(err));
@@ -88,22 +88,19 @@ static cx_manager database_connection_manager(database_connection *db)
 static long count_users(const char *conninfo)
 {
     database_connection db = {conninfo, NULL};
-    long n = 0;
-    cx_with (PGconn *conn, database_connection_manager(&db)) {
-        PGresult *r = run(conn, "SELECT count(*) FROM cx_tour_users");
-        n = atol(PQgetvalue(r, 0, 0));
-        PQclear(r);
-    }
-    return n;
+    cx_using (PGconn *conn, database_connection_manager(&db));
+    PGresult *r = run(conn, "SELECT count(*) FROM cx_tour_users");
+    long n = atol(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return n; /* exit commits and closes after n is read */
 }
 
 static void insert_then_fail(void *conninfo)
 {
     database_connection db = {conninfo, NULL};
-    cx_with (PGconn *conn, database_connection_manager(&db)) {
-        PQclear(run(conn, "INSERT INTO cx_tour_users VALUES (2, 'Bob')"));
-        cx_raise(&cx_ValueError, "Bob's row is invalid");
-    }
+    cx_using (PGconn *conn, database_connection_manager(&db));
+    PQclear(run(conn, "INSERT INTO cx_tour_users VALUES (2, 'Bob')"));
+    cx_raise(&cx_ValueError, "Bob's row is invalid");
 }
 
 static const char *pg_settings(void)
@@ -127,13 +124,14 @@ void example_database_connection_pg(void)
         return;
     }
     puts("With a real PostgreSQL server:");
-    database_connection db = {conninfo, NULL};
-    cx_with (PGconn *conn, database_connection_manager(&db)) {
+    {
+        database_connection db = {conninfo, NULL};
+        cx_using (PGconn *conn, database_connection_manager(&db));
         printf("  Using connection: PostgreSQL %d\n", PQserverVersion(conn));
         PQclear(run(conn, "DROP TABLE IF EXISTS cx_tour_users"));
         PQclear(run(conn, "CREATE TABLE cx_tour_users (id integer, name text)"));
         PQclear(run(conn, "INSERT INTO cx_tour_users VALUES (1, 'Alice')"));
-    }
+    } /* committed and closed */
     cx_error *e = cx_protect(insert_then_fail, (void *)conninfo);
     printf("  the %s propagated\n", cx_error_type(e)->name);
     cx_error_unref(e);

@@ -1,6 +1,7 @@
 /* Common Pitfalls and Solutions / 3. Resource Leaks in Generators: an early
- * return from inside a with block still runs the manager's cleanup, and a
- * generator left unfinished is closed by cx_closing. */
+ * return from a block with cx_using declarations still runs each manager's
+ * cleanup, last declared first, and a generator left unfinished is closed
+ * by cx_closing. */
 #include "examples.h"
 
 static int live_resources;
@@ -33,14 +34,13 @@ static void close_generator(void *g) { cx_gen_close(g); }
 
 static long problematic_usage(void)
 {
-    cx_with (int *resource, cx_contextmanager(resource_manager, NULL))
-    cx_with (cx_gen *items, cx_closing(cx_gen_new(some_generator, NULL), close_generator)) {
-        (void)resource;
-        void *item;
-        while (cx_gen_next(items, &item))
-            if ((long)item * (long)item > 10) /* condition_met(item) */
-                return (long)item; /* Early return - cleanup still happens! */
-    }
+    cx_using (int *resource, cx_contextmanager(resource_manager, NULL));
+    cx_using (cx_gen *items, cx_closing(cx_gen_new(some_generator, NULL), close_generator));
+    (void)resource;
+    void *item;
+    while (cx_gen_next(items, &item))
+        if ((long)item * (long)item > 10) /* condition_met(item) */
+            return (long)item; /* Early return - cleanup still happens! */
     return 0;
 }
 
@@ -49,9 +49,8 @@ static int process_with_resource(const int *resource) { return *resource * 100; 
 /* SOLUTION - context managers handle early exits correctly */
 static int safe_usage(void)
 {
-    cx_with (int *resource, cx_contextmanager(resource_manager, NULL))
-        return process_with_resource(resource);
-    return -1;
+    cx_using (int *resource, cx_contextmanager(resource_manager, NULL));
+    return process_with_resource(resource); /* then the manager's finally runs */
 }
 
 void example_generator_leaks(void)

@@ -68,6 +68,6 @@ int open_descriptors(void)
 
 void write_text(const char *path, const char *text)
 {
-    cx_with (FILE *f, cx_open(path, "w"))
-        fputs(text, f);
+    cx_using (FILE *f, cx_open(path, "w"));
+    fputs(text, f);
 }

@@ -1,5 +1,7 @@
 /* Advanced Context Management / Nested Context Managers: two managers in
- * one statement (stacked cx_with), then three levels of nesting. */
+ * one statement (stacked cx_with), then three levels of nesting — the
+ * guide's with statements, block for block.  (Several cx_using declarations
+ * in one block do the same, exiting last-declared first.) */
 #include <ctype.h>
 
 #include "examples.h"
@@ -14,7 +16,8 @@ void example_nested(void)
         for (int c; (c = fgetc(infile)) != EOF;)
             fputc(toupper(c), outfile);
     }
-    cx_with (FILE *check, cx_open("output.txt", "r")) {
+    {
+        cx_using (FILE *check, cx_open("output.txt", "r")); /* the tour's own check */
         char line[64] = "";
         if (fgets(line, sizeof line, check))
             printf("  output.txt: %s", line);

@@ -82,8 +82,10 @@ static void inefficient_manager(cx_gen *g, void *arg)
 static double time_block(cx_gen_fn *manager)
 {
     double start = now_s();
-    cx_with (const char *dir, cx_contextmanager(manager, NULL))
+    {
+        cx_using (const char *dir, cx_contextmanager(manager, NULL));
         fill(dir, "out", 300);
+    }
     return now_s() - start;
 }
 

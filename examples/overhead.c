@@ -1,6 +1,6 @@
 /* Performance Considerations / Context Manager Overhead: the guide's
  * measure_overhead() — open and close /dev/null 100,000 times by hand, then
- * 100,000 times with cx_with and cx_open.  The machine may be busy with
+ * 100,000 times with cx_using and cx_open.  The machine may be busy with
  * other work, so the two loops run in turn three times and each keeps its
  * best time. */
 #include <errno.h>
@@ -27,9 +27,10 @@ static double without_context_manager(void)
 static double with_context_manager(void)
 {
     double start = now_s();
-    for (int i = 0; i < ITERATIONS; i++)
-        cx_with (FILE *file, cx_open("/dev/null", "w"))
-            (void)file;
+    for (int i = 0; i < ITERATIONS; i++) {
+        cx_using (FILE *file, cx_open("/dev/null", "w"));
+        (void)file;
+    }
     return now_s() - start;
 }
 

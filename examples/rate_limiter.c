@@ -21,7 +21,8 @@ static cx_manager limit(rate_limiter *self, const char *key, int max_requests,
                         double window_seconds, bool wait)
 {
     cx_rate_limiter *rl = NULL;
-    cx_with (cx_lock(&self->lock)) {
+    {
+        cx_using (cx_lock(&self->lock));
         for (int i = 0; i < self->n && !rl; i++)
             if (strcmp(self->requests[i].key, key) == 0)
                 rl = self->requests[i].rl;

@@ -1,7 +1,8 @@
 /* The contextlib Module / `contextlib.redirect_stdout()` and
  * `redirect_stderr()`: capturing output into a buffer, and sending it to a
  * log file.  The redirection is of descriptor 1 itself, so printf and
- * write(1, ...) both land. */
+ * write(1, ...) both land.  Each redirection is declared with cx_using and
+ * undone when its block is left. */
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -22,11 +23,10 @@ static void print_repr(const char *s)
 
 static void show_file(const char *path)
 {
-    cx_with (FILE *f, cx_open(path, "r")) {
-        char line[128];
-        while (fgets(line, sizeof line, f))
-            printf("  %s: %s", path, line);
-    }
+    cx_using (FILE *f, cx_open(path, "r"));
+    char line[128];
+    while (fgets(line, sizeof line, f))
+        printf("  %s: %s", path, line);
 }
 
 /* help(len) */
@@ -40,26 +40,29 @@ void example_redirect(void)
 {
     /* Capture stdout */
     char *captured_output = NULL;
-    cx_with (cx_capture_stdout(&captured_output)) {
+    {
+        cx_using (cx_capture_stdout(&captured_output));
         puts("This goes to the buffer!");
         puts("So does this!");
-    }
+    } /* stdout is back, and captured_output holds what was printed */
     printf("  Captured: ");
     print_repr(captured_output);
     putchar('\n');
     free(captured_output);
 
     /* Redirect to file */
-    cx_with (FILE *log_file, cx_open("output.log", "w"))
-    cx_with (cx_redirect_stdout(log_file)) {
+    {
+        cx_using (FILE *log_file, cx_open("output.log", "w"));
+        cx_using (cx_redirect_stdout(log_file));
         puts("This goes to the log file!");
         help_strlen(); /* Help text goes to file */
-    }
+    } /* stdout restored, then output.log closed: last declared, first undone */
     show_file("output.log");
 
     /* redirect_stderr, and write(2, ...) below stdio */
-    cx_with (FILE *err_file, cx_open("errors.log", "w"))
-    cx_with (cx_redirect_stderr(err_file)) {
+    {
+        cx_using (FILE *err_file, cx_open("errors.log", "w"));
+        cx_using (cx_redirect_stderr(err_file));
         fputs("a warning on stderr\n", stderr);
         if (write(2, "and one from write(2, ...)\n", 27) != 27)
             cx_raise_errno(errno, "write");

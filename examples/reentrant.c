@@ -44,22 +44,23 @@ static cx_manager manager(void)
 
 static void nested_function(void)
 {
-    cx_with (manager())
-        puts("  Inner function");
+    cx_using (manager());
+    puts("  Inner function");
 }
 
 static void *other_thread(void *unused)
 {
     (void)unused;
-    cx_with (manager())
-        puts("  Other thread: got the lock once the outer function let go");
-    return NULL;
+    cx_using (manager());
+    puts("  Other thread: got the lock once the outer function let go");
+    return NULL; /* released here */
 }
 
 static void outer_function(void)
 {
     pthread_t other;
-    cx_with (manager()) {
+    {
+        cx_using (manager());
         puts("  Outer function");
         int rc = pthread_create(&other, NULL, other_thread, NULL);
         if (rc != 0)
@@ -77,9 +78,9 @@ void example_reentrant(void)
     puts("The same nesting on a plain mutex:");
     static pthread_mutex_t plain = PTHREAD_MUTEX_INITIALIZER;
     cx_try {
-        cx_with (cx_lock(&plain))
-        cx_with (cx_lock(&plain))
-            puts("  not reached");
+        cx_using (cx_lock(&plain));
+        cx_using (cx_lock(&plain)); /* raises: the first one unlocks */
+        puts("  not reached");
     } cx_except (&cx_RuntimeError, e) {
         show_error_line(e);
     }

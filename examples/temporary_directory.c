@@ -1,6 +1,8 @@
 /* Creating Custom Context Managers / Generator-Based Approach: the guide's
  * temporary_directory() written as a generator with cx_contextmanager.  The
- * code before cx_yield is __enter__, the finally clause is __exit__.
+ * code before cx_yield is __enter__, the finally clause is __exit__.  The
+ * directory is a resource, so the caller declares it with cx_using: it is
+ * removed when the caller's block is left.
  * (The library's own cx_tempdir() does the same without following symbolic
  * links out of the tree.) */
 #include <errno.h>
@@ -44,15 +46,18 @@ static void temporary_directory(cx_gen *g, void *arg)
 void example_temporary_directory(void)
 {
     char kept[64] = "";
-    cx_with (const char *temp_dir, cx_contextmanager(temporary_directory, NULL)) {
+    {
+        cx_using (const char *temp_dir, cx_contextmanager(temporary_directory, NULL));
         /* Create some files in the temporary directory */
         char temp_file[64];
         snprintf(temp_file, sizeof temp_file, "%s/example.txt", temp_dir);
-        cx_with (FILE *f, cx_open(temp_file, "w"))
+        {
+            cx_using (FILE *f, cx_open(temp_file, "w"));
             fputs("This is a temporary file!", f);
+        }
         printf("  Working in: %s\n", temp_dir);
         snprintf(kept, sizeof kept, "%s", temp_file);
-    }
+    } /* the generator resumes here: its finally clause removes the tree */
     printf("  afterwards example.txt is %s\n",
            access(kept, F_OK) == 0 ? "still there (wrong)" : "gone with its directory");
 }

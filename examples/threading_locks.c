@@ -1,5 +1,6 @@
 /* Built-in Context Managers / Threading Locks: four threads add to one
- * counter, each increment inside `cx_with (cx_lock(&lock))`. */
+ * counter, each increment after `cx_using (cx_lock(&lock));`, which unlocks
+ * at the end of the loop body. */
 #include <pthread.h>
 
 #include "examples.h"
@@ -13,10 +14,9 @@ static void *worker(void *unused)
 {
     (void)unused;
     for (int i = 0; i < INCREMENTS; i++) {
-        cx_with (cx_lock(&lock)) {
-            /* Critical section - only one thread can execute this */
-            shared_resource += 1;
-        }
+        cx_using (cx_lock(&lock));
+        /* Critical section - only one thread can execute this */
+        shared_resource += 1;
     }
     return NULL;
 }
@@ -24,7 +24,8 @@ static void *worker(void *unused)
 void example_threading_locks(void)
 {
     shared_resource = 0;
-    cx_with (cx_lock(&lock)) {
+    {
+        cx_using (cx_lock(&lock));
         shared_resource += 1;
         printf("  Modified shared resource: %ld\n", shared_resource);
     }

@@ -47,16 +47,16 @@ static const section sections[] = {
      {example_with_statement}, NULL,
      "with cm() as res: -> cx_with (T *res, cm()) { ... }"},
     {1, "Traditional vs Context Manager Approach",
-     "try/finally written by hand versus a with block, when the body raises.",
+     "try/finally written by hand versus cx_using, when the body raises.",
      {example_traditional_vs_with}, NULL,
-     "try/finally: f.close() -> cx_with (FILE *f, cx_open(...))"},
+     "try/finally: f.close() -> cx_using (FILE *f, cx_open(...));"},
     {0, "Built-in Context Managers", "Files, locks and database connections.",
      {0}, NULL, "open / Lock / sqlite3 -> cx_open / cx_lock / cx_sqlite_open"},
     {1, "File Operations", "Reading, writing and binary files.",
      {example_file_operations}, NULL,
-     "with open(p, m) as f: -> cx_with (FILE *f, cx_open(p, m))"},
+     "with open(p, m) as f: -> cx_using (FILE *f, cx_open(p, m));"},
     {1, "Threading Locks", "A mutex taken by four threads around a shared counter.",
-     {example_threading_locks}, NULL, "with lock: -> cx_with (cx_lock(&mutex))"},
+     {example_threading_locks}, NULL, "with lock: -> cx_using (cx_lock(&mutex));"},
     {1, "Database Connections", "SQLite against a real file, example.db.",
      {example_sqlite_connection}, NULL,
      "sqlite3.connect(f) -> cx_sqlite_open + cx_sqlite_transaction"},
@@ -88,7 +88,7 @@ static const section sections[] = {
     {1, "`contextlib.ExitStack`", "Several files, a callback and a directory, LIFO.",
      {example_exitstack}, NULL,
      "ExitStack, enter_context -> cx_exitstack_new, cx_exitstack_enter"},
-    {1, "`contextlib.nullcontext()`", "A lock or nothing, in the same with block.",
+    {1, "`contextlib.nullcontext()`", "A lock or nothing, under the same cx_using.",
      {example_nullcontext}, NULL,
      "nullcontext() -> cx_nullcontext(NULL), e.g. in a ?: with cx_lock"},
     {0, "Advanced Context Management", "Nesting, decorators, reuse.", {0}, NULL,
@@ -110,10 +110,10 @@ static const section sections[] = {
      {example_aclosing}, NEEDS_ASYNC,
      "aclosing(agen), async for -> cx_aclosing(g), cx_anext(g, &v)"},
     {0, "Best Practices and Patterns", "Four habits, each shown.", {0}, NULL,
-     "the habits -> cx_with for resources, cx_exitstack for dynamic sets"},
+     "habits -> cx_using for resources, cx_exitstack for dynamic sets"},
     {1, "1. Always Use Context Managers for Resources",
      "A read by hand and with cx_open, when the read fails.", {example_always_use}, NULL,
-     "open/read/close -> cx_with (FILE *f, cx_open(...)) { read }"},
+     "open/read/close -> cx_using (FILE *f, cx_open(...)); read"},
     {1, "2. Handle Exceptions Properly", "robust_context(): handle, re-raise, release.",
      {example_handle_exceptions}, NULL,
      "except E / raise / finally -> cx_except / cx_reraise / cx_finally"},
@@ -145,12 +145,12 @@ static const section sections[] = {
      "threading.RLock -> cx_rlock + cx_lock(&rlock)"},
     {1, "3. Resource Leaks in Generators", "Early return inside a with block.",
      {example_generator_leaks}, NULL,
-     "return inside with -> return inside cx_with: exit still runs"},
+     "return inside with -> return after cx_using: exit still runs"},
     {0, "Performance Considerations", "What a with block costs.", {0}, NULL,
-     "with -> cx_with: a frame on the C stack, no allocation"},
+     "with -> cx_using / cx_with: a frame on the C stack, no allocation"},
     {1, "Context Manager Overhead",
-     "The guide's /dev/null loop, 100,000 times, without and with cx_with.",
-     {example_overhead}, NULL, "with open('/dev/null') -> cx_with (FILE *f, cx_open(...))"},
+     "The guide's /dev/null loop, 100,000 times, without and with cx_using.",
+     {example_overhead}, NULL, "with open('/dev/null') -> cx_using (FILE *f, cx_open(...));"},
     {1, "Optimizing Custom Context Managers",
      "Cheap setup and deferred cleanup versus the opposite.", {example_optimizing}, NULL,
      "schedule_cleanup() in finally -> a thread started in cx_finally"},
@@ -172,7 +172,7 @@ static const section sections[] = {
      "the patterns -> cx_lock, cx_setenv, cx_tempdir, cx_log_activity"},
     {0, "Conclusion", "Managers for every cleanup; ExitStack for dynamic sets.",
      {example_conclusion}, NULL,
-     "with / ExitStack / try-except -> cx_with / cx_exitstack / cx_try"},
+     "with, ExitStack, try -> cx_using/cx_with, cx_exitstack, cx_try"},
     {0, "Additional Resources", "Where to read on.", {0}, NULL,
      "contextlib docs, PEP 343 -> docs/contextlib.md, python-to-cx.md"},
 };
@@ -198,7 +198,7 @@ static void number_of(int i, char *buf, size_t size)
 static void resources(void)
 {
     puts("  docs/python-to-cx.md  every Python construct of the guide, in cx");
-    puts("  docs/statements.md    cx_with, cx_try, cx_scope (PEP 343's rules)");
+    puts("  docs/statements.md    cx_using, cx_with, cx_try, cx_defer (PEP 343's rules)");
     puts("  docs/contextlib.md    contextlib's names in cx");
     puts("  docs/generators.md    generators and @contextmanager");
     puts("  docs/errors.md        the error model and chaining");
@@ -284,10 +284,9 @@ int main(int argc, char **argv)
         puts("Python Context Managers: The Complete Guide -- the examples in C, with cx");
         puts("");
     }
-    cx_with (const char *dir, cx_tempdir())
-    cx_with (cx_chdir(dir)) {
-        for (int i = first; i <= last; i++)
-            run_section(i);
-    }
-    return 0;
+    cx_using (const char *dir, cx_tempdir());
+    cx_using (cx_chdir(dir));
+    for (int i = first; i <= last; i++)
+        run_section(i);
+    return 0; /* back to the first directory, then the temporary one removed */
 }

@@ -1,5 +1,6 @@
 /* The `with` Statement Magic / Traditional vs Context Manager Approach:
- * the same write, with the close written by hand and with cx_open. */
+ * the same write, with the close written by hand and with cx_open under
+ * cx_using, which closes the file however its block is left. */
 #include <errno.h>
 
 #include "examples.h"
@@ -25,10 +26,9 @@ static void traditional(void *leaked)
 static void with_way(void *unused)
 {
     (void)unused;
-    cx_with (FILE *file, cx_open("data.txt", "w")) {
-        fputs("Hello, World!", file);
-        risky_operation();
-    }
+    cx_using (FILE *file, cx_open("data.txt", "w"));
+    fputs("Hello, World!", file);
+    risky_operation();
 }
 
 void example_traditional_vs_with(void)

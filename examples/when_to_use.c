@@ -1,5 +1,7 @@
 /* Summary and Key Takeaways / When to Use Context Managers: one block for
- * each use the guide lists, each with the manager cx provides for it. */
+ * each use the guide lists, each with the manager cx provides for it.
+ * Resources are declared with cx_using; suppressing an error takes the
+ * cx_with statement, and so does timing a block of work. */
 #include <stdlib.h>
 #include <pthread.h>
 #include <fcntl.h>
@@ -11,18 +13,25 @@ void example_when_to_use(void)
 {
     static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-    cx_with (FILE *f, cx_open("notes.txt", "w")) /* File operations */
+    { /* File operations */
+        cx_using (FILE *f, cx_open("notes.txt", "w"));
         fputs("always use with open()\n", f);
+    }
     puts("  file operations:      cx_open wrote notes.txt and closed it");
 
-    cx_with (int *fd, cx_open_fd("notes.txt", O_RDONLY, 0)) /* Resource management */
+    { /* Resource management */
+        cx_using (int *fd, cx_open_fd("notes.txt", O_RDONLY, 0));
         printf("  resource management:  cx_open_fd held descriptor %d\n", *fd);
+    }
 
-    cx_with (cx_lock(&lock)) /* Lock management */
+    { /* Lock management */
+        cx_using (cx_lock(&lock));
         puts("  lock management:      cx_lock held the mutex");
+    }
 
-    cx_with (const char *dir, cx_tempdir())
-    cx_with (cx_chdir(dir)) { /* Temporary changes */
+    { /* Temporary changes */
+        cx_using (const char *dir, cx_tempdir());
+        cx_using (cx_chdir(dir));
         char cwd[256];
         printf("  temporary changes:    cx_chdir into %s\n",
                getcwd(cwd, sizeof cwd) ? cwd : "?");
@@ -35,7 +44,9 @@ void example_when_to_use(void)
     cx_with (cx_timed("  timing and monitoring: cx_timed", NULL, stdout))
         sleep_s(0.01);
 
-    cx_with (FILE *cache, cx_tempfile()) /* Cleanup operations */
+    { /* Cleanup operations */
+        cx_using (FILE *cache, cx_tempfile());
         fprintf(cache, "cache entry\n");
+    }
     puts("  cleanup operations:   cx_tempfile's file is already gone");
 }

@@ -1,15 +1,14 @@
 /* What Are Context Managers? / Why Context Managers Matter: automatic
- * resource management and exception safety, measured — a thousand with
- * blocks that each open a file and raise leave no descriptor behind. */
+ * resource management and exception safety, measured — a thousand blocks
+ * that each open a file (cx_using) and raise leave no descriptor behind. */
 #include "examples.h"
 
 static void open_and_fail(void *unused)
 {
     (void)unused;
-    cx_with (FILE *f, cx_open("why.txt", "w")) {
-        fputs("partial", f);
-        cx_raise(&cx_ValueError, "interrupted");
-    }
+    cx_using (FILE *f, cx_open("why.txt", "w"));
+    fputs("partial", f);
+    cx_raise(&cx_ValueError, "interrupted");
 }
 
 void example_why_it_matters(void)
