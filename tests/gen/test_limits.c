@@ -40,11 +40,17 @@ static void check_overflow_report(int status, const char *err)
 
 static volatile char sink;
 
+/* The array's address escapes, so the whole array is in the frame: a
+ * compiler may otherwise shrink an array of which one byte is used to that
+ * byte (clang does, volatile or not). */
+#define WHOLE_FRAME(buf) __asm__ volatile("" : : "r"(buf) : "memory")
+
 __attribute__((noinline)) static void frame_8k(void)
 {
     volatile char buf[8 * 1024];
     buf[0] = 1;
     sink = buf[0];
+    WHOLE_FRAME(buf);
 }
 
 __attribute__((noinline)) static void frame_64k(void)
@@ -52,6 +58,7 @@ __attribute__((noinline)) static void frame_64k(void)
     volatile char buf[64 * 1024];
     buf[0] = 1;
     sink = buf[0];
+    WHOLE_FRAME(buf);
 }
 
 /* 2 MiB: larger than the 1 MiB guard.  Built with stack-clash protection
@@ -63,6 +70,7 @@ __attribute__((noinline, optimize("stack-clash-protection"))) static void frame_
     volatile char buf[2 * 1024 * 1024];
     buf[0] = 1;
     sink = buf[0];
+    WHOLE_FRAME(buf);
 }
 #else
 __attribute__((noinline)) static void frame_2m(void)
@@ -71,6 +79,7 @@ __attribute__((noinline)) static void frame_2m(void)
     for (size_t i = sizeof buf; i >= 4096; i -= 4096)
         buf[i - 4096] = 1;
     sink = buf[0];
+    WHOLE_FRAME(buf);
 }
 #endif
 
@@ -81,6 +90,7 @@ __attribute__((noinline)) static void frame_2m_unprobed(void)
     volatile char buf[2 * 1024 * 1024];
     buf[0] = 1;
     sink = buf[0];
+    WHOLE_FRAME(buf);
 }
 
 /* Small frames down to about 2 KiB above the stack's lowest byte (`top`
