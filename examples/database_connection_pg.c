@@ -88,7 +88,7 @@ static cx_manager database_connection_manager(database_connection *db)
 static long count_users(const char *conninfo)
 {
     database_connection db = {conninfo, NULL};
-    long n = 0;
+    volatile long n = 0;
     cx_with (PGconn *conn, database_connection_manager(&db)) {
         PGresult *r = run(conn, "SELECT count(*) FROM cx_tour_users");
         n = atol(PQgetvalue(r, 0, 0));

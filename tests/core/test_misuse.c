@@ -5,7 +5,7 @@
 static int return_from_try_body(void)
 {
     cx_try {
-        return 1;
+        return 1; /* cx-check: expected */
     } cx_finally {
         th_log("finally");
     }
@@ -46,7 +46,7 @@ static void goto_out_of_try(void *arg)
 {
     (void)arg;
     goto_try_line = __LINE__; cx_try { /* one line: the cx_try's */
-        goto out;
+        goto out; /* cx-check: expected */
     } cx_finally {
         th_log("finally");
     }
