@@ -39,7 +39,10 @@ MODULE_DEPS := /usr/include/sqlite3.h=libsqlite3-dev \
 # Shipping checks: the ABI against abi/*.abi, the man pages, the API reference.
 SHIP_DEPS := abidw=abigail-tools abidiff=abigail-tools man=man-db groff=groff-base readelf=binutils \
   doxygen=doxygen
+# cx-check: libclang's Python bindings (the system Python's dist-packages).
+CHECKER_DEPS := /usr/lib/python3/dist-packages/clang/cindex.py=python3-clang-14
 CHECK_DEPS := $(BASE_DEPS) clang=clang python3=python3 g++=g++ valgrind=valgrind $(MODULE_DEPS) $(SHIP_DEPS) \
+  $(CHECKER_DEPS) \
   $(if $(filter x86_64,$(shell uname -m)),$(CROSS_DEPS)) \
   $(if $(CMAKE_CC),$(notdir $(CC))=$(notdir $(CC)))
 # `make bench` only: the chart.

@@ -31,9 +31,11 @@ foreach(t cx cx_sqlite cx_pg cx_async cx_async_pg)
   endif()
 endforeach()
 
-# ---- man pages (section 3): installed with the headers ----
+# ---- man pages: section 3 installed with the headers, section 1 (cx-check) with the program ----
 file(GLOB CX_MAN3 CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/man/*.3)
 install(FILES ${CX_MAN3} DESTINATION ${CMAKE_INSTALL_MANDIR}/man3)
+file(GLOB CX_MAN1 CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/man/*.1)
+install(FILES ${CX_MAN1} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 
 # make abi-baseline: rewrite abi/<lib>.abi for every library built here.
 set(CX_ABI_DUMPS)

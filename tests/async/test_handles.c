@@ -131,7 +131,7 @@ static void spawn_without_mappings(void *arg)
     (void)arg;
     spend_the_mapping_budget();
     cx_error *e = NULL;
-    cx_task *tasks[1024];
+    cx_task *volatile tasks[1024];
     int n = 0;
     for (; n < 1024 && !e; n++) {
         cx_try {

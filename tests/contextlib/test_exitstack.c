@@ -67,7 +67,7 @@ TEST(exitstack_push_exits_see_the_body_error)
 
 TEST(exitstack_enter_context_returns_the_enter_value_and_exits_at_close)
 {
-    const char *v = NULL;
+    const char *volatile v = NULL;
     cx_with (cx_exitstack *s, cx_exitstack_new()) {
         v = cx_exitstack_enter(s, PROBE(.name = "m"));
         th_log("body");
@@ -343,7 +343,7 @@ TEST(exitstack_exit_can_suppress_what_an_inner_exit_raised)
 
 TEST(exitstack_pop_all_moves_entries_to_a_stack_the_caller_closes)
 {
-    cx_exitstack *moved = NULL;
+    cx_exitstack *volatile moved = NULL;
     cx_with (cx_exitstack *s, cx_exitstack_new()) {
         cx_exitstack_callback(s, note, "moved");
         moved = cx_exitstack_pop_all(s);

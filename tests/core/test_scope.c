@@ -57,7 +57,7 @@ TEST(scope_break_leaves_the_scope_not_the_loop_and_runs_deferred_calls)
         rounds++;
         cx_scope {
             cx_defer(note, "cleanup");
-            break;
+            break; /* cx-check: expected */
             th_log("not reached");
         }
         th_log("after");

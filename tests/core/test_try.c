@@ -230,7 +230,7 @@ TEST(try_break_leaves_the_try_runs_finally_and_skips_else)
         rounds++;
         cx_try {
             th_log("body");
-            break;
+            break; /* cx-check: expected */
         } cx_else {
             th_log("else");
         } cx_finally {
@@ -331,7 +331,8 @@ static const cx_manager_type plain = {"plain", plain_enter, plain_exit};
 
 __attribute__((noinline)) static long sum_after_nested_landing(long k)
 {
-    long x = opaque(k), y = opaque(k + 1), z = opaque(k + 2), sum = 0;
+    long x = opaque(k), y = opaque(k + 1), z = opaque(k + 2);
+    volatile long sum = 0;
     cx_with (cx_manager_make(&plain, NULL, 0)) {
         cx_try {
             cx_with (cx_manager_make(&plain, NULL, 0)) {

@@ -3,7 +3,7 @@
 
 TEST(with_binds_the_enter_value)
 {
-    const char *seen = NULL;
+    const char *volatile seen = NULL;
     cx_with (const char *name, PROBE(.name = "a"))
         seen = name;
     CHECK_STR(seen, "a");
@@ -67,7 +67,7 @@ TEST(with_break_leaves_the_with_block_not_the_loop)
     for (int i = 0; i < 3; i++) {
         rounds++;
         cx_with (PROBE(.name = "a", .exits = &exits)) {
-            break;
+            break; /* cx-check: expected */
             th_log("not reached");
         }
         th_log("after");
@@ -82,7 +82,7 @@ TEST(with_continue_leaves_the_with_block_and_runs_exit)
     int exits = 0, afters = 0;
     for (int i = 0; i < 2; i++) {
         cx_with (PROBE(.name = "a", .exits = &exits)) {
-            continue;
+            continue; /* cx-check: expected */
             th_log("not reached");
         }
         afters++;
@@ -174,7 +174,7 @@ TEST(with_nesting_exits_in_lifo_order_three_deep)
 
 TEST(with_stacked_binds_each_value)
 {
-    const char *x = NULL, *y = NULL;
+    const char *volatile x = NULL, *volatile y = NULL;
     cx_with (const char *a, PROBE(.name = "first"))
     cx_with (const char *b, PROBE(.name = "second")) {
         x = a;

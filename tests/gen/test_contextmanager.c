@@ -10,7 +10,7 @@ static void simple(cx_gen *g, void *arg)
 
 TEST(cm_binds_the_yielded_value)
 {
-    const char *seen = NULL;
+    const char *volatile seen = NULL;
     cx_with (const char *v, cx_contextmanager(simple, "resource"))
         seen = v;
     CHECK_STR(seen, "resource");
@@ -197,7 +197,7 @@ TEST(cm_body_left_by_break_resumes_the_generator_normally)
     for (int i = 0; i < 2; i++)
         cx_with (cx_contextmanager(simple, NULL)) {
             th_log("body");
-            break;
+            break; /* cx-check: expected */
         }
     CHECK_STR(th_trace, "setup body teardown setup body teardown");
 }

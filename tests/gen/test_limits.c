@@ -308,7 +308,8 @@ static void burst_to_the_map_limit(void *arg)
 {
     (void)arg;
     cx_gen_set_stack_size(STACK);
-    size_t cap = 70000, n = 0;
+    size_t cap = 70000;
+    volatile size_t n = 0;
     cx_gen **gs = malloc(cap * sizeof *gs);
     volatile bool full = false;
     while (!full && n < cap) {

@@ -134,9 +134,9 @@ TEST(open_closes_the_file_when_the_body_continues_or_breaks)
         cx_with (FILE *f, cx_open(in_dir("cb.txt"), "w")) {
             fprintf(f, "round %d", round);
             if (round == 0)
-                continue;
+                continue; /* cx-check: expected */
             if (round == 1)
-                break;
+                break; /* cx-check: expected */
         }
         char want[16];
         snprintf(want, sizeof want, "round %d", round);

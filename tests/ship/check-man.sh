@@ -1,6 +1,7 @@
 #!/bin/sh
-# Every section-3 page in man/ renders with man -l and without a single
-# groff or man warning, names itself in NAME, and has a SYNOPSIS.  Aliases
+# Every page in man/ (section 3, and cx-check's in section 1) renders with
+# man -l and without a single groff or man warning, names itself in NAME,
+# and has a SYNOPSIS.  Aliases
 # (cx_except.3 -> cx_try.3) are symbolic links, installed as copies.
 #   usage: check-man.sh <man dir>
 set -eu
@@ -9,8 +10,9 @@ command -v man >/dev/null 2>&1 || { echo "man missing: install man-db" >&2; exit
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 n=0
-for page in "$dir"/*.3; do
-    name=$(basename "$page" .3)
+for page in "$dir"/*.3 "$dir"/*.1; do
+    [ -e "$page" ] || continue
+    name=$(basename "$page"); name=${name%.[13]}
     MANWIDTH=80 man --warnings=all -l "$page" > "$work/out" 2> "$work/err" || {
         echo "$page: man -l failed" >&2; cat "$work/err" >&2; exit 1; }
     if [ -s "$work/err" ]; then
