@@ -31,7 +31,7 @@ bench_fn cpp_with_trivial, cpp_defer_one, cpp_raise_catch;
 /* ---- cx (cases_cx.c) ---- */
 bench_fn cx_with_trivial, cx_defer_one, cx_raise_catch, cx_suppress_raise,
     cx_generator_cm, cx_gen_iterate, cx_exitstack_1, cx_exitstack_10,
-    cx_mutex_with, cx_open_close_devnull;
+    cx_mutex_with, cx_open_close_devnull, cx_using_trivial, cx_using_open_close_devnull;
 
 /* ---- cx-async (cases_async.c, built only with the cx_async target) ---- */
 bench_fn cx_async_with_acm, cx_task_spawn_await;

@@ -16,6 +16,16 @@ void cx_with_trivial(long n)
             bench_touch(v);
 }
 
+/* ---- using_trivial: cx_using over the same manager ---- */
+
+void cx_using_trivial(long n)
+{
+    for (long i = 0; i < n; i++) {
+        cx_using (void *v, cx_manager_make(&bench_nop_type, NULL, 0));
+        bench_touch(v);
+    }
+}
+
 /* ---- defer_one: a scope with one deferred call ---- */
 
 static void release(void *p) { bench_touch(p); }
@@ -117,4 +127,12 @@ void cx_open_close_devnull(long n)
     for (long i = 0; i < n; i++)
         cx_with (FILE *f, cx_open("/dev/null", "w"))
             bench_touch(f);
+}
+
+void cx_using_open_close_devnull(long n)
+{
+    for (long i = 0; i < n; i++) {
+        cx_using (FILE *f, cx_open("/dev/null", "w"));
+        bench_touch(f);
+    }
 }

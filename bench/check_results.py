@@ -10,6 +10,7 @@ import sys
 # The table: (case, impl), exactly.
 TABLE = [
     ('with_trivial', ['cx', 'c_handwritten', 'cpp_raii', 'python']),
+    ('using_trivial', ['cx', 'c_handwritten']),
     ('defer_one', ['cx', 'c_cleanup_attr', 'cpp_raii']),
     ('raise_catch', ['cx', 'cpp_throw_catch', 'python']),
     ('suppress_raise', ['cx', 'python']),
@@ -19,6 +20,7 @@ TABLE = [
     ('exitstack_10', ['cx', 'python']),
     ('mutex_with', ['cx', 'c_handwritten']),
     ('open_close_devnull', ['cx', 'c_handwritten', 'python_with', 'python_manual']),
+    ('using_open_close_devnull', ['cx', 'c_handwritten']),
     ('async_with_acm', ['cx', 'python']),
     ('task_spawn_await', ['cx', 'python']),
     ('tasks_100k', ['cx', 'python']),

@@ -219,4 +219,15 @@ CX_API cx_error *cx__error_new(const char *file, int line, const char *func,
 #ifdef __cplusplus
 }
 #endif
+
+/* cx_throw, cx_protect, cx_malloc and cx_realloc are also macros recording
+ * the caller's file, line and function (CX__AT, frame.h): an error they
+ * raise (or return) names the user's call. */
+#include "frame.h"
+#ifndef CX_BUILDING
+#define cx_throw(...) CX__AT(cx_throw(__VA_ARGS__))
+#define cx_protect(...) CX__AT(cx_protect(__VA_ARGS__))
+#define cx_malloc(...) CX__AT(cx_malloc(__VA_ARGS__))
+#define cx_realloc(...) CX__AT(cx_realloc(__VA_ARGS__))
+#endif
 #endif

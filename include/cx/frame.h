@@ -31,14 +31,9 @@ CX_API extern volatile int cx__never;
 #ifdef CX__BUILTIN_JUMP
 typedef void *cx__jmp_buf[5];
 #ifdef CX__CLANG
-/* Clang does not see a path from a raise to the landing point of its
- * __builtin_setjmp, and while it knows of no call that returns twice in the
- * function it gives the stack slots of locals read after a landing to other
- * values on the raising path (an unchanged local came back wrong after a
- * landing in a nested statement).  A call to a function declared
- * returns_twice, in the same function and never made (cx__never is 0),
- * makes it keep them as it does around _setjmp: locals the body changes
- * follow setjmp's rule (`volatile`), the others are kept. */
+/* Keep locals read after a landing in their own slots: clang honours that
+ * only in a function that calls something returns_twice, so the statement
+ * names one it never calls (cx__never is 0). */
 #define CX__SETJMP(buf)                                                        \
     (__builtin_expect(cx__never, 0) ? (void)cx__returns_twice() : (void)0,     \
      __builtin_setjmp(buf))
@@ -127,13 +122,10 @@ CX_API cx__state *cx__state_get(void);
 #define CX__STMT_SITE __FILE__, __LINE__, __func__
 #endif
 
-/* The two words are read (and written) one by one, through volatile
- * accesses the compilers do not merge: merged into one 16-byte load, the
- * read waited whenever the last write to top was an 8-byte store still in
- * flight (the pop just before, in any loop of with statements or trys), as
- * a store is forwarded only to loads it covers.  That was half the cost of
- * a with statement.  Writing the frame's two words as one 16-byte store
- * measured slower too, so they stay apart. */
+/* Read and write top and handling one word at a time (volatile keeps the
+ * compiler from merging them): a 16-byte load waits for an 8-byte store to
+ * top still in flight, and a pop just came before (docs/benchmarks.md,
+ * "Store forwarding"). */
 static inline void cx__jump_push(cx__jump *j)
 {
     cx__frame *top = *(cx__frame *volatile *)&cx__ts.top;

@@ -75,8 +75,10 @@ typedef struct cx__with {
 /* A raise landed in the with: exit runs given the error; returns only if
  * exit suppressed it. */
 CX_API void cx__with_exit_error(cx__with *w);
-/* A manager that cannot be made: no type, or a state too big. */
-CX_API CX__NORETURN void cx__manager_too_big(const cx_manager_type *type, size_t size);
+/* A manager that cannot be made: no type, or a state too big (the site is
+ * the user's cx_manager_make). */
+CX_API CX__NORETURN void cx__manager_too_big(const char *file, int line, const char *func,
+                                             const cx_manager_type *type, size_t size);
 
 /* The hot path is inline.  Which exit is due is not kept in the with: a
  * local pointer (`entered`) is the with while its frame is pushed and NULL
@@ -183,11 +185,12 @@ static inline cx__with *cx__with_left(cx__with_ref *entered)
 /* cx_manager_make, inline so a constant-sized state is copied in place
  * (and the checks vanish for a constant type and size). */
 static inline cx_manager cx__manager_make(const cx_manager_type *type, const void *state,
-                                          size_t size)
+                                          size_t size, const char *file, int line,
+                                          const char *func)
 {
     cx_manager m;
     if (__builtin_expect(size > CX_MANAGER_STATE_SIZE || !type, 0))
-        cx__manager_too_big(type, size);
+        cx__manager_too_big(file, line, func, type, size);
     m.type = type;
     if (size && state)
         __builtin_memcpy(m.state.bytes, state, size);
@@ -196,7 +199,7 @@ static inline cx_manager cx__manager_make(const cx_manager_type *type, const voi
     return m;
 }
 /* Variadic, so a compound-literal argument with commas passes through. */
-#define cx_manager_make(...) cx__manager_make(__VA_ARGS__)
+#define cx_manager_make(...) cx__manager_make(__VA_ARGS__, CX__SITE)
 
 /* The enter value is a void *: C converts it to the bound pointer type by
  * itself, C++ needs to be told. */
@@ -396,6 +399,14 @@ static inline void cx__defer_run(cx__defer *d)
     cx__defer d __attribute__((cleanup(cx__defer_run))) = {                    \
         {NULL, NULL, CX__FRAME_DEFER}, (fn), (arg)};                           \
     cx__defer_push(&d)
+
+/* cx_manager_enter and cx_manager_exit are also macros recording the
+ * caller's file, line and function (CX__AT, frame.h): an error they raise
+ * names the user's call. */
+#ifndef CX_BUILDING
+#define cx_manager_enter(...) CX__AT(cx_manager_enter(__VA_ARGS__))
+#define cx_manager_exit(...) CX__AT(cx_manager_exit(__VA_ARGS__))
+#endif
 
 #ifdef __cplusplus
 }

@@ -98,17 +98,9 @@ CX_API bool cx__error_set_items(cx_error *e, cx_error **items, size_t n);
 CX_API size_t cx__error_item_count(const cx_error *e);
 CX_API cx_error *cx__error_item(const cx_error *e, size_t i);
 
-/* Store forwarding: a load is served from an earlier store still in flight
- * only if one store covers it.  The compilers like to read cx__ts's first
- * two words (top, handling) as one 16-byte load; after two 8-byte stores
- * that load waits for both to reach the cache, which made it the dearest
- * instruction of a generator manager, and of a raise caught by a cx_try.
- * cx__jump_push (frame.h) now reads them one by one, which also serves the
- * 8-byte store of a pop just before it (half the cost of a with statement
- * in a loop).  Whoever pops a frame where a push follows soon (a generator
- * switch, a raise landing, a handler ending) still writes the pair with one
- * 16-byte store: measured against two 8-byte stores, it kept a generator
- * manager at 42 ns against 45 and a raise and catch at 28 ns against 30. */
+/* Write top and handling with one 16-byte store where a push follows soon
+ * (a generator switch, a landing, a handler's end): the push's loads are
+ * then served from that one store (docs/benchmarks.md, "Store forwarding"). */
 #if defined(CX__X86_64) || defined(CX__AARCH64)
 typedef long long cx__word_pair __attribute__((vector_size(16)));
 _Static_assert(offsetof(cx__state, handling) == 8 && sizeof(cx__word_pair) == 16,

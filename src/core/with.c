@@ -3,12 +3,14 @@
 
 #include "internal.h"
 
-void cx__manager_too_big(const cx_manager_type *type, size_t size)
+void cx__manager_too_big(const char *file, int line, const char *func,
+                         const cx_manager_type *type, size_t size)
 {
     if (!type)
-        cx_raise(&cx_ValueError, "cx_manager_make: type is NULL");
-    cx_raise(&cx_ValueError, "cx_manager_make: state of %zu bytes exceeds %d (manager %s)",
-             size, CX_MANAGER_STATE_SIZE, type->name ? type->name : "(unnamed)");
+        cx__raise(file, line, func, &cx_ValueError, "cx_manager_make: type is NULL");
+    cx__raise(file, line, func, &cx_ValueError,
+              "cx_manager_make: state of %zu bytes exceeds %d (manager %s)", size,
+              CX_MANAGER_STATE_SIZE, type->name ? type->name : "(unnamed)");
 }
 
 /* The exported function behind the inline form, for callers that take its
@@ -16,7 +18,7 @@ void cx__manager_too_big(const cx_manager_type *type, size_t size)
 #undef cx_manager_make
 cx_manager cx_manager_make(const cx_manager_type *type, const void *state, size_t size)
 {
-    return cx__manager_make(type, state, size);
+    return cx__manager_make(type, state, size, CX__CALLER);
 }
 
 __attribute__((noinline, cold)) static _Noreturn void unusable(const char *who,
