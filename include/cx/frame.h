@@ -91,8 +91,9 @@ typedef struct cx__state {
     cx__handled *handling;
     cx_error *thrown; /* in flight from a raise to the frame it lands in */
     /* The user's call the library is serving (set by the public macros and
-     * the statements): errors raised inside cx name it, not cx's own code. */
-    cx__site here;
+     * the statements; NULL before any): errors raised inside cx name it,
+     * not cx's own code. */
+    const cx__site *here;
 } cx__state;
 
 /* The running thread's (or coroutine's) state.  Initial-exec TLS: one
@@ -101,10 +102,15 @@ CX_API extern __thread cx__state cx__ts __attribute__((tls_model("initial-exec")
 
 CX_API cx__state *cx__state_get(void);
 
+/* The site of the code it is written in, as a pointer to a constant:
+ * recording it is one store. */
+#define CX__SITE_HERE()                                                        \
+    __extension__({                                                            \
+        static const cx__site cx__site_here = {__FILE__, __func__, __LINE__};  \
+        &cx__site_here;                                                        \
+    })
 /* Records the user's call site for errors cx raises while serving it. */
-#define CX__HERE()                                                             \
-    (cx__ts.here.file = __FILE__, cx__ts.here.line = __LINE__,                 \
-     cx__ts.here.func = __func__)
+#define CX__HERE() (cx__ts.here = CX__SITE_HERE())
 /* A public function's call, with its site recorded: the headers wrap each
  * function that can raise in a macro of its own name.  cx's own sources
  * (CX_BUILDING) call the functions themselves, so the user's site stays. */
@@ -117,25 +123,26 @@ CX_API cx__state *cx__state_get(void);
  * cx's sources, whose statements serve the user's call and so neither move
  * `here` nor show in a traceback. */
 #ifdef CX_BUILDING
-#define CX__STMT_SITE (const char *)0, 0, (const char *)0
+#define CX__STMT_SITE ((const cx__site *)0)
 #else
-#define CX__STMT_SITE __FILE__, __LINE__, __func__
+#define CX__STMT_SITE CX__SITE_HERE()
 #endif
 
-/* Read and write top and handling one word at a time (volatile keeps the
- * compiler from merging them): a 16-byte load waits for an 8-byte store to
- * top still in flight, and a pop just came before (docs/benchmarks.md,
- * "Store forwarding"). */
-static inline void cx__jump_push(cx__jump *j)
+/* Pushes f on the running chain.  Read and write top and handling one word
+ * at a time (volatile keeps the compiler from merging them): a 16-byte load
+ * waits for an 8-byte store to top still in flight, and a pop just came
+ * before (docs/benchmarks.md, "Store forwarding"). */
+static inline void cx__frame_push(cx__frame *f, int kind)
 {
     cx__frame *top = *(cx__frame *volatile *)&cx__ts.top;
     cx__handled *handling = *(cx__handled *volatile *)&cx__ts.handling;
-    *(cx__frame *volatile *)&j->f.prev = top;
-    *(cx__handled *volatile *)&j->f.handling = handling;
-    j->f.kind = CX__FRAME_JUMP;
-    cx__ts.top = &j->f;
+    *(cx__frame *volatile *)&f->prev = top;
+    *(cx__handled *volatile *)&f->handling = handling;
+    f->kind = kind;
+    cx__ts.top = f;
 }
 
+static inline void cx__jump_push(cx__jump *j) { cx__frame_push(&j->f, CX__FRAME_JUMP); }
 static inline void cx__jump_pop(cx__jump *j) { cx__ts.top = j->f.prev; }
 /* Takes the landed error (owned) after a raise jumped into a frame. */
 CX_API cx_error *cx__landed(void);

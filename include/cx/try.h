@@ -58,7 +58,7 @@ typedef struct cx__try {
     int phase;
     int matched;        /* a handler took the error */
     int has_finally;    /* seen by the probe */
-    cx__site site;
+    const cx__site *site; /* NULL in cx's own sources */
     cx_error *pending;  /* unhandled, re-raised after finally */
     cx__handled node;   /* the error being handled or finalised */
 } cx__try;
@@ -69,15 +69,12 @@ CX_API void cx__try_cleanup(cx__try *t);
 
 /* The statement's path through a body that raises nothing, and the handler
  * match, inline; cx__try_step takes the phases that touch an error. */
-static inline cx__try *cx__try_begin(cx__try *t, const char *file, int line,
-                                     const char *func)
+static inline cx__try *cx__try_begin(cx__try *t, const cx__site *site)
 {
     t->phase = CX__TRY_SETUP;
     t->matched = 0;
     t->has_finally = 0;
-    t->site.file = file;
-    t->site.line = line;
-    t->site.func = func;
+    t->site = site;
     t->pending = NULL;
     t->node.err = NULL;
     return t;

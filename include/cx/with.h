@@ -67,7 +67,7 @@ CX_API bool cx_manager_exit(cx_manager *m, cx_error *err);
 
 typedef struct cx__with {
     cx__jump j;
-    cx__site site;
+    const cx__site *site; /* NULL in cx's own sources */
     void *value;
     cx_manager m;
 } cx__with;
@@ -108,16 +108,13 @@ typedef cx__with (*CX__WITH_VOLATILE cx__with_exit_slot)(void);
 /* Makes the manager's enter call before the frame is pushed: if enter
  * raises, neither the body nor exit runs. */
 static inline cx__with *cx__with_start(cx__with *w, cx_manager m,
-                                       cx__with_exit_slot *exit_fn, const char *file,
-                                       int line, const char *func)
+                                       cx__with_exit_slot *exit_fn,
+                                       const cx__site *site)
 {
     w->m = m;
-    w->site.file = file;
-    w->site.line = line;
-    w->site.func = func;
-#ifndef CX_BUILDING
-    cx__ts.here = w->site;
-#endif
+    w->site = site;
+    if (site)
+        cx__ts.here = site;
     *exit_fn = (cx__with (*)(void))(void (*)(void))m.type->exit;
     w->value = m.type->enter(w->m.state.bytes);
     return w;
@@ -147,9 +144,8 @@ static inline void cx__with_exit_clean(cx__with *w, cx__with_ref *entered,
 {
     *entered = NULL;
     cx__jump_pop(&w->j);
-#ifndef CX_BUILDING
-    cx__ts.here = w->site;
-#endif
+    if (w->site)
+        cx__ts.here = w->site;
     exit_fn(w->m.state.bytes, NULL);
 }
 
@@ -284,12 +280,9 @@ static inline cx__using_ref cx__using_start(cx__using *u, const cx__site *site, 
     cx__using_ref r;
     u->site = site;
     u->m = m;
-    cx__ts.here = *site;
+    cx__ts.here = site;
     u->value = m.type->enter(u->m.state.bytes);
-    u->f.prev = cx__ts.top;
-    u->f.handling = cx__ts.handling;
-    u->f.kind = CX__FRAME_USING;
-    cx__ts.top = &u->f;
+    cx__frame_push(&u->f, CX__FRAME_USING);
     r.u = u;
     r.exit = m.type->exit;
     return r;
@@ -302,7 +295,7 @@ static inline void cx__using_leave(cx__using_ref *r)
 {
     cx__using *u = r->u;
     cx__ts.top = u->f.prev;
-    cx__ts.here = *u->site;
+    cx__ts.here = u->site;
     r->exit(u->m.state.bytes, NULL);
 }
 
@@ -333,13 +326,12 @@ static inline void cx__using_leave(cx__using_ref *r)
     CX__USING_BIND(n, void *CX__CAT(cx__uv, n) __attribute__((unused)), mgr)
 
 #define CX__USING_BIND(n, decl, mgr)                                           \
-    CX__USING(CX__CAT(cx__u, n), CX__CAT(cx__ur, n), CX__CAT(cx__us, n), decl, mgr)
+    CX__USING(CX__CAT(cx__u, n), CX__CAT(cx__ur, n), decl, mgr)
 
-#define CX__USING(u, ref, site, decl, mgr)                                     \
-    static const cx__site site = {__FILE__, __func__, __LINE__};               \
+#define CX__USING(u, ref, decl, mgr)                                            \
     cx__using u;                                                               \
     cx__using_ref ref __attribute__((cleanup(cx__using_leave), unused)) =      \
-        cx__using_start(&u, &site, (mgr));                                     \
+        cx__using_start(&u, CX__SITE_HERE(), (mgr));                           \
     decl = CX__VALUE(u.value)
 
 /* A deferred call is a frame of its own, living in the block that defers
@@ -354,12 +346,7 @@ typedef struct cx__scope {
     char unused;
 } cx__scope;
 
-static inline void cx__defer_push(cx__defer *d)
-{
-    d->f.prev = cx__ts.top;
-    d->f.handling = cx__ts.handling;
-    cx__ts.top = &d->f;
-}
+static inline void cx__defer_push(cx__defer *d) { cx__frame_push(&d->f, CX__FRAME_DEFER); }
 
 /* The block ends (a raise skips this: the unwinder ran the call). */
 static inline void cx__defer_run(cx__defer *d)

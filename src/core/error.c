@@ -172,10 +172,10 @@ static void error_format(cx_error *e, const char *fmt, va_list ap)
 static void error_init(cx_error *e, const char *file, int line, const char *func,
                        const cx_type *t)
 {
-    if (!file) { /* raised by cx itself: the user's call it serves */
-        file = cx__ts.here.file;
-        line = cx__ts.here.line;
-        func = cx__ts.here.func;
+    if (!file && cx__ts.here) { /* raised by cx itself: the user's call it serves */
+        file = cx__ts.here->file;
+        line = cx__ts.here->line;
+        func = cx__ts.here->func;
     }
     e->type = t;
     e->ntrail = 0;
@@ -351,7 +351,7 @@ static void release(cx_error *e) { __atomic_store_n(&e->share, CX__ERR_OWNED, __
 
 void cx__error_passed(cx_error *e, const char *what, const cx__site *site)
 {
-    if (!site->file || refs_of(e) <= 0 || !claim(e)) /* no file: cx's own statement */
+    if (!site || refs_of(e) <= 0 || !claim(e)) /* no site: cx's own statement */
         return;
     if (e->ntrail < CX__TRAIL)
         e->trail[e->ntrail] = (cx__trail){what, *site};

@@ -33,7 +33,7 @@ cx_error *cx__using_unwind(cx__using *u, cx_error *e)
     cx__handled node;
     cx__error_passed(e, "cx_using", u->site);
     cx__handling_push(&node, e);
-    cx__ts.here = *u->site;
+    cx__ts.here = u->site;
     if (u->m.type->exit(u->m.state.bytes, e))
         cannot_suppress(u, e);
     return cx__handling_pop(&node);

@@ -63,7 +63,7 @@ int cx__try_step(cx__try *t)
             return cx__try_next(t);
         t->phase = CX__TRY_DONE;
         cx__handled_pop(&t->node);
-        cx__error_passed(t->pending, "cx_try", &t->site);
+        cx__error_passed(t->pending, "cx_try", t->site);
         cx__propagate(t->pending);
     case CX__TRY_SETUP:
     case CX__TRY_READY:
@@ -110,6 +110,8 @@ static void restore_chain(cx__try *t)
  * or by a C++ exception unwinding through it. */
 void cx__try_cleanup(cx__try *t)
 {
+    static const cx__site inside_cx = {"(cx)", "?", 0};
+    const cx__site *at = t->site ? t->site : &inside_cx;
     if (t->phase == CX__TRY_SETUP)
         return;
     /* Raising here would longjmp out of the C++ unwinder: the exception
@@ -118,7 +120,7 @@ void cx__try_cleanup(cx__try *t)
     if (cxx_exception_unwinding()) {
         fprintf(stderr, "cx: a C++ exception left the cx_try at %s:%d; C++ exceptions "
                         "must be caught inside cx_try bodies (see docs/cxx.md)\n",
-                t->site.file, t->site.line);
+                at->file, at->line);
         abort();
     }
     int phase = t->phase;
@@ -132,10 +134,10 @@ void cx__try_cleanup(cx__try *t)
         else
             restore_chain(t);
         t->phase = CX__TRY_DONE;
-        cx__raise(t->site.file, t->site.line, t->site.func, &cx_RuntimeError,
+        cx__raise(at->file, at->line, at->func, &cx_RuntimeError,
                   "cx_try at %s:%d in %s() left by return or goto: its cx_finally "
                   "clause cannot run (use cx_using or cx_defer for cleanups that must "
-                  "survive return)", t->site.file, t->site.line, t->site.func);
+                  "survive return)", at->file, at->line, at->func);
     }
     if (pending) /* the finally clause cut short: its error goes on */
         t->pending = NULL, cx__handled_pop(&t->node);
@@ -143,7 +145,7 @@ void cx__try_cleanup(cx__try *t)
         restore_chain(t);
     t->phase = CX__TRY_DONE;
     if (pending) {
-        cx__error_passed(pending, "cx_try", &t->site);
+        cx__error_passed(pending, "cx_try", t->site);
         cx__propagate(pending);
     }
 }

@@ -57,12 +57,12 @@ void cx__with_exit_error(cx__with *w)
 {
     cx__handled node;
     cx__handling_push(&node, cx__landed());
-    if (w->site.file) /* a user's statement, not one of cx's own */
+    if (w->site) /* a user's statement, not one of cx's own */
         cx__ts.here = w->site;
     bool suppressed = w->m.type->exit(w->m.state.bytes, node.err);
     cx_error *e = cx__handling_pop(&node);
     if (!suppressed) {
-        cx__error_passed(e, "cx_with", &w->site);
+        cx__error_passed(e, "cx_with", w->site);
         cx__propagate(e);
     }
     cx_error_unref(e);

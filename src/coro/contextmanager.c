@@ -43,7 +43,7 @@ _Noreturn void cx__cm_didnt_stop(void *state, const char *what)
 static void finish(cm_state *s)
 {
     cx_error *raised;
-    cx__site at = cx__ts.here; /* the user's statement: the body's calls move it */
+    const cx__site *at = cx__ts.here; /* the user's statement: the body's calls move it */
     if (cx__gen_throw(s->g, NULL, &raised)) {
         cx__ts.here = at;
         cx__cm_didnt_stop(s, "generator didn't stop");
@@ -58,7 +58,7 @@ static void finish(cm_state *s)
 static bool finish_with(cm_state *s, cx_error *err)
 {
     cx_error *raised;
-    cx__site at = cx__ts.here; /* the user's statement: the body's calls move it */
+    const cx__site *at = cx__ts.here; /* the user's statement: the body's calls move it */
     if (cx__gen_throw(s->g, err, &raised)) {
         cx__ts.here = at;
         cx__cm_didnt_stop(s, "generator didn't stop after throw()");

@@ -637,7 +637,7 @@ void *cx__gen_cm_enter_gated(void *state)
     if (g->serial != s->serial || g->status != GEN_CREATED)
         cx__raise(CX__SITE, &cx_RuntimeError,
                   "generator manager is single-use: entered twice");
-    cx__site at = cx__ts.here; /* the user's statement: the body's calls move it */
+    const cx__site *at = cx__ts.here; /* the user's statement: the body's calls move it */
     cx_error *raised;
     if (!g->coro && (raised = cx_protect(take_stack_protected, g))) {
         gen_recycle(g);
@@ -669,7 +669,7 @@ bool cx__gen_cm_exit_gated(void *state, cx_error *err)
         return cx__cm_exit_any(state, err);
     if (err)
         g->thrown = cx_error_ref(err);
-    cx__site at = cx__ts.here; /* the user's statement: the body's calls move it */
+    const cx__site *at = cx__ts.here; /* the user's statement: the body's calls move it */
     resume(g);
     if (__builtin_expect(g->status != GEN_FINISHED, 0)) {
         cx__ts.here = at;
@@ -735,7 +735,7 @@ void cx_gen_close(cx_gen *g)
         /* As Python's close(): GeneratorExit chains to the error being handled. */
         cx__error_set_context(exit, cx__handled_error());
         cx_error *raised;
-        cx__site at = cx__ts.here; /* the user's call: the body's calls move it */
+        const cx__site *at = cx__ts.here; /* the user's call: the body's calls move it */
         bool yielded = cx__gen_throw(g, exit, &raised);
         cx_error_unref(exit);
         if (yielded) {
