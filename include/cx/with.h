@@ -83,10 +83,7 @@ CX_API CX__NORETURN void cx__manager_too_big(const char *file, int line, const c
 /* The hot path is inline.  Which exit is due is not kept in the with: a
  * local pointer (`entered`) is the with while its frame is pushed and NULL
  * otherwise, so on the clean path the end of the block is the pop and the
- * exit call, nothing to load or test.  Exit is called through a local copy
- * of the pointer that nothing else can reach (`exit_fn`): where the
- * manager's type is a constant the compiler sees (cx_open's), it inlines
- * exit.  Measurements: docs/benchmarks.md. */
+ * exit call, nothing to test but that pointer. */
 
 /* The statement's locals that change while its jump buffer is set are
  * volatile where setjmp's rule applies to them (_setjmp, and clang's
@@ -98,24 +95,14 @@ CX_API CX__NORETURN void cx__manager_too_big(const char *file, int line, const c
 #endif
 typedef cx__with *CX__WITH_VOLATILE cx__with_ref;
 
-typedef bool (*cx__exit_fn)(void *state, cx_error *err);
-/* exit_fn's declared type: the statement's locals share one declaration
- * whose base type is cx__with, so the exit function is held as a function
- * returning cx__with and converted back (through void (*)(void), which
- * -Wcast-function-type allows) to be called. */
-typedef cx__with (*CX__WITH_VOLATILE cx__with_exit_slot)(void);
-
 /* Makes the manager's enter call before the frame is pushed: if enter
  * raises, neither the body nor exit runs. */
-static inline cx__with *cx__with_start(cx__with *w, cx_manager m,
-                                       cx__with_exit_slot *exit_fn,
-                                       const cx__site *site)
+static inline cx__with *cx__with_start(cx__with *w, cx_manager m, const cx__site *site)
 {
     w->m = m;
     w->site = site;
     if (site)
         cx__ts.here = site;
-    *exit_fn = (cx__with (*)(void))(void (*)(void))m.type->exit;
     w->value = m.type->enter(w->m.state.bytes);
     return w;
 }
@@ -138,41 +125,24 @@ static inline void cx__with_caught(cx__with *w, cx__with_ref *entered)
     cx__with_exit_error(w);
 }
 
-/* The clean way out: the frame is popped and exit runs given no error. */
-static inline void cx__with_exit_clean(cx__with *w, cx__with_ref *entered,
-                                       cx__exit_fn exit_fn)
+/* Leaving the statement any way but a raise (the body's end, break,
+ * continue, return, goto): if exit is due, the frame is popped and exit
+ * runs given no error. */
+static inline void cx__with_cleanup(cx__with_ref *entered)
 {
+    cx__with *w = *entered;
+    if (!w)
+        return;
     *entered = NULL;
     cx__jump_pop(&w->j);
     if (w->site)
         cx__ts.here = w->site;
-    exit_fn(w->m.state.bytes, NULL);
+    w->m.type->exit(w->m.state.bytes, NULL);
 }
 
-/* The block is left by return or goto (a raise skips this). */
-static inline void cx__with_cleanup(cx__with_ref *entered)
-{
-    cx__with *w = *entered;
-    if (w)
-        cx__with_exit_clean(w, entered, w->m.type->exit);
-}
-
-/* The body ended or was left by continue: the inner for's step.  A landing
- * never reaches it, so exit_fn is the one the start stored (a constant where
- * the type is); calling exit from inside the loop keeps the landing's
- * abnormal edges within it (GCC keeps every test of an irreducible loop). */
-static inline cx__with *cx__with_end(cx__with_ref *entered,
-                                     cx__with (*exit_fn)(void))
-{
-    cx__with *w = *entered;
-    if (w)
-        cx__with_exit_clean(w, entered, (cx__exit_fn)(void (*)(void))exit_fn);
-    return (cx__with *)0;
-}
-
-/* The outer for's step: after the inner one (nothing left to do), a
- * landing (nothing either), or a break out of the body (exit is due). */
-static inline cx__with *cx__with_left(cx__with_ref *entered)
+/* The step of both fors: the inner one's after the body or a continue, the
+ * outer one's after the inner one, a landing or a break. */
+static inline cx__with *cx__with_done(cx__with_ref *entered)
 {
     cx__with_cleanup(entered);
     return (cx__with *)0;
@@ -234,24 +204,21 @@ struct cx__value {
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #define CX__WITH_BIND(n, decl, mgr)                                            \
-    CX__WITH(CX__CAT(cx__w, n), CX__CAT(cx__we, n), CX__CAT(cx__wo, n),        \
-             CX__CAT(cx__wx, n), decl, mgr)
+    CX__WITH(CX__CAT(cx__w, n), CX__CAT(cx__we, n), CX__CAT(cx__wo, n), decl, mgr)
 
 /* `once` makes each for run its statement once; `break` and `continue` in
- * the body end the inner one.  A for declares objects of one base type, so
- * exit_fn is a cx__with_exit_slot (see there); cx__with_start sets it. */
-#define CX__WITH(w, entered, once, exit_fn, decl, mgr)                         \
+ * the body end the inner one. */
+#define CX__WITH(w, entered, once, decl, mgr)                                  \
     for (cx__with w, *CX__WITH_VOLATILE entered                                \
                      __attribute__((cleanup(cx__with_cleanup))) = 0,           \
-                     (*CX__WITH_VOLATILE exit_fn)(void) = 0,                   \
                      *CX__WITH_VOLATILE once =                                 \
-                         cx__with_start(&w, (mgr), &exit_fn, CX__STMT_SITE);   \
-         once; once = cx__with_left(&entered))                                 \
+                         cx__with_start(&w, (mgr), CX__STMT_SITE);             \
+         once; once = cx__with_done(&entered))                                 \
         if (CX__SETJMP(w.j.jb))                                                \
             cx__with_caught(&w, &entered);                                     \
         else                                                                   \
             for (decl = CX__VALUE(cx__with_enter(&w, &entered)); once;         \
-                 once = cx__with_end(&entered, exit_fn))
+                 once = cx__with_done(&entered))
 #ifdef CX__GCC
 #pragma GCC diagnostic pop
 #endif
@@ -266,37 +233,27 @@ typedef struct cx__using {
     cx_manager m;
 } cx__using;
 
-/* What the block's end needs: the frame, and the exit to call, in a local
- * nothing else can reach (so a constant type's exit is inlined). */
-typedef struct cx__using_ref {
-    cx__using *u;
-    cx__exit_fn exit;
-} cx__using_ref;
-
 /* Enters the manager, then pushes the frame: if enter raises, nothing of
- * the cx_using is left to undo. */
-static inline cx__using_ref cx__using_start(cx__using *u, const cx__site *site, cx_manager m)
+ * the cx_using is left to undo.  Returns u. */
+static inline cx__using *cx__using_start(cx__using *u, const cx__site *site, cx_manager m)
 {
-    cx__using_ref r;
     u->site = site;
     u->m = m;
     cx__ts.here = site;
     u->value = m.type->enter(u->m.state.bytes);
     cx__frame_push(&u->f, CX__FRAME_USING);
-    r.u = u;
-    r.exit = m.type->exit;
-    return r;
+    return u;
 }
 
 /* The block is left by its end, return, goto, break or continue (a raise
  * skips this: the unwinder runs the exit).  Errors the exit raises name the
  * declaration. */
-static inline void cx__using_leave(cx__using_ref *r)
+static inline void cx__using_leave(cx__using **ref)
 {
-    cx__using *u = r->u;
+    cx__using *u = *ref;
     cx__ts.top = u->f.prev;
     cx__ts.here = u->site;
-    r->exit(u->m.state.bytes, NULL);
+    u->m.type->exit(u->m.state.bytes, NULL);
 }
 
 /* Enters a manager where it is declared; its exit runs when the enclosing
@@ -330,7 +287,7 @@ static inline void cx__using_leave(cx__using_ref *r)
 
 #define CX__USING(u, ref, decl, mgr)                                            \
     cx__using u;                                                               \
-    cx__using_ref ref __attribute__((cleanup(cx__using_leave), unused)) =      \
+    cx__using *ref __attribute__((cleanup(cx__using_leave), unused)) =         \
         cx__using_start(&u, CX__SITE_HERE(), (mgr));                           \
     decl = CX__VALUE(u.value)
 
