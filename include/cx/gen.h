@@ -88,17 +88,23 @@ typedef struct cx__cm_state {
     struct cx_gen *g;
     unsigned serial; /* which use of the pooled generator */
 } cx__cm_state;
-CX_API cx__cm_state cx__gen_cm_new(cx_gen_fn *fn, void *arg);
+/* site: the user's call (errors name it); recorded by the callee, which
+ * keeps it for "generator didn't yield / stop". */
+CX_API cx__cm_state cx__gen_cm_new(cx_gen_fn *fn, void *arg, const cx__site *site);
 CX_API extern const cx_manager_type cx__contextmanager_type;
-static inline cx_manager cx__contextmanager(cx_gen_fn *fn, void *arg)
+static inline cx_manager cx__contextmanager(cx_gen_fn *fn, void *arg, const cx__site *site)
 {
-    cx__cm_state s = cx__gen_cm_new(fn, arg);
+    cx__cm_state s = cx__gen_cm_new(fn, arg, site);
     return cx_manager_make(&cx__contextmanager_type, &s, sizeof s);
 }
 /* cx_contextmanager in its inline form (the function above for its
  * address).  Variadic, so a compound-literal argument with commas passes
  * through. */
-#define cx_contextmanager(...) CX__AT(cx__contextmanager(__VA_ARGS__))
+#ifdef CX_BUILDING
+#define cx_contextmanager(...) cx__contextmanager(__VA_ARGS__, cx__ts.here)
+#else
+#define cx_contextmanager(...) cx__contextmanager(__VA_ARGS__, CX__SITE_HERE())
+#endif
 
 /* Python's ContextDecorator: runs fn(arg) inside manager m (entered and
  * exited around the call).  Raises what m or fn raises. */

@@ -125,26 +125,33 @@ static inline void cx__with_caught(cx__with *w, cx__with_ref *entered)
     cx__with_exit_error(w);
 }
 
-/* Leaving the statement any way but a raise (the body's end, break,
- * continue, return, goto): if exit is due, the frame is popped and exit
- * runs given no error. */
-static inline void cx__with_cleanup(cx__with_ref *entered)
+/* Leaving the statement any way but a raise: if exit is due, the frame is
+ * popped and exit runs given no error, naming `site` (the statement's). */
+static inline void cx__with_leave(cx__with_ref *entered, const cx__site *site)
 {
     cx__with *w = *entered;
     if (!w)
         return;
     *entered = NULL;
     cx__jump_pop(&w->j);
-    if (w->site)
-        cx__ts.here = w->site;
+    if (site)
+        cx__ts.here = site;
     w->m.type->exit(w->m.state.bytes, NULL);
 }
 
-/* The step of both fors: the inner one's after the body or a continue, the
- * outer one's after the inner one, a landing or a break. */
-static inline cx__with *cx__with_done(cx__with_ref *entered)
+/* Left by return or goto. */
+static inline void cx__with_cleanup(cx__with_ref *entered)
 {
-    cx__with_cleanup(entered);
+    if (*entered)
+        cx__with_leave(entered, (*entered)->site);
+}
+
+/* The step of both fors: the inner one's after the body or a continue, the
+ * outer one's after the inner one, a landing or a break.  The site is
+ * passed again, as a constant, so the clean path does not load it. */
+static inline cx__with *cx__with_done(cx__with_ref *entered, const cx__site *site)
+{
+    cx__with_leave(entered, site);
     return (cx__with *)0;
 }
 
@@ -213,12 +220,12 @@ struct cx__value {
                      __attribute__((cleanup(cx__with_cleanup))) = 0,           \
                      *CX__WITH_VOLATILE once =                                 \
                          cx__with_start(&w, (mgr), CX__STMT_SITE);             \
-         once; once = cx__with_done(&entered))                                 \
+         once; once = cx__with_done(&entered, CX__STMT_SITE))                  \
         if (CX__SETJMP(w.j.jb))                                                \
             cx__with_caught(&w, &entered);                                     \
         else                                                                   \
             for (decl = CX__VALUE(cx__with_enter(&w, &entered)); once;         \
-                 once = cx__with_done(&entered))
+                 once = cx__with_done(&entered, CX__STMT_SITE))
 #ifdef CX__GCC
 #pragma GCC diagnostic pop
 #endif

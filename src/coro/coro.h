@@ -63,9 +63,7 @@ CX_API void cx__coro_switch(cx__coro *from, cx__coro *to);
  * loads it, so a generator or task runs in the rounding mode in force when
  * it is resumed, as a called function does, and a change it makes is still
  * in force after it yields (Python's generators likewise run in their
- * resumer's decimal context).  Reading MXCSR (stmxcsr) cost about 3.5 ns
- * a bare switch on the AMD EPYC the benchmarks run on; dropping the FP
- * words took a generator manager's enter + exit from 42 to 38.5 ns.
+ * resumer's decimal context; the cost of saving it: docs/benchmarks.md).
  * The ucontext fallback carries the environment across swapcontext
  * (coro.c), so every backend behaves alike (test
  * gen_rounding_mode_is_the_threads_not_the_generators). */

@@ -28,6 +28,8 @@ struct cx_gen {
     cx_error *escaped;  /* what the body raised (owned) */
     cx_gen *next;       /* in the thread's pool */
     unsigned serial;    /* which use of this (pooled) struct */
+    const cx__site *made_at; /* a manager's: the user's cx_contextmanager, named
+                              * by "generator didn't yield / stop" */
 };
 
 /* ---- which context runs on this thread ---- */
@@ -637,7 +639,6 @@ void *cx__gen_cm_enter_gated(void *state)
     if (g->serial != s->serial || g->status != GEN_CREATED)
         cx__raise(CX__SITE, &cx_RuntimeError,
                   "generator manager is single-use: entered twice");
-    const cx__site *at = cx__ts.here; /* the user's statement: the body's calls move it */
     cx_error *raised;
     if (!g->coro && (raised = cx_protect(take_stack_protected, g))) {
         gen_recycle(g);
@@ -645,6 +646,7 @@ void *cx__gen_cm_enter_gated(void *state)
     }
     if (step(g, &raised))
         return g->value;
+    const cx__site *at = g->made_at;
     gen_recycle(g);
     if (raised)
         cx__propagate(raised);
@@ -669,10 +671,9 @@ bool cx__gen_cm_exit_gated(void *state, cx_error *err)
         return cx__cm_exit_any(state, err);
     if (err)
         g->thrown = cx_error_ref(err);
-    const cx__site *at = cx__ts.here; /* the user's statement: the body's calls move it */
     resume(g);
     if (__builtin_expect(g->status != GEN_FINISHED, 0)) {
-        cx__ts.here = at;
+        cx__ts.here = g->made_at;
         cx__cm_didnt_stop(state, err ? "generator didn't stop after throw()"
                                      : "generator didn't stop");
     }
@@ -701,18 +702,23 @@ const cx_manager_type cx__contextmanager_type = {"contextmanager", cx__gen_cm_en
 /* The generator is made now, so that every copy of the manager value shares
  * it and a second enter is seen.  Returned in two registers (gen.h's inline
  * cx_contextmanager builds the manager around it). */
-cx__cm_state cx__gen_cm_new(cx_gen_fn *fn, void *arg)
+cx__cm_state cx__gen_cm_new(cx_gen_fn *fn, void *arg, const cx__site *site)
 {
+    cx__ts.here = site;
     if (!fn)
         cx__null_argument("cx_contextmanager", "fn");
     cx_gen *g = gen_take(fn, arg);
+    g->made_at = site;
     return (cx__cm_state){g, g->serial};
 }
 
 /* The exported function behind the inline form, for callers that take its
  * address or are not C. */
 #undef cx_contextmanager
-cx_manager cx_contextmanager(cx_gen_fn *fn, void *arg) { return cx__contextmanager(fn, arg); }
+cx_manager cx_contextmanager(cx_gen_fn *fn, void *arg)
+{
+    return cx__contextmanager(fn, arg, cx__ts.here);
+}
 
 void cx__gen_free(cx_gen *g) { gen_recycle(g); }
 
