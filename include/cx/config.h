@@ -76,6 +76,11 @@ void cx__assert_failed(const char *expr, const char *file, int line)
 #define CX_ASSERT(x) ((void)0)
 #endif
 
+/* ferror_unlocked: glibc's and musl's, declared under _GNU_SOURCE. */
+#if defined(__linux__) && defined(_GNU_SOURCE)
+#define CX__FERROR_UNLOCKED 1
+#endif
+
 /* Valgrind's client requests, where its header is installed. */
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)

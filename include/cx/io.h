@@ -27,79 +27,19 @@ extern "C" {
  * per with. */
 CX_API cx_manager cx_open(const char *path, const char *mode);
 
-/* cx_open is also inline: its type is defined here, so the with statement
- * inlines its enter and exit (see with.h) and a with over a file is the
- * code of fopen and fclose written by hand. */
+/* cx_open is also inline: the manager is built in the with statement's own
+ * storage (its state is the path and mode; enter opens, exit closes). */
 typedef struct cx__file {
     const char *path, *mode;
     FILE *f;
 } cx__file;
+CX_API extern const cx_manager_type cx__open_type;
 
-/* Raises the OSError for errno: "<what> <path>: <strerror>". */
-CX_API CX__NORETURN void cx__file_failed(const char *what, const char *path);
-
-/* True for the mode strings cx_open accepts (see cx_open). */
-static inline bool cx__fopen_mode_ok(const char *mode)
-{
-    if (!mode || (mode[0] != 'r' && mode[0] != 'w' && mode[0] != 'a'))
-        return false;
-    unsigned seen = 0;
-    for (const char *p = mode + 1; *p; p++) {
-        unsigned bit;
-        switch (*p) {
-        case '+': bit = 1; break;
-        case 'b': bit = 2; break;
-        case 't': bit = 4; break;
-        case 'x': bit = 8; break;
-        case 'e': bit = 16; break;
-        case 'm': bit = 32; break;
-        case 'c': bit = 64; break;
-        default: return false;
-        }
-        if (seen & bit)
-            return false;
-        seen |= bit;
-    }
-    return (seen & 6) != 6 && (!(seen & 8) || mode[0] != 'r');
-}
-
-static inline void *cx__file_enter(void *state)
-{
-    cx__file *s = (cx__file *)state;
-    if (!s->path || !s->mode)
-        cx__raise(CX__CALLER, &cx_ValueError, "cx_open: %s is NULL",
-                  s->path ? "mode" : "path");
-    if (!cx__fopen_mode_ok(s->mode))
-        cx__raise(CX__CALLER, &cx_ValueError, "invalid mode: '%s'", s->mode);
-    s->f = fopen(s->path, s->mode);
-    if (!s->f)
-        cx__file_failed("open", s->path);
-    return s->f;
-}
-
-static inline bool cx__file_exit(void *state, cx_error *err)
-{
-    cx__file *s = (cx__file *)state;
-    (void)err;
-    /* stdio drops the data of a failed write and later flushes succeed:
-     * the error indicator is the only trace left. */
-    int lost = ferror(s->f);
-    if (fclose(s->f) != 0)
-        cx__file_failed("close", s->path);
-    if (lost)
-        cx__raise_errno(CX__CALLER, EIO, "close %s: an earlier read or write failed",
-                        s->path);
-    return false;
-}
-
-/* Builds the manager itself rather than through cx_manager_make: small, it
- * is inlined early enough for the with statement to see its type. */
 static inline cx_manager cx__open(const char *path, const char *mode)
 {
-    static const cx_manager_type type = {"open", cx__file_enter, cx__file_exit};
     cx__file s = {path, mode, NULL};
     cx_manager m;
-    m.type = &type;
+    m.type = &cx__open_type;
     __builtin_memcpy(m.state.bytes, &s, sizeof s); /* fits: 24 of 64 bytes */
     return m;
 }
