@@ -351,6 +351,7 @@ static void release(cx_error *e) { __atomic_store_n(&e->share, CX__ERR_OWNED, __
 
 void cx__error_passed(cx_error *e, const char *what, const cx__site *site)
 {
+    CX_ASSERT(e != NULL && what != NULL);
     if (!site || refs_of(e) <= 0 || !claim(e)) /* no site: cx's own statement */
         return;
     if (e->ntrail < CX__TRAIL)

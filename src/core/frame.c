@@ -14,7 +14,12 @@ cx__state *cx__state_get(void) { return &cx__ts; }
 volatile int cx__never;
 int cx__returns_twice(void) { return 0; }
 
-cx_error *cx__landed(void) { return cx__take_thrown(); }
+cx_error *cx__landed(void)
+{
+    cx_error *e = cx__take_thrown();
+    CX_ASSERT(e != NULL);
+    return e;
+}
 
 void cx__handling_push(cx__handled *n, cx_error *e) { cx__handled_push(n, e); }
 
@@ -49,6 +54,7 @@ static _Noreturn void jump_to(cx__jump *j)
  * entering its handler), reading the pair in one load. */
 static _Noreturn void land(cx__frame *f, cx_error *e)
 {
+    CX_ASSERT(f->kind == CX__FRAME_JUMP && e != NULL);
     cx__store_frame_pair(&cx__ts, f->prev, f->handling);
     cx__ts.thrown = e;
     jump_to((cx__jump *)f);
@@ -66,6 +72,7 @@ __attribute__((noinline)) static _Noreturn void unwind(cx_error *e)
         cx__handling_release_to(s, f->handling);
         if (f->kind == CX__FRAME_JUMP)
             land(f, e);
+        CX_ASSERT(f->kind == CX__FRAME_USING || f->kind == CX__FRAME_DEFER);
         s->top = f->prev;
         if (f->kind == CX__FRAME_USING)
             e = cx__using_unwind((cx__using *)f, e);

@@ -8,6 +8,7 @@
  * reference to e is dropped then. */
 cx_error *cx__defer_unwind(cx__defer *d, cx_error *e)
 {
+    CX_ASSERT(d->f.kind == CX__FRAME_DEFER && e != NULL);
     cx__handled node;
     cx__handling_push(&node, e);
     d->fn(d->arg);
@@ -30,6 +31,7 @@ __attribute__((noinline, cold)) static _Noreturn void cannot_suppress(const cx__
  * context of a RuntimeError naming the cx_using. */
 cx_error *cx__using_unwind(cx__using *u, cx_error *e)
 {
+    CX_ASSERT(u->f.kind == CX__FRAME_USING && u->site != NULL && e != NULL);
     cx__handled node;
     cx__error_passed(e, "cx_using", u->site);
     cx__handling_push(&node, e);

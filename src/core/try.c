@@ -10,6 +10,10 @@
 void cx__try_landed(cx__try *t)
 {
     cx_error *e = cx__take_thrown();
+    /* Only the body, a handler and the else clause run inside the frame. */
+    CX_ASSERT(e != NULL);
+    CX_ASSERT(t->phase == CX__TRY_BODY || t->phase == CX__TRY_HANDLE ||
+              t->phase == CX__TRY_ELSE);
     if (t->phase == CX__TRY_BODY) {
         cx__jump_push(&t->j);
         cx__handled_push(&t->node, e);
@@ -34,6 +38,7 @@ static int enter_finally(cx__try *t)
 __attribute__((noinline)) static int end_handler(cx__try *t)
 {
     cx_error *e = t->node.err;
+    CX_ASSERT(t->phase == CX__TRY_HANDLE && cx__ts.top == &t->j.f);
     cx__store_frame_pair(&cx__ts, t->j.f.prev, t->node.prev);
     if (!t->matched) {
         t->pending = e;
