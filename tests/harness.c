@@ -81,7 +81,7 @@ static struct {
 } tests[MAX_TESTS];
 static int ntests;
 
-__thread char th_trace[4096];
+__thread char th_trace[4096] __attribute__((tls_model("local-exec")));
 
 void th_register(const char *name, void (*fn)(void))
 {

@@ -99,7 +99,12 @@ void th_drain_caches(void);
 long th_fail_allocation(long k, int all_after);
 
 /* A trace buffer tests append event names to, and compare at the end. */
-extern __thread char th_trace[4096]; /* per thread: threads may log concurrently */
+/* Per thread: threads may log concurrently.  Local-exec (every test program
+ * links the harness in): GCC's -fsanitize=null tests the flags of the `add`
+ * that makes an initial-exec address, and ld relaxes that add into a lea,
+ * which sets none, so the check read stale flags and reported a null
+ * th_trace passed to strstr. */
+extern __thread char th_trace[4096] __attribute__((tls_model("local-exec")));
 void th_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Tests that map thousands of stacks, spend the process's mapping budget or
