@@ -1,10 +1,12 @@
 # cx-async: tasks, async with, task groups, timeouts and async I/O on libuv,
 # its own shared library and pkg-config file (the core links neither libuv
 # nor libpq).  The PostgreSQL part is a second small library, cx-async-pg,
-# so that only its users link libpq.
-find_package(PkgConfig REQUIRED)
-pkg_check_modules(CX_LIBUV REQUIRED IMPORTED_TARGET libuv)
-pkg_check_modules(CX_ASYNC_LIBPQ REQUIRED IMPORTED_TARGET libpq)
+# so that only its users link libpq.  Built as cmake/modules.cmake decided:
+# cx-async where libuv is (CX_HAVE_ASYNC), cx-async-pg where cx-pg is too
+# (CX_HAVE_ASYNC_PG).
+if(NOT CX_HAVE_ASYNC)
+  return()
+endif()
 
 file(GLOB CX_ASYNC_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/async/*.c)
 list(REMOVE_ITEM CX_ASYNC_SOURCES ${CMAKE_SOURCE_DIR}/src/async/pg.c)
@@ -29,16 +31,20 @@ target_link_libraries(cx_async PUBLIC cx PRIVATE PkgConfig::CX_LIBUV m)
 target_link_options(cx_async PRIVATE -Wl,-z,now)
 add_library(cx::async ALIAS cx_async)
 
-# conninfo.c is cx-pg's too, compiled in hidden: the two connects parse and
-# hide passwords alike without exporting a helper.
-add_library(cx_async_pg SHARED ${CMAKE_SOURCE_DIR}/src/async/pg.c
-  ${CMAKE_SOURCE_DIR}/src/pg/conninfo.c)
-cx_async_library(cx_async_pg cx-async-pg)
-target_link_libraries(cx_async_pg PUBLIC cx_async cx cx_pg
-  PRIVATE PkgConfig::CX_LIBUV PkgConfig::CX_ASYNC_LIBPQ)
-add_library(cx::async_pg ALIAS cx_async_pg)
+set(CX_ASYNC_PCS cx-async)
+if(CX_HAVE_ASYNC_PG)
+  # conninfo.c is cx-pg's too, compiled in hidden: the two connects parse and
+  # hide passwords alike without exporting a helper.
+  add_library(cx_async_pg SHARED ${CMAKE_SOURCE_DIR}/src/async/pg.c
+    ${CMAKE_SOURCE_DIR}/src/pg/conninfo.c)
+  cx_async_library(cx_async_pg cx-async-pg)
+  target_link_libraries(cx_async_pg PUBLIC cx_async cx cx_pg
+    PRIVATE PkgConfig::CX_LIBUV PkgConfig::CX_LIBPQ)
+  add_library(cx::async_pg ALIAS cx_async_pg)
+  list(APPEND CX_ASYNC_PCS cx-async-pg)
+endif()
 
-foreach(pc cx-async cx-async-pg)
+foreach(pc ${CX_ASYNC_PCS})
   configure_file(${CMAKE_SOURCE_DIR}/cmake/${pc}.pc.in ${CMAKE_BINARY_DIR}/${pc}.pc @ONLY)
   install(FILES ${CMAKE_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 endforeach()
@@ -49,15 +55,27 @@ endif()
 
 # ---- tests: tests/async, one CTest test per TEST(name), label `async` ----
 # Tests named pg_* need the private PostgreSQL server (fixture pg_server);
-# scale_* tests are too slow for Valgrind (label no-valgrind).
+# scale_* tests are too slow for Valgrind (label no-valgrind).  Without
+# cx-async-pg, test_pg.c is left out and test_null_args.c audits cx-async
+# alone (CX_TEST_NO_ASYNC_PG).
 file(GLOB CX_ASYNC_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/async/*.c)
-# tests/pg/server.c: the pg tests' helpers (the fixture's environment, a
-# silent listener, password checks), shared by the async pg tests.
-add_executable(test_async ${CX_ASYNC_TEST_SOURCES} ${CMAKE_SOURCE_DIR}/tests/harness.c
-  ${CMAKE_SOURCE_DIR}/tests/probe.c ${CMAKE_SOURCE_DIR}/tests/pg/server.c)
+set(CX_ASYNC_TEST_HELPERS ${CMAKE_SOURCE_DIR}/tests/harness.c ${CMAKE_SOURCE_DIR}/tests/probe.c)
+if(CX_HAVE_ASYNC_PG)
+  # tests/pg/server.c: the pg tests' helpers (the fixture's environment, a
+  # silent listener, password checks), shared by the async pg tests.
+  list(APPEND CX_ASYNC_TEST_HELPERS ${CMAKE_SOURCE_DIR}/tests/pg/server.c)
+else()
+  list(REMOVE_ITEM CX_ASYNC_TEST_SOURCES ${CMAKE_SOURCE_DIR}/tests/async/test_pg.c)
+endif()
+add_executable(test_async ${CX_ASYNC_TEST_SOURCES} ${CX_ASYNC_TEST_HELPERS})
 target_include_directories(test_async PRIVATE ${CMAKE_SOURCE_DIR}/tests)
 target_compile_definitions(test_async PRIVATE _GNU_SOURCE CX_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
-target_link_libraries(test_async PRIVATE cx_async cx_async_pg cx PkgConfig::CX_ASYNC_LIBPQ)
+target_link_libraries(test_async PRIVATE cx_async cx)
+if(CX_HAVE_ASYNC_PG)
+  target_link_libraries(test_async PRIVATE cx_async_pg PkgConfig::CX_LIBPQ)
+else()
+  target_compile_definitions(test_async PRIVATE CX_TEST_NO_ASYNC_PG=1)
+endif()
 foreach(src ${CX_ASYNC_TEST_SOURCES})
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${src})
   file(STRINGS ${src} lines REGEX "^TEST\\([a-z0-9_]+\\)")
@@ -85,6 +103,6 @@ endforeach()
 # The installed tree works for users: pkg-config cx-async.
 add_test(NAME async.pkg_config_builds_a_task_program_against_the_installed_tree
   COMMAND ${CMAKE_SOURCE_DIR}/tests/async/check-install.sh
-          ${CMAKE_BINARY_DIR} ${CMAKE_C_COMPILER} "${CX_SANITIZER_FLAGS}")
+          ${CMAKE_BINARY_DIR} ${CMAKE_C_COMPILER} "${CX_SANITIZER_FLAGS}" ${CX_HAVE_ASYNC_PG})
 set_tests_properties(async.pkg_config_builds_a_task_program_against_the_installed_tree
   PROPERTIES LABELS "async;install;no-valgrind" TIMEOUT 120)

@@ -2,10 +2,8 @@
 # shared library and pkg-config file so nobody links libpq to get a with
 # block, and the private PostgreSQL server the tests run against.  The error
 # types both raise (cx/dberror.h) live in the core, which links neither.
-
-find_package(PkgConfig REQUIRED)
-pkg_check_modules(CX_SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
-pkg_check_modules(CX_LIBPQ REQUIRED IMPORTED_TARGET libpq)
+# Each is built where cmake/modules.cmake found its library (CX_HAVE_SQLITE,
+# CX_HAVE_PG; the imported targets PkgConfig::CX_SQLITE3 and ::CX_LIBPQ).
 
 # A module library: shared, public symbols only, linked to libcx.
 function(cx_db_library target output dir dep)
@@ -27,10 +25,14 @@ function(cx_db_library target output dir dep)
     DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 endfunction()
 
-cx_db_library(cx_sqlite cx-sqlite sqlite PkgConfig::CX_SQLITE3)
-add_library(cx::sqlite ALIAS cx_sqlite)
-cx_db_library(cx_pg cx-pg pg PkgConfig::CX_LIBPQ)
-add_library(cx::pg ALIAS cx_pg)
+if(CX_HAVE_SQLITE)
+  cx_db_library(cx_sqlite cx-sqlite sqlite PkgConfig::CX_SQLITE3)
+  add_library(cx::sqlite ALIAS cx_sqlite)
+endif()
+if(CX_HAVE_PG)
+  cx_db_library(cx_pg cx-pg pg PkgConfig::CX_LIBPQ)
+  add_library(cx::pg ALIAS cx_pg)
+endif()
 
 if(NOT CX_TESTS)
   return()
@@ -61,17 +63,27 @@ function(cx_db_tests label lib)
   set(CX_DB_TESTS_${label} ${names} PARENT_SCOPE)
 endfunction()
 
-cx_db_tests(sqlite cx_sqlite)
+if(CX_HAVE_SQLITE)
+  cx_db_tests(sqlite cx_sqlite)
+endif()
 
 # The installed tree: a program built with `pkg-config --libs cx-sqlite` (or
 # cx-pg) alone links and runs.
 foreach(module sqlite pg)
+  string(TOUPPER ${module} MODULE)
+  if(NOT CX_HAVE_${MODULE})
+    continue()
+  endif()
   set(name ${module}.installed_pkg_config_cx_${module}_builds_and_runs_a_program)
   add_test(NAME ${name}
     COMMAND ${CMAKE_SOURCE_DIR}/tests/sqlite/check-installed.sh ${CMAKE_BINARY_DIR}
             ${CMAKE_C_COMPILER} cx-${module} "${CX_SANITIZER_FLAGS}")
   set_tests_properties(${name} PROPERTIES LABELS "${module};install;no-valgrind" TIMEOUT 120)
 endforeach()
+
+if(NOT CX_HAVE_PG)
+  return()
+endif()
 
 # ---- the test server: CTest fixture `pg_server` ----
 # `scripts/pg-server.sh start <build>/pg` runs before the first test that

@@ -104,14 +104,22 @@ cx_ship_test(examples_compile_cleanly_with_strict_user_warnings
   COMMAND ${CX_SHIP_DIR}/check-user-flags.sh ${CMAKE_C_COMPILER} ${CMAKE_SOURCE_DIR}
           "${CX_SANITIZER_FLAGS}")
 
-# C++: every header alone, and a C++ program using the statements.
+# C++: every header this build installs alone, and a C++ program using the
+# statements.
+file(GLOB CX_PUBLIC_HEADERS RELATIVE ${CMAKE_SOURCE_DIR}/include/cx
+     CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/include/cx/*.h)
+foreach(m SQLITE PG ASYNC)
+  if(NOT CX_HAVE_${m})
+    list(REMOVE_ITEM CX_PUBLIC_HEADERS ${CX_MODULE_HEADERS_${m}})
+  endif()
+endforeach()
 include(CheckLanguage)
 check_language(CXX)
 if(CMAKE_CXX_COMPILER)
   enable_language(CXX)
   cx_ship_test(every_public_header_compiles_alone_as_c_and_cxx
     COMMAND ${CX_SHIP_DIR}/check-headers.sh ${CMAKE_C_COMPILER} ${CMAKE_CXX_COMPILER}
-            ${CMAKE_SOURCE_DIR}/include
+            ${CMAKE_SOURCE_DIR}/include ${CX_PUBLIC_HEADERS}
     LABELS cxx)
   add_executable(test_cxx ${CX_SHIP_DIR}/test_cxx.cpp)
   set_target_properties(test_cxx PROPERTIES CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON
@@ -129,9 +137,25 @@ else()
 endif()
 
 # The Debian packages (make deb builds them) claim every installed file once.
-cx_ship_test(debian_packages_claim_every_installed_file_once
-  COMMAND ${CX_SHIP_DIR}/check-debian-install.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}
-  LABELS deb)
+# They carry every module, so the check needs a build that has them all.
+if(CX_HAVE_SQLITE AND CX_HAVE_PG AND CX_HAVE_ASYNC AND CX_HAVE_ASYNC_PG)
+  cx_ship_test(debian_packages_claim_every_installed_file_once
+    COMMAND ${CX_SHIP_DIR}/check-debian-install.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}
+    LABELS deb)
+else()
+  message(STATUS "cx: not every module is built: the Debian install check is not registered")
+endif()
+
+# The core alone: a scratch build of this tree with every module OFF builds,
+# passes its core tests and installs no module file (tests/ship/check-core-alone.sh).
+# The scratch build registers no such test of its own.  Only in the plain
+# build: the scratch build is a plain one whatever this build's sanitizers.
+option(CX_CORE_ALONE_TEST "Register the test that builds the core alone in a scratch build" ON)
+if(CX_CORE_ALONE_TEST AND NOT CX_SANITIZE AND NOT CX_TSAN AND NOT CX_VALGRIND)
+  cx_ship_test(core_alone_builds_tests_and_installs_without_any_module
+    COMMAND ${CX_SHIP_DIR}/check-core-alone.sh ${CMAKE_SOURCE_DIR} ${CMAKE_C_COMPILER}
+    LABELS modules-off)
+endif()
 
 # make docs keeps working: Doxygen, warnings as errors.  make check installs
 # doxygen (CHECK_DEPS), so a header declaration without its comment fails here.

@@ -1,10 +1,12 @@
 #!/bin/sh
 # Installs the build tree into a scratch prefix, then builds and runs a small
 # task program against it with `pkg-config cx-async`.
+#   usage: check-install.sh <build dir> <cc> [<sanitizer flags> [<cx-async-pg built: ON|OFF>]]
 set -eu
 build=$1
 cc=$2
 extra=${3:-}   # the sanitizer flags the libraries were built with, if any
+async_pg=${4:-ON}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -12,7 +14,12 @@ cmake --install "$build" --prefix "$work/prefix" >/dev/null
 libdir=$(ls -d "$work"/prefix/lib*/pkgconfig | head -n1)
 libdir=${libdir%/pkgconfig}
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
-pkg-config --exists cx-async cx-async-pg
+pkg-config --exists cx-async
+if [ "$async_pg" = ON ]; then
+    pkg-config --exists cx-async-pg
+elif [ -e "$libdir/pkgconfig/cx-async-pg.pc" ]; then
+    echo "cx-async-pg.pc is installed, but cx-async-pg was not built" >&2; exit 1
+fi
 
 cat > "$work/hello.c" <<'C'
 #include <stdio.h>

@@ -2,13 +2,16 @@
  * (tests/nullargs.h says how it works): every exported function, NULL for
  * each pointer argument, absurd values for each size, count or port, each
  * call in a forked child and, but for the "async.h outside a task" group,
- * inside a task of its own loop. */
+ * inside a task of its own loop.  Built without cx-async-pg
+ * (CX_TEST_NO_ASYNC_PG), it audits libcx-async alone. */
 #include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 
+#if !CX_TEST_NO_ASYNC_PG
 #include <libpq-fe.h>
+#endif
 
 #include <cx/async.h>
 #include <cx/dberror.h>
@@ -27,7 +30,11 @@ static const char *const na_no_pointers[] = {
     NULL,
 };
 
+#if CX_TEST_NO_ASYNC_PG
+static const char *const na_libraries[] = {"libcx-async.so", NULL};
+#else
 static const char *const na_libraries[] = {"libcx-async.so", "libcx-async-pg.so", NULL};
+#endif
 
 static void (*task_call)(void);
 
@@ -71,6 +78,7 @@ static bool exit_false(void *arg, cx_error *err) { (void)arg, (void)err; return 
 
 #define WITH_AFILE(f) cx_with (cx_afile *f, cx_async_open("/dev/zero", O_RDONLY, 0))
 
+#if !CX_TEST_NO_ASYNC_PG
 /* A PGconn that never connected (no server is needed for these checks). */
 static PGconn *dead_conn(void)
 {
@@ -78,6 +86,7 @@ static PGconn *dead_conn(void)
     CHECK(c != NULL);
     return c;
 }
+#endif
 
 /* ===================================================== outside any task */
 #define NA_HEADER OUTSIDE
@@ -224,6 +233,7 @@ NA_CASE(cx_afile_write, "len=SIZE_MAX", VALUE_ERROR("cx_afile_write: len "),
 NA_CASE(cx_afile_sync, "f", VALUE_ERROR("cx_afile_sync: f is NULL"), cx_afile_sync(NULL));
 
 /* ---- PostgreSQL ---- */
+#if !CX_TEST_NO_ASYNC_PG
 
 /* Documented: the PG* environment (here a server that is not there). */
 NA_CASE(cx_pg_async_connect, "conninfo", RAISES(cx_OperationalError), {
@@ -239,6 +249,7 @@ NA_CASE(cx_pg_async_query, "nparams=-1", VALUE_ERROR("cx_pg_async_query: nparams
         cx_with (cx_pg_async_query(dead_conn(), "SELECT 1", -1, NULL)) {});
 NA_CASE(cx_pg_async_query, "params", VALUE_ERROR("cx_pg_async_query: params is NULL"),
         cx_with (cx_pg_async_query(dead_conn(), "SELECT $1", 1, NULL)) {});
+#endif
 
 TEST(async_h_functions_survive_null_and_absurd_arguments_outside_a_task)
 {

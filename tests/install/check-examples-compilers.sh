@@ -44,16 +44,17 @@ libdir=$(find "$work/prefix" -maxdepth 2 -type d -name pkgconfig | head -n1)
 libdir=${libdir%/pkgconfig}
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 
-# The modules cx-tour uses, as examples/CMakeLists.txt picks them.
+# The modules cx-tour uses, as examples/CMakeLists.txt picks them: those this
+# build installed (libpq with cx-pg).
 modules=cx
 defs=-D_GNU_SOURCE
-if pkg-config --exists cx-sqlite; then
+if [ -e "$libdir/pkgconfig/cx-sqlite.pc" ]; then
     modules="$modules cx-sqlite"; defs="$defs -DCX_TOUR_HAVE_SQLITE=1"
 fi
-if pkg-config --exists cx-async; then
+if [ -e "$libdir/pkgconfig/cx-async.pc" ]; then
     modules="$modules cx-async"; defs="$defs -DCX_TOUR_HAVE_ASYNC=1"
 fi
-if pkg-config --exists libpq; then
+if [ -e "$libdir/pkgconfig/cx-pg.pc" ]; then
     modules="$modules libpq"; defs="$defs -DCX_TOUR_HAVE_LIBPQ=1"
 fi
 # shellcheck disable=SC2086

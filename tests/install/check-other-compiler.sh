@@ -36,11 +36,15 @@ out=$(LD_LIBRARY_PATH="$libdir" "$work/hello-shared")
 out=$("$work/hello-static")
 [ "$out" = "$expect" ] || { echo "$other, static libcx: printed '$out'" >&2; exit 1; }
 
-if pkg-config --exists cx-sqlite cx-async; then
+# Where this build has both modules.
+if [ -e "$libdir/pkgconfig/cx-sqlite.pc" ] && [ -e "$libdir/pkgconfig/cx-async.pc" ]; then
     # shellcheck disable=SC2046,SC2086
     "$other" $warn "$here/modules-hello.c" -o "$work/modules" \
         $(pkg-config --cflags --libs cx cx-sqlite cx-async)
     out=$(LD_LIBRARY_PATH="$libdir" "$work/modules")
     [ "$out" = "rows 2" ] || { echo "$other, cx + cx-sqlite + cx-async: printed '$out'" >&2; exit 1; }
+    ran="shared, static and modules ran"
+else
+    ran="shared and static ran (cx-sqlite and cx-async not both built)"
 fi
-echo "$other builds against the $(basename "$cc")-built installed tree: shared, static and modules ran"
+echo "$other builds against the $(basename "$cc")-built installed tree: $ran"
