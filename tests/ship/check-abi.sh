@@ -14,10 +14,15 @@ for tool in abidw abidiff; do
     command -v $tool >/dev/null 2>&1 || {
         echo "$tool missing: install abigail-tools (make deps does)" >&2; exit 1; }
 done
+# Source paths are written relative to the tree, so a baseline names no
+# directory of the machine that made it.
+root=$(cd "$(dirname "$0")/../.." && pwd)
 dump() {
     abidw --headers-dir "$include" --drop-private-types --no-show-locs \
           --no-corpus-path --no-comp-dir-path --type-id-style hash \
-          --out-file "$2" "$1"
+          --out-file "$2.tmp" "$1"
+    sed "s|path='$root/|path='|" "$2.tmp" > "$2"
+    rm -f "$2.tmp"
 }
 # Types come from DWARF: a build without -g (Release) would compare names only.
 if ! readelf -S "$lib" | grep -q '\.debug_info'; then
