@@ -8,6 +8,7 @@
 
 bool cx__gen_throw(cx_gen *g, cx_error *err, cx_error **raised);
 void cx__gen_free(cx_gen *g);
+const cx__site *cx__gen_made_at(const cx_gen *g);
 
 typedef cx__cm_state cm_state;
 
@@ -24,13 +25,16 @@ static void release(void *state)
 
 /* contextlib's `try: raise RuntimeError(what) finally: self.gen.close()`:
  * the generator's remaining cleanups run (GeneratorExit is thrown in at its
- * cx_yield) while the RuntimeError is being handled; the close frees it. */
+ * cx_yield) while the RuntimeError is being handled; the close frees it.
+ * The error names the user's cx_contextmanager (the body's calls moved the
+ * recorded site since). */
 _Noreturn void cx__cm_didnt_stop(void *state, const char *what);
 _Noreturn void cx__cm_didnt_stop(void *state, const char *what)
 {
     cm_state *s = state;
     cx_gen *g = s->g;
     s->g = NULL;
+    cx__ts.here = cx__gen_made_at(g);
     cx_try {
         cx_raise(&cx_RuntimeError, "%s", what);
     } cx_finally {
@@ -43,11 +47,8 @@ _Noreturn void cx__cm_didnt_stop(void *state, const char *what)
 static void finish(cm_state *s)
 {
     cx_error *raised;
-    const cx__site *at = cx__ts.here; /* the user's statement: the body's calls move it */
-    if (cx__gen_throw(s->g, NULL, &raised)) {
-        cx__ts.here = at;
+    if (cx__gen_throw(s->g, NULL, &raised))
         cx__cm_didnt_stop(s, "generator didn't stop");
-    }
     if (raised)
         cx__propagate(raised);
 }
@@ -58,11 +59,8 @@ static void finish(cm_state *s)
 static bool finish_with(cm_state *s, cx_error *err)
 {
     cx_error *raised;
-    const cx__site *at = cx__ts.here; /* the user's statement: the body's calls move it */
-    if (cx__gen_throw(s->g, err, &raised)) {
-        cx__ts.here = at;
+    if (cx__gen_throw(s->g, err, &raised))
         cx__cm_didnt_stop(s, "generator didn't stop after throw()");
-    }
     if (!raised)
         return true;
     if (raised == err) {

@@ -672,11 +672,9 @@ bool cx__gen_cm_exit_gated(void *state, cx_error *err)
     if (err)
         g->thrown = cx_error_ref(err);
     resume(g);
-    if (__builtin_expect(g->status != GEN_FINISHED, 0)) {
-        cx__ts.here = g->made_at;
+    if (__builtin_expect(g->status != GEN_FINISHED, 0))
         cx__cm_didnt_stop(state, err ? "generator didn't stop after throw()"
                                      : "generator didn't stop");
-    }
     /* Finished: its cx_yield took what was thrown in, its stack is parked. */
     cx_error *raised = g->escaped;
     g->escaped = NULL;
@@ -721,6 +719,8 @@ cx_manager cx_contextmanager(cx_gen_fn *fn, void *arg)
 }
 
 void cx__gen_free(cx_gen *g) { gen_recycle(g); }
+
+const cx__site *cx__gen_made_at(const cx_gen *g) { return g->made_at; }
 
 static void gen_free(void *g) { gen_retire(g); }
 
