@@ -59,10 +59,24 @@ CX_API cx_error *cx_run(void (*main)(void *arg), void *arg);
 
 /* asyncio.create_task: starts fn(arg) as a new task of the running loop; it
  * first runs when the calling task next suspends.  The caller owns the task
- * and releases it with cx_await_task (an unawaited task is freed when cx_run
- * ends).  Raises cx_RuntimeError outside a task, cx_ValueError for a NULL
- * fn, cx_MemoryError. */
+ * and releases it with cx_await_task or cx_task_detach (a task never
+ * released is freed when cx_run ends).  Raises cx_RuntimeError outside a
+ * task, cx_ValueError for a NULL fn, cx_MemoryError.
+ *
+ * A cx_task * is a handle, not the task's address: once its task is freed
+ * (released and ended) every use of it raises cx_ValueError "...: stale
+ * task handle (the task was released)", never acts on a later task. */
 CX_API cx_task *cx_spawn(void (*fn)(void *arg), void *arg);
+
+/* Gives up the handle of a task the caller owns (cx_spawn's): the task runs
+ * on and is freed as soon as it ends (at once if it has ended).  An error
+ * it ends with (cancellations excepted) is printed to stderr once, as
+ * "task exception was never retrieved".  t is stale from now on for
+ * cx_await_task and for cx_task_detach; cx_task_cancel and cx_task_done
+ * work until the task is freed.  Raises cx_ValueError for NULL or a stale
+ * handle, cx_RuntimeError for the main task, a task group's task or a task
+ * another task is awaiting. */
+CX_API void cx_task_detach(cx_task *t);
 
 /* `await task`: suspends until t ends, releases t, then raises what t raised
  * (unchanged; a cancelled t raises cx_CancelledError).  If the awaiting task
@@ -70,21 +84,23 @@ CX_API cx_task *cx_spawn(void (*fn)(void *arg), void *arg);
  * released, and cx_CancelledError is raised.  t is released on every path
  * but these, which leave it untouched: cx_RuntimeError outside a task, for a
  * task awaiting itself, and for a task another task is already awaiting;
- * cx_ValueError for NULL and for a handle already released (a stale handle:
- * detected until 8 more tasks of the loop were freed, docs/async.md). */
+ * cx_ValueError for NULL and for a handle already released (a stale handle,
+ * see cx_spawn). */
 CX_API void cx_await_task(cx_task *t);
 
 /* Task.cancel(): asks t to end; cx_CancelledError is raised at its current
  * or next suspension point (a task that has not started never runs its
  * function).  No effect on a finished task or NULL.  Raises cx_ValueError
- * only for a stale handle (t released and freed, see cx_await_task). */
+ * only for a stale handle (t released and freed, see cx_spawn). */
 CX_API void cx_task_cancel(cx_task *t);
 
 /* True once t has ended (returned, raised or been cancelled).  Raises
- * cx_ValueError for a stale handle (see cx_await_task). */
+ * cx_ValueError for NULL or a stale handle (see cx_spawn). */
 CX_API bool cx_task_done(const cx_task *t);
 
-/* The running task, or NULL outside a task. */
+/* The running task's handle, or NULL outside a task.  It does not own the
+ * task: for a detached task or one of cx_taskgroup_start's it goes stale
+ * when the task ends. */
 CX_API cx_task *cx_current_task(void);
 
 /* asyncio.sleep: suspends the running task for `seconds` (0 or less: lets
@@ -165,12 +181,19 @@ typedef struct cx_taskgroup cx_taskgroup;
  * Single-use. */
 CX_API cx_manager cx_taskgroup_new(void);
 
-/* Starts fn(arg) as a task of the group.  The group owns it: the pointer
+/* Starts fn(arg) as a task of the group.  The group owns it: the handle
  * stays valid (for cx_task_cancel, cx_task_done) until the group's block
- * ends; cx_await_task on it waits without releasing it.  Raises
- * cx_RuntimeError when the group is finished or shutting down after a
- * failure, or outside a task. */
+ * ends, and so does the task's memory; cx_await_task on it waits without
+ * releasing it.  Raises cx_RuntimeError when the group is finished or
+ * shutting down after a failure, or outside a task. */
 CX_API cx_task *cx_taskgroup_spawn(cx_taskgroup *tg, void (*fn)(void *arg), void *arg);
+
+/* cx_taskgroup_spawn without a handle: the task is freed as soon as it
+ * ends, so a group may start any number of tasks over its life in bounded
+ * memory.  Its error still joins the group's (first failure cancels the
+ * rest, all raised in the ExceptionGroup at exit).  Raises as
+ * cx_taskgroup_spawn. */
+CX_API void cx_taskgroup_start(cx_taskgroup *tg, void (*fn)(void *arg), void *arg);
 
 /* ExceptionGroup (base cx_Exception): several errors raised together. */
 CX_API extern const cx_type cx_ExceptionGroup;
@@ -276,6 +299,7 @@ CX_API cx_manager cx_pg_async_query(struct pg_conn *c, const char *sql, int npar
 #define cx_await_task(...) CX__AT(cx_await_task(__VA_ARGS__))
 #define cx_task_cancel(...) CX__AT(cx_task_cancel(__VA_ARGS__))
 #define cx_task_done(...) CX__AT(cx_task_done(__VA_ARGS__))
+#define cx_task_detach(...) CX__AT(cx_task_detach(__VA_ARGS__))
 #define cx_sleep(...) CX__AT(cx_sleep(__VA_ARGS__))
 #define cx_async_set_stack_size(...) CX__AT(cx_async_set_stack_size(__VA_ARGS__))
 #define cx_asynccontextmanager(...) CX__AT(cx_asynccontextmanager(__VA_ARGS__))
@@ -290,6 +314,7 @@ CX_API cx_manager cx_pg_async_query(struct pg_conn *c, const char *sql, int npar
 #define cx_async_exitstack_aclose(...) CX__AT(cx_async_exitstack_aclose(__VA_ARGS__))
 #define cx_taskgroup_new() CX__AT(cx_taskgroup_new())
 #define cx_taskgroup_spawn(...) CX__AT(cx_taskgroup_spawn(__VA_ARGS__))
+#define cx_taskgroup_start(...) CX__AT(cx_taskgroup_start(__VA_ARGS__))
 #define cx_timeout(...) CX__AT(cx_timeout(__VA_ARGS__))
 #define cx_tcp_connect(...) CX__AT(cx_tcp_connect(__VA_ARGS__))
 #define cx_tcp_listen(...) CX__AT(cx_tcp_listen(__VA_ARGS__))

@@ -23,12 +23,17 @@ typedef struct cx__deadline {
 
 typedef struct cx__sched cx__sched;
 
-/* CX__TASK_FREED: its memory went back to the loop's slots, where it waits
- * out a quarantine (stacks.c) still marked, so a stale handle is seen. */
+/* CX__TASK_FREED: its memory went back to the loop's slots (a handle to it
+ * is stale: its generation no longer matches, sched.c). */
 enum { CX__TASK_NEW, CX__TASK_RUNNING, CX__TASK_PARKED, CX__TASK_DONE, CX__TASK_FREED };
 
 struct cx_task {
     cx__sched *s;
+    /* Kept when the slot is reused (task_new leaves them): a handle is the
+     * slot's index and its generation, bumped each time a task is freed.
+     * Below the slot's top word, which the free list borrows. */
+    uint32_t index;
+    uint32_t gen;
     cx__coro *coro;
     cx__coro *resume_at;     /* the coroutine it suspended on (its own, or a
                               * generator's it was running) */
@@ -41,6 +46,9 @@ struct cx_task {
     bool park_cancellable;
     bool must_cancel;        /* raise CancelledError at the next suspension */
     bool released;           /* its owner let go: free once done */
+    bool detached;           /* cx_task_detach: its error is reported when freed */
+    bool runs_cancelled;     /* fn runs even if cancelled before it started
+                              * (server tasks that must clean up) */
     bool is_main;
     bool stack_exhausted;    /* found near its stack's end: the loop reports it */
     int cancel_requests;     /* asyncio's cancelling() */
@@ -48,7 +56,7 @@ struct cx_task {
     cx_task *waiter;         /* the task in cx_await_task on it */
     cx_task *prev_all, *next_all;
     cx_taskgroup *group;     /* the group that owns it, or NULL */
-    cx_task *next_in_group;
+    cx_task *next_in_group, *prev_in_group;
     void *slot;              /* its stack's memory */
 };
 
@@ -70,6 +78,18 @@ CX_API _Noreturn void cx__task_raise_cancelled(cx_task *t);
 int cx__task_uncancel(cx_task *t);
 /* Frees a finished task's memory (its group's exit does this). */
 void cx__task_free(cx_task *t);
+/* The running task (the task itself, not its handle), or NULL. */
+CX_API cx_task *cx__current(void);
+/* cx_spawn without its checks, returning the task rather than its handle. */
+cx_task *cx__spawn(void (*fn)(void *), void *arg);
+/* Task.cancel() on the task itself. */
+void cx__task_cancel(cx_task *t);
+/* The handle user code holds for t (see cx__task_of). */
+cx_task *cx__task_handle(const cx_task *t);
+/* The task a handle names; raises cx_ValueError "<what>: stale task handle
+ * (the task was released)" for one whose task was freed, cx_ValueError for
+ * NULL. */
+cx_task *cx__task_of(const cx_task *h, const char *what);
 
 CX_API uv_loop_t *cx__async_loop(void);
 uint64_t cx__async_now(void);

@@ -21,7 +21,13 @@ static __thread cx_task *running;    /* the task running, NULL in the loop */
 __attribute__((noinline)) static cx_task *running_task(void) { return running; }
 __attribute__((noinline)) static void set_running(cx_task *t) { running = t; }
 
-cx_task *cx_current_task(void) { return running_task(); }
+cx_task *cx__current(void) { return running_task(); }
+
+cx_task *cx_current_task(void)
+{
+    cx_task *t = running_task();
+    return t ? cx__task_handle(t) : NULL;
+}
 uv_loop_t *cx__async_loop(void) { return &sched->loop; }
 
 cx_task *cx__async_task(const char *what)
@@ -212,14 +218,46 @@ int cx__task_uncancel(cx_task *t)
     return t->cancel_requests;
 }
 
-/* A handle whose task's memory went back to the loop (it was released
- * by cx_await_task or its group, and ended): ValueError, never an action
- * on the task that may reuse the memory later. */
-static void check_handle(const cx_task *t, const char *what)
+/* ---- handles ----
+ *
+ * User code never holds a task's address: a handle is the task's slot
+ * index (plus one, so that no handle is NULL) in the low IDX_BITS and the
+ * slot's generation above them.  Freeing a task bumps its slot's
+ * generation, so every handle to it goes stale at once, however soon the
+ * slot carries a new task; a loop's slots start from a generation of their
+ * own, so a handle of another loop is refused too.  (32-bit generations
+ * wrap: a handle kept across 2^32 reuses of one slot could match again.) */
+#define IDX_BITS (UINTPTR_MAX > 0xffffffffu ? 32 : 20)
+#define IDX_MASK (((uintptr_t)1 << IDX_BITS) - 1)
+
+static cx_task *task_at(const cx__sched *s, void *slot)
 {
-    CX__ASYNC_NEED(t, what, "t");
-    if (t->status == CX__TASK_FREED)
-        cx_raise(&cx_ValueError, "%s: stale task handle (the task was released)", what);
+    size_t tsize = (sizeof(cx_task) + 63) & ~(size_t)63;
+    return (cx_task *)((char *)slot + s->slots.slot_size - tsize);
+}
+
+cx_task *cx__task_handle(const cx_task *t)
+{
+    return (cx_task *)(((uintptr_t)t->gen << IDX_BITS) | ((uintptr_t)t->index + 1));
+}
+
+static _Noreturn void raise_stale(const char *what)
+{
+    cx_raise(&cx_ValueError, "%s: stale task handle (the task was released)", what);
+}
+
+cx_task *cx__task_of(const cx_task *h, const char *what)
+{
+    CX__ASYNC_NEED(h, what, "t");
+    cx__sched *s = sched;
+    uintptr_t i = (uintptr_t)h & IDX_MASK;
+    void *slot = s && i ? cx__slot_at(&s->slots, i - 1) : NULL;
+    if (!slot)
+        raise_stale(what);
+    cx_task *t = task_at(s, slot);
+    if (cx__task_handle(t) != h || t->status == CX__TASK_FREED)
+        raise_stale(what);
+    return t;
 }
 
 static void task_cancel(cx_task *t)
@@ -234,18 +272,18 @@ static void task_cancel(cx_task *t)
         cx__task_wake(t);
 }
 
-void cx_task_cancel(cx_task *t)
+void cx__task_cancel(cx_task *t) { task_cancel(t); }
+
+void cx_task_cancel(cx_task *h)
 {
-    if (!t)
+    if (!h)
         return;
-    check_handle(t, "cx_task_cancel");
-    task_cancel(t);
+    task_cancel(cx__task_of(h, "cx_task_cancel"));
 }
 
-bool cx_task_done(const cx_task *t)
+bool cx_task_done(const cx_task *h)
 {
-    check_handle(t, "cx_task_done");
-    return t->status == CX__TASK_DONE;
+    return cx__task_of(h, "cx_task_done")->status == CX__TASK_DONE;
 }
 
 /* ---- a task's life ---- */
@@ -253,7 +291,8 @@ bool cx_task_done(const cx_task *t)
 static void task_body(void *p)
 {
     cx_task *t = p;
-    cx__task_checkpoint(t); /* cancelled before it started */
+    if (!t->runs_cancelled)
+        cx__task_checkpoint(t); /* cancelled before it started */
     t->fn(t->arg);
 }
 
@@ -308,11 +347,18 @@ static void ready_reserve(cx__sched *s)
 static cx_task *task_new(cx__sched *s, void (*fn)(void *), void *arg)
 {
     ready_reserve(s);
-    char *slot = cx__slot_take(&s->slots);
+    size_t index;
+    bool fresh;
+    char *slot = cx__slot_take(&s->slots, &index, &fresh);
     if (!slot)
         cx__coro_raise_unmapped("task", errno);
     size_t tsize = (sizeof(cx_task) + 63) & ~(size_t)63;
-    cx_task *t = (cx_task *)(slot + s->slots.slot_size - tsize);
+    cx_task *t = task_at(s, slot);
+    if (fresh) {
+        CX_ASSERT(index < IDX_MASK);
+        t->index = (uint32_t)index;
+        t->gen = s->gen_seed;
+    }
     /* Field by field: clearing the whole struct (rep stosq) was a tenth of
      * a spawn and an await. */
     t->s = s;
@@ -326,6 +372,8 @@ static cx_task *task_new(cx__sched *s, void (*fn)(void *), void *arg)
     t->park_cancellable = false;
     t->must_cancel = false;
     t->released = false;
+    t->detached = false;
+    t->runs_cancelled = false;
     t->is_main = false;
     t->stack_exhausted = false;
     t->cancel_requests = 0;
@@ -334,6 +382,7 @@ static cx_task *task_new(cx__sched *s, void (*fn)(void *), void *arg)
     t->prev_all = NULL;
     t->group = NULL;
     t->next_in_group = NULL;
+    t->prev_in_group = NULL;
     t->slot = slot;
     t->coro = cx__coro_new_on(slot, s->slots.slot_size - tsize, task_main, t);
     t->resume_at = t->coro;
@@ -357,11 +406,20 @@ static void task_unlink(cx_task *t)
         t->next_all->prev_all = t->prev_all;
 }
 
+static void report_unretrieved(const cx_error *e)
+{
+    fputs("cx: task exception was never retrieved\n", stderr);
+    cx_error_print(e, stderr);
+}
+
 static void task_freed_slot(cx_task *t)
 {
     cx__sched *s = t->s;
+    if (t->detached && t->error && !cx_error_is(t->error, &cx_CancelledError))
+        report_unretrieved(t->error);
     task_unlink(t);
     t->status = CX__TASK_FREED;
+    t->gen++; /* every handle to it is stale from now on */
     cx_error_unref(t->error);
     cx__coro_free(t->coro);
     cx__slot_give(&s->slots, t->slot);
@@ -378,22 +436,39 @@ void cx__task_free(cx_task *t)
         task_freed_slot(t);
 }
 
+cx_task *cx__spawn(void (*fn)(void *), void *arg) { return task_new(sched, fn, arg); }
+
 cx_task *cx_spawn(void (*fn)(void *), void *arg)
 {
     cx_task *me = cx__async_task("cx_spawn");
     if (!fn)
         cx_raise(&cx_ValueError, "cx_spawn: fn is NULL");
-    return task_new(me->s, fn, arg);
+    return cx__task_handle(task_new(me->s, fn, arg));
 }
 
-void cx_await_task(cx_task *t)
+void cx_task_detach(cx_task *h)
+{
+    cx_task *t = cx__task_of(h, "cx_task_detach");
+    if (t->released)
+        raise_stale("cx_task_detach");
+    if (t->is_main)
+        cx_raise(&cx_RuntimeError, "cx_task_detach: the main task belongs to cx_run");
+    if (t->group)
+        cx_raise(&cx_RuntimeError, "cx_task_detach: the task belongs to a task group");
+    if (t->waiter)
+        cx_raise(&cx_RuntimeError, "cx_task_detach: the task is being awaited");
+    t->detached = true;
+    cx__task_free(t);
+}
+
+void cx_await_task(cx_task *h)
 {
     cx_task *me = cx__async_task("cx_await_task");
-    if (!t)
+    if (!h)
         cx_raise(&cx_ValueError, "cx_await_task: the task is NULL");
-    check_handle(t, "cx_await_task");
+    cx_task *t = cx__task_of(h, "cx_await_task");
     if (t->released)
-        cx_raise(&cx_ValueError, "cx_await_task: stale task handle (the task was released)");
+        raise_stale("cx_await_task");
     if (t == me)
         cx_raise(&cx_RuntimeError, "cx_await_task: a task cannot await itself");
     if (t->waiter)
@@ -465,10 +540,8 @@ static void free_tasks(cx__sched *s)
     while (s->all) {
         cx_task *t = s->all;
         if (!t->is_main && !t->released && !t->group && t->error &&
-            !cx_error_is(t->error, &cx_CancelledError)) {
-            fputs("cx: task exception was never retrieved\n", stderr);
-            cx_error_print(t->error, stderr);
-        }
+            !cx_error_is(t->error, &cx_CancelledError))
+            report_unretrieved(t->error);
         task_freed_slot(t);
     }
 }
@@ -517,6 +590,8 @@ cx_error *cx_run(void (*main)(void *), void *arg)
     s->idle.data = s;
     cx__timers_init(s);
     s->loop_coro = cx__coro_current();
+    static uint32_t loops;
+    s->gen_seed = __atomic_add_fetch(&loops, 1, __ATOMIC_RELAXED) * 2654435761u;
     sched = s;
 
     cx_error *result = NULL;

@@ -86,7 +86,7 @@ static void stream_close(cx_stream *s)
 {
     if (!uv_is_closing((uv_handle_t *)&s->tcp))
         uv_close((uv_handle_t *)&s->tcp, stream_closed);
-    s->closer = cx_current_task();
+    s->closer = cx__current();
     while (!s->closed)
         cx__task_park(false);
     cx_free(s);
@@ -281,7 +281,7 @@ static void listener_close(cx_listener *l)
 {
     if (!uv_is_closing((uv_handle_t *)&l->tcp))
         uv_close((uv_handle_t *)&l->tcp, listener_closed);
-    l->closer = cx_current_task();
+    l->closer = cx__current();
     while (!l->closed)
         cx__task_park(false);
     cx_free(l);

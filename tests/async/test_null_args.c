@@ -119,6 +119,7 @@ NA_CASE(cx_await_task, "t", VALUE_ERROR("cx_await_task: "), cx_await_task(NULL))
 /* Documented: never raises; there is nothing to cancel. */
 NA_CASE(cx_task_cancel, "t", RETURNS, cx_task_cancel(NULL));
 NA_CASE(cx_task_done, "t", VALUE_ERROR("cx_task_done: t is NULL"), cx_task_done(NULL));
+NA_CASE(cx_task_detach, "t", VALUE_ERROR("cx_task_detach: t is NULL"), cx_task_detach(NULL));
 NA_CASE(cx_sleep, "seconds=NaN", VALUE_ERROR("cx_sleep: seconds is NaN"), cx_sleep(NAN));
 NA_CASE(cx_sleep, "seconds=-INFINITY", RETURNS, cx_sleep(-INFINITY));
 NA_CASE(cx_asynccontextmanager, "fn", VALUE_ERROR("cx_asynccontextmanager: fn is NULL"),
@@ -168,6 +169,22 @@ NA_CASE(cx_taskgroup_spawn, "fn", VALUE_ERROR("cx_taskgroup_spawn: fn is NULL"),
     if (msg[0])
         cx_raise(&cx_ValueError, "%s", msg);
 });
+NA_CASE(cx_taskgroup_start, "tg", VALUE_ERROR("cx_taskgroup_start: tg is NULL"),
+        cx_taskgroup_start(NULL, nothing, NULL));
+NA_CASE(cx_taskgroup_start, "fn", VALUE_ERROR("cx_taskgroup_start: fn is NULL"), {
+    char msg[128] = "";
+    cx_async_with (cx_taskgroup *tg, cx_taskgroup_new()) {
+        cx_try {
+            cx_taskgroup_start(tg, NULL, NULL);
+        } cx_except (&cx_ValueError, e) {
+            snprintf(msg, sizeof msg, "%s", cx_error_message(e));
+        }
+    }
+    if (msg[0])
+        cx_raise(&cx_ValueError, "%s", msg);
+});
+NA_CASE(cx_taskgroup_start, "arg", RETURNS,
+        cx_async_with (cx_taskgroup *tg, cx_taskgroup_new()) cx_taskgroup_start(tg, nothing, NULL));
 NA_CASE(cx_timeout, "seconds=NaN", VALUE_ERROR("cx_timeout: seconds is NaN"),
         cx_async_with (cx_timeout(NAN)) {});
 
