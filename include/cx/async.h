@@ -224,16 +224,41 @@ typedef struct cx_listener cx_listener; /* a listening TCP socket */
 CX_API cx_manager cx_tcp_connect(const char *host, int port);
 
 /* Listens on host:port (host NULL: "127.0.0.1"; port 0: any free port, see
- * cx_listener_port); binds a cx_listener *.  Enter raises OSError (e.g.
- * address in use), cx_ValueError as cx_tcp_connect's.  Exit closes the
- * listening socket.  Single-use. */
+ * cx_listener_port) with cx_tcp_backlog()'s backlog; binds a cx_listener *.
+ * Enter raises OSError (e.g. address in use), cx_ValueError as
+ * cx_tcp_connect's.  Exit closes the listening socket.  Single-use. */
 CX_API cx_manager cx_tcp_listen(const char *host, int port);
 /* The port the listener is bound to. */
 CX_API int cx_listener_port(const cx_listener *l);
 
+/* The listen(2) backlog of the listeners and servers entered from now on,
+ * process-wide (asyncio's start_server(backlog=...)): 0 (the default) is
+ * SOMAXCONN; the kernel caps it at net.core.somaxconn.  Raises
+ * cx_ValueError for a negative backlog. */
+CX_API void cx_tcp_set_backlog(int backlog);
+CX_API int cx_tcp_backlog(void); /* the backlog listeners get now */
+
 /* Accepts the next connection (suspends until one arrives); binds a
- * cx_stream *, closed at exit.  Raises OSError, cx_CancelledError. */
+ * cx_stream *, closed at exit.  Several tasks may accept on one listener:
+ * they are served first come, first served.  Raises OSError,
+ * cx_CancelledError. */
 CX_API cx_manager cx_tcp_accept(cx_listener *l);
+
+typedef struct cx_server cx_server;
+
+/* asyncio.start_server as a manager: listens on host:port (as
+ * cx_tcp_listen) and binds a cx_server *.  From enter until exit every
+ * accepted connection runs handler(s, arg) in a task of its own; s is
+ * closed when handler returns or raises (do not keep it).  A handler's
+ * error (cancellations excepted) is printed to stderr once and never stops
+ * the server; neither does a failed accept.  Exit stops accepting, cancels
+ * the handlers still running, waits for them to end and closes the
+ * listener (Server.close() + wait_closed()).  Enter raises as
+ * cx_tcp_listen's; a NULL handler raises cx_ValueError.  Single-use. */
+CX_API cx_manager cx_tcp_serve(const char *host, int port,
+                               void (*handler)(cx_stream *s, void *arg), void *arg);
+/* The port the server listens on (useful after port 0). */
+CX_API int cx_server_port(const cx_server *srv);
 
 /* Reads up to len bytes (suspends until some arrive); returns how many, 0
  * at end of stream (and at once for len 0).  Raises OSError (ConnectionResetError, ...),
@@ -320,6 +345,9 @@ CX_API cx_manager cx_pg_async_query(struct pg_conn *c, const char *sql, int npar
 #define cx_tcp_listen(...) CX__AT(cx_tcp_listen(__VA_ARGS__))
 #define cx_listener_port(...) CX__AT(cx_listener_port(__VA_ARGS__))
 #define cx_tcp_accept(...) CX__AT(cx_tcp_accept(__VA_ARGS__))
+#define cx_tcp_set_backlog(...) CX__AT(cx_tcp_set_backlog(__VA_ARGS__))
+#define cx_tcp_serve(...) CX__AT(cx_tcp_serve(__VA_ARGS__))
+#define cx_server_port(...) CX__AT(cx_server_port(__VA_ARGS__))
 #define cx_stream_read(...) CX__AT(cx_stream_read(__VA_ARGS__))
 #define cx_stream_write(...) CX__AT(cx_stream_write(__VA_ARGS__))
 #define cx_stream_shutdown(...) CX__AT(cx_stream_shutdown(__VA_ARGS__))

@@ -5,6 +5,7 @@
  * inside a task of its own loop.  Built without cx-async-pg
  * (CX_TEST_NO_ASYNC_PG), it audits libcx-async alone. */
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ static const char *const na_known_gaps[] = {
 
 static const char *const na_no_pointers[] = {
     "cx_async_exitstack_new", "cx_async_stack_size", "cx_current_task", "cx_taskgroup_new",
+    "cx_tcp_backlog",
     NULL,
 };
 
@@ -70,6 +72,7 @@ static void nothing(void *arg) { (void)arg; }
 static void raise_key_error(void *arg) { (void)arg; cx_raise(&cx_KeyError, "k"); }
 static void one_yield(cx_gen *g, void *arg) { (void)arg; cx_yield(g, NULL); }
 static bool exit_false(void *arg, cx_error *err) { (void)arg, (void)err; return false; }
+static void serve_nothing(cx_stream *s, void *arg) { (void)s, (void)arg; }
 
 /* A connected stream (to a listener of our own) around `body`. */
 #define WITH_STREAM(s)                                                         \
@@ -205,6 +208,22 @@ NA_CASE(cx_listener_port, "l", VALUE_ERROR("cx_listener_port: l is NULL"),
         cx_listener_port(NULL));
 NA_CASE(cx_tcp_accept, "l", VALUE_ERROR("cx_tcp_accept: l is NULL"),
         cx_with (cx_tcp_accept(NULL)) {});
+NA_CASE(cx_tcp_set_backlog, "backlog=-1", VALUE_ERROR("cx_tcp_set_backlog: backlog -1"),
+        cx_tcp_set_backlog(-1));
+/* Documented: 0 is SOMAXCONN; the kernel caps a large one. */
+NA_CASE(cx_tcp_set_backlog, "backlog=INT_MAX", RETURNS, {
+    cx_tcp_set_backlog(INT_MAX);
+    cx_with (cx_tcp_listen(NULL, 0)) {}
+    cx_tcp_set_backlog(0);
+});
+NA_CASE(cx_tcp_serve, "handler", VALUE_ERROR("cx_tcp_serve: handler is NULL"),
+        cx_with (cx_tcp_serve("127.0.0.1", 0, NULL, NULL)) {});
+/* Documented: NULL is "127.0.0.1"; arg is only passed along. */
+NA_CASE(cx_tcp_serve, "host, arg", RETURNS, cx_with (cx_tcp_serve(NULL, 0, serve_nothing, NULL)) {});
+NA_CASE(cx_tcp_serve, "port=-1", VALUE_ERROR("cx_tcp_serve: port -1 out of range"),
+        cx_with (cx_tcp_serve("127.0.0.1", -1, serve_nothing, NULL)) {});
+NA_CASE(cx_server_port, "srv", VALUE_ERROR("cx_server_port: srv is NULL"),
+        cx_server_port(NULL));
 NA_CASE(cx_stream_read, "s", VALUE_ERROR("cx_stream_read: s is NULL"),
         cx_stream_read(NULL, (char[8]){0}, 8));
 NA_CASE(cx_stream_read, "buf", VALUE_ERROR("cx_stream_read: buf is NULL"),
