@@ -106,31 +106,101 @@ static void stack_report(void)
     abort();
 }
 
-/* From the running task to the loop; returns when the task is resumed. */
-static void suspend(cx_task *t)
+/* From a task straight to the next: the loop's frame state, which the
+ * running task keeps in `other`, passes from t to next. */
+static void handoff_state(cx_task *t, cx_task *next)
 {
-    stack_check(t);
-    t->resume_at = cx__coro_current();
-    swap_state(t);
-    cx__coro_switch(t->resume_at, t->s->loop_coro);
+    cx__state *s = cx__state_get();
+    cx__state loop = t->other;
+    t->other = *s;
+    *s = next->other;
+    next->other = loop;
+    cx__handled *loop_outer = t->outer;
+    t->outer = cx__coro_swap_outer_handling(next->outer);
+    next->outer = loop_outer;
 }
 
 static void task_freed_slot(cx_task *t);
 
-/* From the loop into t, until t suspends or ends. */
-static void resume(cx__sched *s, cx_task *t)
+/* t runs from its next switch on. */
+static void mark_running(cx_task *t)
 {
     t->status = CX__TASK_RUNNING;
     set_running(t);
     cx__coro_set_current(t->resume_at);
-    swap_state(t);
-    cx__coro_switch(s->loop_coro, t->resume_at);
-    set_running(NULL);
-    cx__coro_set_current(s->loop_coro);
+}
+
+/* What a task that switched away leaves to whoever runs next, on a stack
+ * that is not its own: the report of a stack found nearly exhausted, and
+ * the freeing of a finished task nobody holds.  Called by every side right
+ * after a switch lands on it. */
+static void after_switch(cx__sched *s)
+{
+    cx_task *t = s->switched_from;
+    if (!t)
+        return;
+    s->switched_from = NULL;
     if (t->stack_exhausted)
         stack_report();
     if (t->status == CX__TASK_DONE && t->released)
         task_freed_slot(t);
+}
+
+static cx_task *ready_pop(cx__sched *s)
+{
+    cx_task *t = s->ready[s->ready_first];
+    s->ready_first = (s->ready_first + 1) & (s->ready_cap - 1);
+    s->nready--;
+    t->queued = false;
+    return t;
+}
+
+/* At most this many tasks run one after another, each switching straight
+ * to the next, before the loop polls I/O and timers (it polls at once when
+ * no task is ready): a loop iteration costs about what a dozen switches do,
+ * and a task that only ever yields (cx_sleep(0)) must not starve the I/O. */
+#define HANDOFFS_PER_POLL 64
+
+/* The task to switch to straight from a suspending one, or NULL to go
+ * through the loop: when none is ready, the budget is spent, or main has
+ * ended (the loop then runs asyncio.run's last rounds itself). */
+static cx_task *next_handoff(cx__sched *s)
+{
+    if (!s->nready || s->cancel_pending || s->handoffs >= HANDOFFS_PER_POLL)
+        return NULL;
+    s->handoffs++;
+    return ready_pop(s);
+}
+
+/* The running task t stops running: the next ready task, or the loop,
+ * runs.  Returns when t is resumed. */
+static void suspend(cx_task *t)
+{
+    cx__sched *s = t->s;
+    stack_check(t);
+    t->resume_at = cx__coro_current();
+    s->switched_from = t;
+    cx_task *next = next_handoff(s);
+    if (next) {
+        mark_running(next);
+        handoff_state(t, next);
+        cx__coro_switch(t->resume_at, next->resume_at);
+    } else {
+        swap_state(t);
+        set_running(NULL);
+        cx__coro_set_current(s->loop_coro);
+        cx__coro_switch(t->resume_at, s->loop_coro);
+    }
+    after_switch(s);
+}
+
+/* From the loop into t; returns when a task switches back to the loop. */
+static void resume(cx__sched *s, cx_task *t)
+{
+    mark_running(t);
+    swap_state(t);
+    cx__coro_switch(s->loop_coro, t->resume_at);
+    after_switch(s);
 }
 
 static void on_idle(uv_idle_t *h);
@@ -147,12 +217,12 @@ void cx__task_wake(cx_task *t)
 }
 
 /* Rounds run back to back while tasks are ready, up to ROUNDS_PER_POLL of
- * them per loop iteration: a loop iteration (epoll_wait and a clock read)
- * cost as much as a spawn and an await together.  In a round, the tasks
- * ready when it began run once each; the tasks they wake wait for the next
- * round.  I/O and timers are polled when no task is ready, and at least
- * every ROUNDS_PER_POLL rounds, so a task that never waits on anything but
- * cx_sleep(0) cannot starve them. */
+ * them per loop iteration (and HANDOFFS_PER_POLL switches between tasks).
+ * In a round, the tasks ready when it began run once each, in the order
+ * they became ready; a task woken meanwhile runs after them.  I/O and
+ * timers are polled when no task is ready, and at least every loop
+ * iteration, so a task that never waits on anything but cx_sleep(0) cannot
+ * starve them. */
 #define ROUNDS_PER_POLL 32
 
 static void cancel_all(cx__sched *s);
@@ -169,18 +239,18 @@ static void cancel_left_over(cx__sched *s)
 static void on_idle(uv_idle_t *h)
 {
     cx__sched *s = h->data;
+    s->handoffs = 0;
     for (int round = 0; round < ROUNDS_PER_POLL && s->nready; round++) {
         bool after_main = s->cancel_pending; /* main ended in an earlier round */
-        size_t n = s->nready;
-        while (n--) {
-            cx_task *t = s->ready[s->ready_first];
-            s->ready_first = (s->ready_first + 1) & (s->ready_cap - 1);
-            s->nready--;
-            t->queued = false;
-            resume(s, t);
+        for (size_t n = s->nready; n && s->nready; n--) { /* hand-offs take from it too */
+            resume(s, ready_pop(s));
+            if (s->handoffs >= HANDOFFS_PER_POLL)
+                break;
         }
         if (after_main)
             cancel_left_over(s);
+        if (s->handoffs >= HANDOFFS_PER_POLL)
+            break;
     }
     if (s->cancel_pending && !s->nready)
         cancel_left_over(s);
@@ -323,6 +393,7 @@ static void task_ended(cx_task *t)
 static void task_main(void *p)
 {
     cx_task *t = p;
+    after_switch(t->s); /* a task's first switch lands here */
     t->error = cx_protect(task_body, t);
     task_ended(t);
     suspend(t);

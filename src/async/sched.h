@@ -50,6 +50,8 @@ struct cx__sched {
     size_t live;              /* tasks not finished */
     cx_task *all;             /* every task not yet freed */
     cx_task *main;
+    cx_task *switched_from;   /* the task that switched away last (see after_switch) */
+    unsigned handoffs;        /* task-to-task switches since the loop last polled */
     bool main_done;
     bool cancel_pending;      /* main ended: the rest are cancelled after one more round */
     cx__slots slots;
