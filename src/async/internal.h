@@ -71,6 +71,13 @@ int cx__task_uncancel(cx_task *t);
 /* Frees a finished task's memory (its group's exit does this). */
 void cx__task_free(cx_task *t);
 
+/* cx_run's whole life of a loop on this thread; `sigint`: Ctrl-C cancels main
+ * (the caller saw SIGINT at its default action, cx__sigint_is_default). */
+cx_error *cx__run_loop(void (*main)(void *), void *arg, bool sigint);
+bool cx__sigint_is_default(void);
+/* A loop runs on this thread. */
+bool cx__async_running(void);
+
 CX_API uv_loop_t *cx__async_loop(void);
 uint64_t cx__async_now(void);
 void cx__deadline_add(cx__deadline *d, uint64_t at);

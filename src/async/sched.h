@@ -46,6 +46,8 @@ struct cx__sched {
     bool cancel_pending;      /* main ended: the rest are cancelled after one more round */
     cx__slots slots;
     cx__sched *outer;         /* a loop this one runs inside (another thread's never) */
+    uv_signal_t sigint;       /* Ctrl-C, watched only where SIGINT had its default action */
+    int interrupts;           /* SIGINTs seen while it ran */
 };
 
 void cx__timers_init(cx__sched *s);
