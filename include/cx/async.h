@@ -48,7 +48,7 @@ extern "C" {
 typedef struct cx_task cx_task;
 
 /* asyncio.run: makes a libuv loop, runs main(arg) as its first task, and runs
- * the loop until main ends; tasks still running then are cancelled and run to
+ * the loop until main ends (Ctrl-C: see cx_run_threads); tasks still running then are cancelled and run to
  * their end.  Returns NULL, or the error main raised (the caller owns it).  A
  * failed task nobody awaited is printed to stderr ("task exception was never
  * retrieved").  If every task waits and nothing can wake them, the tasks are
@@ -56,6 +56,25 @@ typedef struct cx_task cx_task;
  * cx_RuntimeError when called inside a running loop, cx_ValueError for a
  * NULL main. */
 CX_API cx_error *cx_run(void (*main)(void *arg), void *arg);
+
+/* asyncio.run on every core: n loops in n threads (the caller's is the first),
+ * each running main(arg) as its first task; n <= 0 means one per online CPU.
+ * Returns when every loop has ended: NULL, the one loop's error, or a
+ * cx_ExceptionGroup "unhandled errors in cx_run_threads (N sub-exceptions)"
+ * holding each failed loop's error in loop order (the caller owns it).  A
+ * loop whose thread could not be made fails with cx_RuntimeError; the
+ * others still run.  Tasks stay on the loop they were spawned on; what main
+ * shares between loops through `arg` is the caller's to make thread-safe.
+ * Raises cx_ValueError for a NULL main, cx_RuntimeError inside a loop.
+ *
+ * Ctrl-C, for cx_run and cx_run_threads alike: while they run, and only if
+ * SIGINT had its default action when they started, SIGINT cancels each
+ * loop's main task; when the tasks have unwound, a main that ended with
+ * cx_CancelledError is returned as a new cx_KeyboardInterrupt (under
+ * cx_run_threads, one cx_KeyboardInterrupt; other errors then are printed).
+ * A second SIGINT while they unwind ends the process by SIGINT's default
+ * action.  Afterwards SIGINT has its default action again. */
+CX_API cx_error *cx_run_threads(int n, void (*main)(void *arg), void *arg);
 
 /* asyncio.create_task: starts fn(arg) as a new task of the running loop; it
  * first runs when the calling task next suspends.  The caller owns the task
@@ -320,6 +339,7 @@ CX_API cx_manager cx_pg_async_query(struct pg_conn *c, const char *sql, int npar
  * function's address bypass it. */
 #ifndef CX_BUILDING
 #define cx_run(...) CX__AT(cx_run(__VA_ARGS__))
+#define cx_run_threads(...) CX__AT(cx_run_threads(__VA_ARGS__))
 #define cx_spawn(...) CX__AT(cx_spawn(__VA_ARGS__))
 #define cx_await_task(...) CX__AT(cx_await_task(__VA_ARGS__))
 #define cx_task_cancel(...) CX__AT(cx_task_cancel(__VA_ARGS__))

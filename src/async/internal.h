@@ -91,6 +91,13 @@ cx_task *cx__task_handle(const cx_task *t);
  * NULL. */
 cx_task *cx__task_of(const cx_task *h, const char *what);
 
+/* cx_run's whole life of a loop on this thread; `sigint`: Ctrl-C cancels main
+ * (the caller saw SIGINT at its default action, cx__sigint_is_default). */
+cx_error *cx__run_loop(void (*main)(void *), void *arg, bool sigint);
+bool cx__sigint_is_default(void);
+/* A loop runs on this thread. */
+bool cx__async_running(void);
+
 CX_API uv_loop_t *cx__async_loop(void);
 uint64_t cx__async_now(void);
 void cx__deadline_add(cx__deadline *d, uint64_t at);

@@ -7,6 +7,7 @@
  * @asynccontextmanager): it then resumes on that generator's coroutine. */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ cx_task *cx_current_task(void)
     cx_task *t = running_task();
     return t ? cx__task_handle(t) : NULL;
 }
+bool cx__async_running(void) { return sched != NULL; }
 uv_loop_t *cx__async_loop(void) { return &sched->loop; }
 
 cx_task *cx__async_task(const char *what)
@@ -643,7 +645,56 @@ static void start_main(void *p)
     a->s->main->is_main = true;
 }
 
-cx_error *cx_run(void (*main)(void *), void *arg)
+/* ---- Ctrl-C ---- */
+
+bool cx__sigint_is_default(void)
+{
+    struct sigaction sa;
+    return sigaction(SIGINT, NULL, &sa) == 0 && !(sa.sa_flags & SA_SIGINFO) &&
+           sa.sa_handler == SIG_DFL;
+}
+
+/* asyncio.Runner's SIGINT handler: the first cancels main; another, while
+ * the tasks still unwind, ends the process as if it had not been caught. */
+static void on_sigint(uv_signal_t *h, int signum)
+{
+    cx__sched *s = h->data;
+    if (s->interrupts++ > 0) {
+        signal(signum, SIG_DFL);
+        raise(signum);
+        return;
+    }
+    if (!s->main_done)
+        task_cancel(s->main);
+}
+
+/* The watcher does not keep the loop alive (a deadlock is still seen).
+ * Closing it with the loop gives SIGINT its default action back once no
+ * loop of the process watches it. */
+static void watch_sigint(cx__sched *s)
+{
+    if (uv_signal_init(&s->loop, &s->sigint) < 0)
+        return;
+    s->sigint.data = s;
+    if (uv_signal_start(&s->sigint, on_sigint, SIGINT) < 0) {
+        uv_close((uv_handle_t *)&s->sigint, NULL);
+        return;
+    }
+    uv_unref((uv_handle_t *)&s->sigint);
+}
+
+/* Main ended by the cancellation a Ctrl-C asked for: KeyboardInterrupt, as
+ * asyncio.run raises it.  A main that caught the cancellation and returned
+ * keeps its result. */
+static cx_error *interrupted_result(cx__sched *s, cx_error *result)
+{
+    if (!s->interrupts || !result || !cx_error_is(result, &cx_CancelledError))
+        return result;
+    cx_error_unref(result);
+    return cx__async_error(&cx_KeyboardInterrupt, "%s", "");
+}
+
+cx_error *cx__run_loop(void (*main)(void *), void *arg, bool sigint)
 {
     if (sched)
         cx_raise(&cx_RuntimeError, "cx_run: a loop is already running on this thread");
@@ -672,6 +723,8 @@ cx_error *cx_run(void (*main)(void *), void *arg)
         close_loop(s);
         cx__propagate(failed);
     }
+    if (sigint)
+        watch_sigint(s);
     uv_run(&s->loop, UV_RUN_DEFAULT);
     if (!s->main_done || s->live) {
         /* Every task waits on something that can never happen. */
@@ -689,9 +742,14 @@ cx_error *cx_run(void (*main)(void *), void *arg)
                 "cx_run: deadlock: every task is waiting and nothing can wake them");
         }
     }
-    result = s->main->error;
+    result = interrupted_result(s, s->main->error);
     s->main->error = NULL;
     free_tasks(s);
     close_loop(s);
     return result;
+}
+
+cx_error *cx_run(void (*main)(void *), void *arg)
+{
+    return cx__run_loop(main, arg, cx__sigint_is_default());
 }

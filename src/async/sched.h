@@ -57,6 +57,8 @@ struct cx__sched {
     cx__slots slots;
     cx__sched *outer;         /* a loop this one runs inside (another thread's never) */
     uint32_t gen_seed;        /* the first generation of this loop's slots */
+    uv_signal_t sigint;       /* Ctrl-C, watched only where SIGINT had its default action */
+    int interrupts;           /* SIGINTs seen while it ran */
 };
 
 void cx__timers_init(cx__sched *s);

@@ -4,6 +4,7 @@
  * call in a forked child and, but for the "async.h outside a task" group,
  * inside a task of its own loop.  Built without cx-async-pg
  * (CX_TEST_NO_ASYNC_PG), it audits libcx-async alone. */
+#include <limits.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
@@ -96,6 +97,10 @@ static PGconn *dead_conn(void)
 
 NA_CASE(cx_run, "main", VALUE_ERROR("cx_run: main is NULL"), cx_run(NULL, NULL));
 NA_CASE(cx_run, "arg", RETURNS, raise_returned(cx_run(nothing, NULL)));
+NA_CASE(cx_run_threads, "main", VALUE_ERROR("cx_run_threads: main is NULL"),
+        cx_run_threads(2, NULL, NULL));
+NA_CASE(cx_run_threads, "arg", RETURNS, raise_returned(cx_run_threads(2, nothing, NULL)));
+NA_CASE(cx_run_threads, "n=INT_MIN", RETURNS, raise_returned(cx_run_threads(INT_MIN, nothing, NULL)));
 /* Documented: at least 16 KiB; 0 is the default. */
 NA_CASE(cx_async_set_stack_size, "bytes=0", RETURNS, {
     cx_async_set_stack_size(0);
