@@ -244,6 +244,9 @@ CX_API cx_manager cx_tcp_connect(const char *host, int port);
 
 /* Listens on host:port (host NULL: "127.0.0.1"; port 0: any free port, see
  * cx_listener_port) with cx_tcp_backlog()'s backlog; binds a cx_listener *.
+ * Under cx_run_threads the loops that listen on the same host and port
+ * (port 0 included: the first loop's choice) share it, each with a socket
+ * of its own (SO_REUSEPORT): the kernel spreads the connections over them. 
  * Enter raises OSError (e.g. address in use), cx_ValueError as
  * cx_tcp_connect's.  Exit closes the listening socket.  Single-use. */
 CX_API cx_manager cx_tcp_listen(const char *host, int port);

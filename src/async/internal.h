@@ -93,7 +93,24 @@ cx_task *cx__task_of(const cx_task *h, const char *what);
 
 /* cx_run's whole life of a loop on this thread; `sigint`: Ctrl-C cancels main
  * (the caller saw SIGINT at its default action, cx__sigint_is_default). */
-cx_error *cx__run_loop(void (*main)(void *), void *arg, bool sigint);
+typedef struct cx__loops cx__loops;
+cx_error *cx__run_loop(void (*main)(void *), void *arg, bool sigint, cx__loops *loops);
+/* The cx_run_threads run this loop belongs to, or NULL under cx_run. */
+cx__loops *cx__async_loops(void);
+
+/* A port the listeners of a cx_run_threads run share (SO_REUSEPORT, tcp.c):
+ * the first loop to listen on host:port binds first and sets `port` (its
+ * choice for port 0); cx__shared_port_join waits until it has. */
+typedef struct cx__shared_port {
+    char *host;
+    int requested, port;
+    bool binding;
+    int users;
+    struct cx__shared_port *next;
+} cx__shared_port;
+cx__shared_port *cx__shared_port_join(cx__loops *loops, const char *host, int port);
+void cx__shared_port_set(cx__shared_port *p, int port);
+void cx__shared_port_leave(cx__shared_port *p);
 bool cx__sigint_is_default(void);
 /* A loop runs on this thread. */
 bool cx__async_running(void);

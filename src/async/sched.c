@@ -30,6 +30,7 @@ cx_task *cx_current_task(void)
     return t ? cx__task_handle(t) : NULL;
 }
 bool cx__async_running(void) { return sched != NULL; }
+cx__loops *cx__async_loops(void) { return sched ? sched->loops : NULL; }
 uv_loop_t *cx__async_loop(void) { return &sched->loop; }
 
 cx_task *cx__async_task(const char *what)
@@ -694,7 +695,7 @@ static cx_error *interrupted_result(cx__sched *s, cx_error *result)
     return cx__async_error(&cx_KeyboardInterrupt, "%s", "");
 }
 
-cx_error *cx__run_loop(void (*main)(void *), void *arg, bool sigint)
+cx_error *cx__run_loop(void (*main)(void *), void *arg, bool sigint, cx__loops *loops)
 {
     if (sched)
         cx_raise(&cx_RuntimeError, "cx_run: a loop is already running on this thread");
@@ -712,8 +713,9 @@ cx_error *cx__run_loop(void (*main)(void *), void *arg, bool sigint)
     s->idle.data = s;
     cx__timers_init(s);
     s->loop_coro = cx__coro_current();
-    static uint32_t loops;
-    s->gen_seed = __atomic_add_fetch(&loops, 1, __ATOMIC_RELAXED) * 2654435761u;
+    static uint32_t loops_made;
+    s->gen_seed = __atomic_add_fetch(&loops_made, 1, __ATOMIC_RELAXED) * 2654435761u;
+    s->loops = loops;
     sched = s;
 
     cx_error *result = NULL;
@@ -751,5 +753,5 @@ cx_error *cx__run_loop(void (*main)(void *), void *arg, bool sigint)
 
 cx_error *cx_run(void (*main)(void *), void *arg)
 {
-    return cx__run_loop(main, arg, cx__sigint_is_default());
+    return cx__run_loop(main, arg, cx__sigint_is_default(), NULL);
 }

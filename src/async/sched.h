@@ -59,6 +59,7 @@ struct cx__sched {
     uint32_t gen_seed;        /* the first generation of this loop's slots */
     uv_signal_t sigint;       /* Ctrl-C, watched only where SIGINT had its default action */
     int interrupts;           /* SIGINTs seen while it ran */
+    cx__loops *loops;         /* its cx_run_threads run, or NULL */
 };
 
 void cx__timers_init(cx__sched *s);

@@ -33,6 +33,7 @@ typedef struct acceptor {
 
 struct cx_listener {
     uv_tcp_t tcp;
+    cx__shared_port *shared; /* under cx_run_threads: the port its loops share */
     int pending;       /* connections announced, not yet accepted */
     int error;         /* a failed announcement (libuv code) */
     acceptor *acceptors, *acceptors_tail;
@@ -302,6 +303,8 @@ static void listener_closed(uv_handle_t *h)
 
 static void listener_close(cx_listener *l)
 {
+    if (l->shared)
+        cx__shared_port_leave(l->shared);
     if (!uv_is_closing((uv_handle_t *)&l->tcp))
         uv_close((uv_handle_t *)&l->tcp, listener_closed);
     l->closer = cx__current();
@@ -339,6 +342,43 @@ int cx_tcp_backlog(void)
     return b ? b : SOMAXCONN;
 }
 
+/* Binds l to addr; under cx_run_threads, with SO_REUSEPORT to the port the
+ * loops share (the kernel spreads the connections over their sockets). */
+static int listener_bind(cx_listener *l, struct sockaddr_storage *addr, const char *host,
+                         int port)
+{
+    cx__loops *loops = cx__async_loops();
+    if (!loops)
+        return uv_tcp_bind(&l->tcp, (struct sockaddr *)addr, 0);
+    uv_os_fd_t fd;
+    int rc = uv_fileno((uv_handle_t *)&l->tcp, &fd);
+    int on = 1;
+    if (rc == 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
+        rc = -errno;
+    if (rc < 0)
+        return rc;
+    /* The first loop to listen on host:port picks the port (port 0: the
+     * kernel's choice); the others bind to it. */
+    l->shared = cx__shared_port_join(loops, host, port);
+    if (l->shared->port) {
+        if (addr->ss_family == AF_INET)
+            ((struct sockaddr_in *)addr)->sin_port = htons((uint16_t)l->shared->port);
+        else
+            ((struct sockaddr_in6 *)addr)->sin6_port = htons((uint16_t)l->shared->port);
+    }
+    rc = uv_tcp_bind(&l->tcp, (struct sockaddr *)addr, 0);
+    struct sockaddr_storage bound;
+    int len = sizeof bound;
+    if (rc == 0 && !l->shared->port &&
+        uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&bound, &len) == 0)
+        cx__shared_port_set(l->shared, ntohs(bound.ss_family == AF_INET
+                                                 ? ((struct sockaddr_in *)&bound)->sin_port
+                                                 : ((struct sockaddr_in6 *)&bound)->sin6_port));
+    else
+        cx__shared_port_set(l->shared, l->shared->port); /* lets the next loop in */
+    return rc;
+}
+
 /* A listening socket on host:port, or an OSError. */
 static cx_listener *listener_open(const char *who, const char *host, int port)
 {
@@ -346,9 +386,15 @@ static cx_listener *listener_open(const char *who, const char *host, int port)
     resolve(who, host, port, &addr);
     cx_listener *l = cx_malloc(sizeof *l);
     memset(l, 0, sizeof *l);
-    uv_tcp_init(cx__async_loop(), &l->tcp);
+    /* Under cx_run_threads the socket is made now, for SO_REUSEPORT. */
+    int rc = cx__async_loops() ? uv_tcp_init_ex(cx__async_loop(), &l->tcp, addr.ss_family)
+                               : uv_tcp_init(cx__async_loop(), &l->tcp);
+    if (rc < 0) {
+        cx_free(l);
+        cx__async_raise_uv(rc, "listen %s:%d", host ? host : "127.0.0.1", port);
+    }
     l->tcp.data = l;
-    int rc = uv_tcp_bind(&l->tcp, (struct sockaddr *)&addr, 0);
+    rc = listener_bind(l, &addr, host ? host : "127.0.0.1", port);
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)&l->tcp, cx_tcp_backlog(), on_connection);
     if (rc < 0) {

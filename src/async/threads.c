@@ -7,18 +7,95 @@
 
 #include "internal.h"
 
+struct cx__loops {
+    pthread_mutex_t lock;
+    pthread_cond_t bound; /* a shared port's first listener has bound */
+    cx__shared_port *ports;
+};
+
 typedef struct {
     void (*main)(void *);
     void *arg;
     bool sigint;
+    cx__loops *loops;
     cx_error *result;
     pthread_t thread;
 } loop_slot;
 
+/* ---- ports the loops share ---- */
+
+static cx__loops *shared_of(cx__shared_port *p);
+
+cx__shared_port *cx__shared_port_join(cx__loops *loops, const char *host, int port)
+{
+    pthread_mutex_lock(&loops->lock);
+    cx__shared_port *p = loops->ports;
+    while (p && !(p->requested == port && strcmp(p->host, host) == 0))
+        p = p->next;
+    if (p) {
+        while (p->binding)
+            pthread_cond_wait(&loops->bound, &loops->lock);
+        p->users++;
+    } else {
+        p = malloc(sizeof *p + sizeof loops);
+        char *h = strdup(host);
+        if (!p || !h) {
+            free(p);
+            free(h);
+            pthread_mutex_unlock(&loops->lock);
+            cx_raise(&cx_MemoryError, "listen %s:%d: no memory", host, port);
+        }
+        *p = (cx__shared_port){.host = h, .requested = port, .port = port, .binding = true,
+                               .users = 1, .next = loops->ports};
+        memcpy(p + 1, &loops, sizeof loops);
+        loops->ports = p;
+    }
+    pthread_mutex_unlock(&loops->lock);
+    return p;
+}
+
+static cx__loops *shared_of(cx__shared_port *p)
+{
+    cx__loops *loops;
+    memcpy(&loops, p + 1, sizeof loops);
+    return loops;
+}
+
+void cx__shared_port_set(cx__shared_port *p, int port)
+{
+    cx__loops *loops = shared_of(p);
+    pthread_mutex_lock(&loops->lock);
+    if (p->binding) {
+        p->port = port;
+        p->binding = false;
+        pthread_cond_broadcast(&loops->bound);
+    }
+    pthread_mutex_unlock(&loops->lock);
+}
+
+void cx__shared_port_leave(cx__shared_port *p)
+{
+    cx__loops *loops = shared_of(p);
+    pthread_mutex_lock(&loops->lock);
+    if (p->binding) { /* its binder failed before it bound */
+        p->binding = false;
+        pthread_cond_broadcast(&loops->bound);
+    }
+    if (--p->users == 0) {
+        cx__shared_port **at = &loops->ports;
+        while (*at != p)
+            at = &(*at)->next;
+        *at = p->next;
+        free(p->host);
+        free(p);
+    }
+    pthread_mutex_unlock(&loops->lock);
+}
+
 static void run_one(void *p)
 {
     loop_slot *l = p;
-    l->result = cx__run_loop(l->main, l->arg, l->sigint);
+    l->result = cx__run_loop(l->main, l->arg, l->sigint, l->loops);
 }
 
 /* A loop's main raising and cx_run raising (no memory for its loop) both
@@ -110,9 +187,10 @@ cx_error *cx_run_threads(int n, void (*main)(void *arg), void *arg)
         cx_raise(&cx_RuntimeError, "cx_run_threads: a loop is already running on this thread");
     n = loops_wanted(n);
     bool sigint = cx__sigint_is_default(); /* read once, before any loop watches it */
+    cx__loops shared = {.lock = PTHREAD_MUTEX_INITIALIZER, .bound = PTHREAD_COND_INITIALIZER};
     loop_slot *loops = cx_malloc((size_t)n * sizeof *loops);
     for (int i = 0; i < n; i++)
-        loops[i] = (loop_slot){.main = main, .arg = arg, .sigint = sigint};
+        loops[i] = (loop_slot){.main = main, .arg = arg, .sigint = sigint, .loops = &shared};
     int started = 1, rc = 0;
     for (; started < n; started++) {
         rc = pthread_create(&loops[started].thread, NULL, thread_main, &loops[started]);

@@ -333,3 +333,93 @@ TEST(a_second_ctrl_c_while_the_tasks_unwind_ends_the_process_by_sigint)
     CHECK(WIFSIGNALED(status));
     CHECK_EQ(WTERMSIG(status), SIGINT);
 }
+
+/* ---- a server on every loop ---- */
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+typedef struct {
+    pthread_mutex_t lock;
+    int listening, port[2], ports_seen;
+    pthread_t loop_thread[2];
+    int served[2];
+    int done;
+} two_loops;
+
+static int loop_index(two_loops *w)
+{
+    for (int i = 0; i < w->listening; i++)
+        if (pthread_equal(w->loop_thread[i], pthread_self()))
+            return i;
+    return -1;
+}
+
+static void echo_one_byte(cx_stream *s, void *arg)
+{
+    two_loops *w = arg;
+    char c;
+    if (cx_stream_read(s, &c, 1) == 1)
+        cx_stream_write(s, &c, 1);
+    pthread_mutex_lock(&w->lock);
+    int i = loop_index(w);
+    if (i >= 0)
+        w->served[i]++;
+    pthread_mutex_unlock(&w->lock);
+}
+
+static void serve_until_done(void *arg)
+{
+    two_loops *w = arg;
+    cx_with (cx_server *srv, cx_tcp_serve("127.0.0.1", 0, echo_one_byte, w)) {
+        pthread_mutex_lock(&w->lock);
+        w->loop_thread[w->listening] = pthread_self();
+        w->port[w->listening++] = cx_server_port(srv);
+        pthread_mutex_unlock(&w->lock);
+        while (!__atomic_load_n(&w->done, __ATOMIC_ACQUIRE))
+            cx_sleep(0.002);
+    }
+}
+
+#define CONNECTIONS 200
+
+static void *client(void *arg)
+{
+    two_loops *w = arg;
+    int port = 0;
+    while (!port) {
+        pthread_mutex_lock(&w->lock);
+        if (w->listening == 2)
+            port = w->port[0];
+        pthread_mutex_unlock(&w->lock);
+        usleep(1000);
+    }
+    for (int i = 0; i < CONNECTIONS; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        char c = 'x', back = 0;
+        if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+            write(fd, &c, 1) != 1 || read(fd, &back, 1) != 1 || back != c)
+            abort();
+        close(fd);
+    }
+    __atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+TEST(run_threads_servers_on_one_port_share_it_and_every_loop_accepts)
+{
+    two_loops w = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    pthread_t c;
+    CHECK(pthread_create(&c, NULL, client, &w) == 0);
+    cx_error *e = cx_run_threads(2, serve_until_done, &w);
+    CHECK(pthread_join(c, NULL) == 0);
+    CHECK(e == NULL);
+    CHECK_EQ(w.listening, 2);
+    CHECK_EQ(w.port[0], w.port[1]);
+    CHECK_EQ(w.served[0] + w.served[1], CONNECTIONS);
+    CHECK(w.served[0] > 0); /* the kernel spreads connections by their */
+    CHECK(w.served[1] > 0); /* addresses: both miss 200 times only by design */
+}
