@@ -164,12 +164,15 @@ static cx_task *ready_pop(cx__sched *s)
  * and a task that only ever yields (cx_sleep(0)) must not starve the I/O. */
 #define HANDOFFS_PER_POLL 64
 
-/* The task to switch to straight from a suspending one, or NULL to go
- * through the loop: when none is ready, the budget is spent, or main has
- * ended (the loop then runs asyncio.run's last rounds itself). */
-static cx_task *next_handoff(cx__sched *s)
+/* The task to switch to straight from t, which suspends, or NULL to go
+ * through the loop: when none is ready, the budget is spent, main has ended
+ * (the loop then runs asyncio.run's last rounds itself), t is the next
+ * (a yield with nothing else ready), or t must be reported from another
+ * stack (after_switch). */
+static cx_task *next_handoff(cx__sched *s, cx_task *t)
 {
-    if (!s->nready || s->cancel_pending || s->handoffs >= HANDOFFS_PER_POLL)
+    if (!s->nready || s->cancel_pending || s->handoffs >= HANDOFFS_PER_POLL ||
+        s->ready[s->ready_first] == t || t->stack_exhausted)
         return NULL;
     s->handoffs++;
     return ready_pop(s);
@@ -183,7 +186,7 @@ static void suspend(cx_task *t)
     stack_check(t);
     t->resume_at = cx__coro_current();
     s->switched_from = t;
-    cx_task *next = next_handoff(s);
+    cx_task *next = next_handoff(s, t);
     if (next) {
         mark_running(next);
         handoff_state(t, next);
