@@ -56,15 +56,15 @@ static void echo_client(void *arg)
 static void serve_three(void *arg)
 {
     (void)arg;
-    client_run c = {0, 0};
+    client_run run = {0, 0}, *c = &run;
     cx_async_with (cx_server *srv, cx_tcp_serve("127.0.0.1", 0, echo, NULL)) {
-        c.port = cx_server_port(srv);
-        CHECK(c.port > 0);
+        c->port = cx_server_port(srv);
+        CHECK(c->port > 0);
         cx_async_with (cx_taskgroup *tg, cx_taskgroup_new())
             for (int i = 0; i < 3; i++)
-                cx_taskgroup_start(tg, echo_client, &c);
+                cx_taskgroup_start(tg, echo_client, c);
     }
-    CHECK_EQ(c.done, 3);
+    CHECK_EQ(c->done, 3);
 }
 
 TEST(serve_runs_the_handler_for_each_connection_and_echoes)
