@@ -266,7 +266,7 @@ CX_API int cx_tcp_backlog(void); /* the backlog listeners get now */
  * cx_CancelledError. */
 CX_API cx_manager cx_tcp_accept(cx_listener *l);
 
-typedef struct cx_server cx_server;
+typedef struct cx_server cx_server; /* a running cx_tcp_serve */
 
 /* asyncio.start_server as a manager: listens on host:port (as
  * cx_tcp_listen) and binds a cx_server *.  From enter until exit every

@@ -79,7 +79,7 @@ int cx__task_uncancel(cx_task *t);
 /* Frees a finished task's memory (its group's exit does this). */
 void cx__task_free(cx_task *t);
 /* The running task (the task itself, not its handle), or NULL. */
-CX_API cx_task *cx__current(void);
+cx_task *cx__current(void);
 /* cx_spawn without its checks, returning the task rather than its handle. */
 cx_task *cx__spawn(void (*fn)(void *), void *arg);
 /* Task.cancel() on the task itself. */

@@ -432,7 +432,8 @@ static cx_task *task_new(cx__sched *s, void (*fn)(void *), void *arg)
     size_t tsize = (sizeof(cx_task) + 63) & ~(size_t)63;
     cx_task *t = task_at(s, slot);
     if (fresh) {
-        CX_ASSERT(index < IDX_MASK);
+        /* index < IDX_MASK: 2^20 slots of 16 KiB or more outgrow a 32-bit
+         * address space, 2^32 any 64-bit one. */
         t->index = (uint32_t)index;
         t->gen = s->gen_seed;
     }

@@ -329,7 +329,7 @@ TEST(taskgroup_exit_waits_for_every_started_task)
 static void start_after_failure(void *arg)
 {
     (void)arg;
-    cx_error *e = NULL;
+    cx_error *volatile e = NULL;
     cx_try {
         cx_async_with (cx_taskgroup *tg, cx_taskgroup_new()) {
             cx_taskgroup_start(tg, fails, NULL);

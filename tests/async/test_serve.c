@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <math.h>
 #include <time.h>
 
 #include <cx/async.h>
@@ -55,15 +56,15 @@ static void echo_client(void *arg)
 static void serve_three(void *arg)
 {
     (void)arg;
-    client_run c = {0, 0};
+    client_run run = {0, 0}, *c = &run;
     cx_async_with (cx_server *srv, cx_tcp_serve("127.0.0.1", 0, echo, NULL)) {
-        c.port = cx_server_port(srv);
-        CHECK(c.port > 0);
+        c->port = cx_server_port(srv);
+        CHECK(c->port > 0);
         cx_async_with (cx_taskgroup *tg, cx_taskgroup_new())
             for (int i = 0; i < 3; i++)
-                cx_taskgroup_start(tg, echo_client, &c);
+                cx_taskgroup_start(tg, echo_client, c);
     }
-    CHECK_EQ(c.done, 3);
+    CHECK_EQ(c->done, 3);
 }
 
 TEST(serve_runs_the_handler_for_each_connection_and_echoes)
@@ -192,6 +193,40 @@ TEST(serve_exit_cancels_the_running_handlers_and_waits_for_them)
     int fds = th_count_fds();
     CHECK(cx_run(serve_then_exit, &log) == NULL);
     CHECK_EQ(log.cleaned, 3);
+    CHECK_EQ(th_count_fds(), fds);
+}
+
+static int forever_port;
+
+static void serve_forever(void *arg)
+{
+    (void)arg;
+    cx_async_with (cx_server *srv, cx_tcp_serve(NULL, 0, echo, NULL)) {
+        forever_port = cx_server_port(srv);
+        cx_sleep(INFINITY);
+    }
+}
+
+static void await_it(void *t) { cx_await_task(t); }
+
+static void cancel_serve_forever(void *arg)
+{
+    (void)arg;
+    cx_task *server = cx_spawn(serve_forever, NULL);
+    cx_sleep(0);
+    client_run c = {forever_port, 0};
+    echo_client(&c);
+    CHECK_EQ(c.done, 1);
+    cx_task_cancel(server);
+    cx_error *e = cx_protect(await_it, server);
+    CHECK(e && cx_error_is(e, &cx_CancelledError));
+    cx_error_unref(e);
+}
+
+TEST(serve_forever_in_a_task_ends_when_the_task_is_cancelled)
+{
+    int fds = th_count_fds();
+    CHECK(cx_run(cancel_serve_forever, NULL) == NULL);
     CHECK_EQ(th_count_fds(), fds);
 }
 
