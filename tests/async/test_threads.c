@@ -360,13 +360,15 @@ static void echo_one_byte(cx_stream *s, void *arg)
 {
     two_loops *w = arg;
     char c;
-    if (cx_stream_read(s, &c, 1) == 1)
-        cx_stream_write(s, &c, 1);
+    if (cx_stream_read(s, &c, 1) != 1)
+        return;
+    /* Counted before the echo: once the client has it, the server may stop. */
     pthread_mutex_lock(&w->lock);
     int i = loop_index(w);
     if (i >= 0)
         w->served[i]++;
     pthread_mutex_unlock(&w->lock);
+    cx_stream_write(s, &c, 1);
 }
 
 static void serve_until_done(void *arg)
