@@ -233,10 +233,13 @@ TEST(an_error_handled_by_a_suspended_task_is_not_the_context_of_another_tasks_er
 
 /* Task stacks have no guard page; a task found near its stack's end when it
  * suspends stops the process with a message instead of corrupting memory. */
+static volatile char *volatile deepest; /* buf escapes: its 256 bytes are on the stack */
+
 static void descend(int depth)
 {
     volatile char buf[256];
     buf[0] = 1;
+    deepest = buf;
     cx_sleep(0); /* suspends at every depth: the one within 2 KiB of the end stops */
     if (depth > 0)
         descend(depth - 1);
