@@ -37,6 +37,7 @@ struct cx_listener {
     int pending;       /* connections announced, not yet accepted */
     int error;         /* a failed announcement (libuv code) */
     acceptor *acceptors, *acceptors_tail;
+    bool closing;      /* its close began: queued acceptors leave with EBADF */
     bool closed;
     cx_task *closer;
 };
@@ -301,14 +302,19 @@ static void listener_closed(uv_handle_t *h)
         cx__task_wake(l->closer);
 }
 
+/* The tasks still waiting in an accept are woken to fail (EBADF), and the
+ * listener is freed only once the last has left its queue. */
 static void listener_close(cx_listener *l)
 {
     if (l->shared)
         cx__shared_port_leave(l->shared);
+    l->closing = true;
+    for (acceptor *a = l->acceptors; a; a = a->next)
+        cx__task_wake(a->task);
     if (!uv_is_closing((uv_handle_t *)&l->tcp))
         uv_close((uv_handle_t *)&l->tcp, listener_closed);
     l->closer = cx__current();
-    while (!l->closed)
+    while (!l->closed || l->acceptors)
         cx__task_park(false);
     cx_free(l);
 }
@@ -461,7 +467,7 @@ static void acceptor_leave(cx_listener *l, acceptor *a)
 static int accept_one(cx_listener *l, cx_task *t, cx_stream **out)
 {
     cx__task_checkpoint(t);
-    while (!l->pending && !l->error) {
+    while (!l->pending && !l->error && !l->closing) {
         acceptor a = {t, NULL};
         if (l->acceptors_tail)
             l->acceptors_tail->next = &a;
@@ -470,9 +476,13 @@ static int accept_one(cx_listener *l, cx_task *t, cx_stream **out)
         l->acceptors_tail = &a;
         bool woken = cx__task_park(true);
         acceptor_leave(l, &a);
+        if (l->closing && !l->acceptors && l->closer)
+            cx__task_wake(l->closer); /* the last to leave lets it free l */
         if (!woken)
             cx__task_raise_cancelled(t);
     }
+    if (l->closing)
+        return UV_EBADF;
     if (l->error) {
         int e = l->error;
         l->error = 0;

@@ -1,6 +1,7 @@
 /* cx_tcp_serve (asyncio.start_server), several acceptors on one listener,
  * the listen backlog, and servers under load: real loopback sockets on a
  * real loop. */
+#include <errno.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -287,6 +288,48 @@ static void three_acceptors(void *arg)
 TEST(tcp_accept_in_several_tasks_on_one_listener_serves_each_of_them)
 {
     CHECK(cx_run(three_acceptors, NULL) == NULL);
+}
+
+/* Two tasks wait in accept when the listener's with block ends: each gets
+ * OSError (EBADF), and the listener's memory outlives them (ASan). */
+typedef struct {
+    cx_listener *l;
+    int failed_with_ebadf;
+} closing_run;
+
+static void accept_until_closed(void *arg)
+{
+    closing_run *r = arg;
+    cx_try {
+        cx_async_with (cx_stream *s, cx_tcp_accept(r->l))
+            (void)s;
+    }
+    cx_except (&cx_OSError, e) {
+        if (cx_error_errno(e) == EBADF)
+            r->failed_with_ebadf++;
+    }
+}
+
+static void close_under_acceptors(void *arg)
+{
+    closing_run *r = arg;
+    cx_task *t[2];
+    cx_async_with (cx_listener *l, cx_tcp_listen(NULL, 0)) {
+        r->l = l;
+        t[0] = cx_spawn(accept_until_closed, r);
+        t[1] = cx_spawn(accept_until_closed, r);
+        cx_sleep(0); /* both wait in accept */
+    }
+    cx_await_task(t[0]);
+    cx_await_task(t[1]);
+}
+
+TEST(tcp_listener_closed_under_waiting_acceptors_fails_each_with_ebadf)
+{
+    closing_run r = {NULL, 0};
+    cx_error *e = cx_run(close_under_acceptors, &r);
+    CHECK(e == NULL);
+    CHECK_EQ(r.failed_with_ebadf, 2);
 }
 
 static void set_backlog(void *arg) { cx_tcp_set_backlog(*(int *)arg); }
