@@ -262,7 +262,8 @@ CX_API int cx_tcp_backlog(void); /* the backlog listeners get now */
 
 /* Accepts the next connection (suspends until one arrives); binds a
  * cx_stream *, closed at exit.  Several tasks may accept on one listener:
- * they are served first come, first served.  Raises OSError,
+ * they are served first come, first served.  If the listener is closed
+ * while a task waits, that task's accept raises OSError (EBADF).  Raises OSError,
  * cx_CancelledError. */
 CX_API cx_manager cx_tcp_accept(cx_listener *l);
 
