@@ -94,7 +94,7 @@ sanitize: deps
 
 tsan: deps
 	$(call configure,build-tsan,-DCX_TSAN=ON)
-	cd build-tsan && $(CTEST) -L threads
+	cd build-tsan && TSAN_OPTIONS=suppressions=$(CURDIR)/tests/tsan.supp $(CTEST) -L threads
 
 valgrind: deps
 	@scripts/deps.sh valgrind=valgrind

@@ -38,6 +38,16 @@ bench_fn cx_async_with_acm, cx_task_spawn_await;
 /* n tasks at once, each an async with over a generator manager around a
  * 10 ms sleep; runs the whole loop (cx_run) once. */
 bench_fn cx_tasks_many;
+/* One client task and one server task (cx_tcp_serve) on one loop exchanging
+ * 64-byte messages over loopback TCP: n round trips. */
+bench_fn cx_echo_roundtrip;
+/* n round trips of ECHO_CLIENTS connections from another process against a
+ * server under cx_run_threads(1 or 2). */
+bench_fn cx_echo_1_loop, cx_echo_2_loops;
+/* The client process of echo_2_loops (--echo-client PORT CONNS N): exit code. */
+int bench_echo_client(int port, int conns, long n);
+/* The floor of echo_roundtrip: the same exchange as libuv callbacks. */
+bench_fn c_libuv_echo_roundtrip;
 
 #ifdef __cplusplus
 }

@@ -60,6 +60,8 @@ typedef struct row {
     int kind;            /* PER_OP, or WHOLE_RUN (tasks_100k) */
     int reps_floor;      /* at least this many repetitions for the case (its
                           * target is as narrow as the machine's noise) */
+    long n_floor;        /* at least this many operations a sample (a run
+                          * whose start costs milliseconds: a process) */
     int processes;       /* > 1: the case's C rows are sampled in this many
                           * fresh processes (see samples_child) */
     /* results */
@@ -117,6 +119,12 @@ static row rows[] = {
     {"task_spawn_await", "python", PY, .kind = PER_OP},
     {"tasks_100k", "cx", ASYNC(cx_tasks_many), .kind = WHOLE_RUN},
     {"tasks_100k", "python", PY, .kind = WHOLE_RUN},
+    {"echo_roundtrip", "cx", ASYNC(cx_echo_roundtrip), .kind = PER_OP},
+    {"echo_roundtrip", "python", PY, .kind = PER_OP},
+    {"echo_roundtrip", "c_libuv", ASYNC(c_libuv_echo_roundtrip), .kind = PER_OP},
+    /* each sample starts the client process */
+    {"echo_2_loops", "cx_1_loop", ASYNC(cx_echo_1_loop), .kind = PER_OP, .n_floor = 20000},
+    {"echo_2_loops", "cx_2_loops", ASYNC(cx_echo_2_loops), .kind = PER_OP, .n_floor = 20000},
 };
 enum { NROWS = sizeof rows / sizeof rows[0] };
 
@@ -152,6 +160,8 @@ static const target targets[] = {
     {"task_spawn_await", "python", "cx", '>', 20, "cx >= 20x faster than python"},
     {"tasks_100k", "python", "cx", '>', 5, "cx >= 5x faster than python"},
     {"tasks_100k", "cx", NULL, 'r', 8, "cx <= 8 KiB RSS per task"},
+    {"echo_roundtrip", "python", "cx", '>', 10, "cx >= 10x faster than python"},
+    {"echo_roundtrip", "cx", "c_libuv", '<', 1.3, "cx <= 1.3x c_libuv"},
 };
 
 static struct {
@@ -403,7 +413,7 @@ static void calibrate(row *r)
     } else if (opt.count) {
         r->n = opt.count;
     } else if (r->run) {
-        long n = 1;
+        long n = r->n_floor > 0 ? r->n_floor : 1;
         for (;;) {
             double t = time_c(r->run, n);
             if (isnan(t)) {
@@ -801,12 +811,24 @@ static void devnull_reps(char *buf, size_t size)
                  per, DEVNULL_PROCESSES);
 }
 
+static bool case_exists(const char *name)
+{
+    for (int i = 0; i < NROWS; i++)
+        if (!strcmp(rows[i].name, name))
+            return true;
+    return false;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && !strcmp(argv[1], "--rss-child"))
         return rss_child(argv[2], atol(argv[3]));
     if (argc >= 4 && !strcmp(argv[1], "--samples-child"))
         return samples_child(argc, argv);
+#ifdef CX_BENCH_HAVE_ASYNC
+    if (argc == 5 && !strcmp(argv[1], "--echo-client"))
+        return bench_echo_client(atoi(argv[2]), atoi(argv[3]), atol(argv[4]));
+#endif
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--smoke")) {
@@ -845,7 +867,7 @@ int main(int argc, char **argv)
         fputs("cx-bench: --reps must be at least 7\n", stderr);
         return 2;
     }
-    if (opt.only && !find(opt.only, "cx")) {
+    if (opt.only && !case_exists(opt.only)) {
         fprintf(stderr, "cx-bench: no case named %s\n", opt.only);
         return 2;
     }

@@ -187,6 +187,36 @@ def tasks_many(n):
     return pc() - t0
 
 
+async def echo_back(reader, writer):
+    try:
+        while data := await reader.read(4096):
+            writer.write(data)
+            await writer.drain()
+    finally:
+        writer.close()
+
+
+def echo_roundtrip(n):
+    """A client and a server (asyncio streams) exchanging 64-byte messages."""
+    async def main():
+        server = await asyncio.start_server(echo_back, '127.0.0.1', 0)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection('127.0.0.1', port)
+        msg = b'e' * 64
+        t0 = pc()
+        for _ in repeat(None, n):
+            writer.write(msg)
+            await writer.drain()
+            await reader.readexactly(64)
+        elapsed = pc() - t0
+        writer.close()
+        await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
+        return elapsed
+    return asyncio.run(main())
+
+
 PEERS = {
     ('with_trivial', 'python'): with_trivial,
     ('raise_catch', 'python'): raise_catch,
@@ -200,6 +230,7 @@ PEERS = {
     ('async_with_acm', 'python'): async_with_acm,
     ('task_spawn_await', 'python'): task_spawn_await,
     ('tasks_100k', 'python'): tasks_many,
+    ('echo_roundtrip', 'python'): echo_roundtrip,
 }
 
 

@@ -55,7 +55,8 @@ endif()
 
 # ---- tests: tests/async, one CTest test per TEST(name), label `async` ----
 # Tests named pg_* need the private PostgreSQL server (fixture pg_server);
-# scale_* tests are too slow for Valgrind (label no-valgrind).  Without
+# scale_* tests are too slow for Valgrind (label no-valgrind); names with
+# `thread` also carry the `threads` label (make tsan).  Without
 # cx-async-pg, test_pg.c is left out and test_null_args.c audits cx-async
 # alone (CX_TEST_NO_ASYNC_PG).
 file(GLOB CX_ASYNC_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/async/*.c)
@@ -82,6 +83,9 @@ foreach(src ${CX_ASYNC_TEST_SOURCES})
   foreach(line ${lines})
     string(REGEX REPLACE "^TEST\\(([a-z0-9_]+)\\).*" "\\1" name "${line}")
     set(labels async)
+    if(name MATCHES "thread")
+      list(APPEND labels threads)
+    endif()
     set(wrapper ${CX_TEST_WRAPPER})
     if(name MATCHES "^scale_")
       list(APPEND labels no-valgrind)

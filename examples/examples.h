@@ -69,6 +69,7 @@ void example_nullcontext(void);
 void example_nested(void);
 void example_decorator(void);
 void example_reusable(void);
+void example_echo_server(void);
 void example_async_with(void);
 void example_aclosing(void);
 void example_always_use(void);

@@ -48,7 +48,7 @@ extern "C" {
 typedef struct cx_task cx_task;
 
 /* asyncio.run: makes a libuv loop, runs main(arg) as its first task, and runs
- * the loop until main ends; tasks still running then are cancelled and run to
+ * the loop until main ends (Ctrl-C: see cx_run_threads); tasks still running then are cancelled and run to
  * their end.  Returns NULL, or the error main raised (the caller owns it).  A
  * failed task nobody awaited is printed to stderr ("task exception was never
  * retrieved").  If every task waits and nothing can wake them, the tasks are
@@ -57,12 +57,45 @@ typedef struct cx_task cx_task;
  * NULL main. */
 CX_API cx_error *cx_run(void (*main)(void *arg), void *arg);
 
+/* asyncio.run on every core: n loops in n threads (the caller's is the first),
+ * each running main(arg) as its first task; n <= 0 means one per online CPU.
+ * Returns when every loop has ended: NULL, the one loop's error, or a
+ * cx_ExceptionGroup "unhandled errors in cx_run_threads (N sub-exceptions)"
+ * holding each failed loop's error in loop order (the caller owns it).  A
+ * loop whose thread could not be made fails with cx_RuntimeError; the
+ * others still run.  Tasks stay on the loop they were spawned on; what main
+ * shares between loops through `arg` is the caller's to make thread-safe.
+ * Raises cx_ValueError for a NULL main, cx_RuntimeError inside a loop.
+ *
+ * Ctrl-C, for cx_run and cx_run_threads alike: while they run, and only if
+ * SIGINT had its default action when they started, SIGINT cancels each
+ * loop's main task; when the tasks have unwound, a main that ended with
+ * cx_CancelledError is returned as a new cx_KeyboardInterrupt (under
+ * cx_run_threads, one cx_KeyboardInterrupt; other errors then are printed).
+ * A second SIGINT while they unwind ends the process by SIGINT's default
+ * action.  Afterwards SIGINT has its default action again. */
+CX_API cx_error *cx_run_threads(int n, void (*main)(void *arg), void *arg);
+
 /* asyncio.create_task: starts fn(arg) as a new task of the running loop; it
  * first runs when the calling task next suspends.  The caller owns the task
- * and releases it with cx_await_task (an unawaited task is freed when cx_run
- * ends).  Raises cx_RuntimeError outside a task, cx_ValueError for a NULL
- * fn, cx_MemoryError. */
+ * and releases it with cx_await_task or cx_task_detach (a task never
+ * released is freed when cx_run ends).  Raises cx_RuntimeError outside a
+ * task, cx_ValueError for a NULL fn, cx_MemoryError.
+ *
+ * A cx_task * is a handle, not the task's address: once its task is freed
+ * (released and ended) every use of it raises cx_ValueError "...: stale
+ * task handle (the task was released)", never acts on a later task. */
 CX_API cx_task *cx_spawn(void (*fn)(void *arg), void *arg);
+
+/* Gives up the handle of a task the caller owns (cx_spawn's): the task runs
+ * on and is freed as soon as it ends (at once if it has ended).  An error
+ * it ends with (cancellations excepted) is printed to stderr once, as
+ * "task exception was never retrieved".  t is stale from now on for
+ * cx_await_task and for cx_task_detach; cx_task_cancel and cx_task_done
+ * work until the task is freed.  Raises cx_ValueError for NULL or a stale
+ * handle, cx_RuntimeError for the main task, a task group's task or a task
+ * another task is awaiting. */
+CX_API void cx_task_detach(cx_task *t);
 
 /* `await task`: suspends until t ends, releases t, then raises what t raised
  * (unchanged; a cancelled t raises cx_CancelledError).  If the awaiting task
@@ -70,21 +103,23 @@ CX_API cx_task *cx_spawn(void (*fn)(void *arg), void *arg);
  * released, and cx_CancelledError is raised.  t is released on every path
  * but these, which leave it untouched: cx_RuntimeError outside a task, for a
  * task awaiting itself, and for a task another task is already awaiting;
- * cx_ValueError for NULL and for a handle already released (a stale handle:
- * detected until 8 more tasks of the loop were freed, docs/async.md). */
+ * cx_ValueError for NULL and for a handle already released (a stale handle,
+ * see cx_spawn). */
 CX_API void cx_await_task(cx_task *t);
 
 /* Task.cancel(): asks t to end; cx_CancelledError is raised at its current
  * or next suspension point (a task that has not started never runs its
  * function).  No effect on a finished task or NULL.  Raises cx_ValueError
- * only for a stale handle (t released and freed, see cx_await_task). */
+ * only for a stale handle (t released and freed, see cx_spawn). */
 CX_API void cx_task_cancel(cx_task *t);
 
 /* True once t has ended (returned, raised or been cancelled).  Raises
- * cx_ValueError for a stale handle (see cx_await_task). */
+ * cx_ValueError for NULL or a stale handle (see cx_spawn). */
 CX_API bool cx_task_done(const cx_task *t);
 
-/* The running task, or NULL outside a task. */
+/* The running task's handle, or NULL outside a task.  It does not own the
+ * task: for a detached task or one of cx_taskgroup_start's it goes stale
+ * when the task ends. */
 CX_API cx_task *cx_current_task(void);
 
 /* asyncio.sleep: suspends the running task for `seconds` (0 or less: lets
@@ -165,12 +200,19 @@ typedef struct cx_taskgroup cx_taskgroup;
  * Single-use. */
 CX_API cx_manager cx_taskgroup_new(void);
 
-/* Starts fn(arg) as a task of the group.  The group owns it: the pointer
+/* Starts fn(arg) as a task of the group.  The group owns it: the handle
  * stays valid (for cx_task_cancel, cx_task_done) until the group's block
- * ends; cx_await_task on it waits without releasing it.  Raises
- * cx_RuntimeError when the group is finished or shutting down after a
- * failure, or outside a task. */
+ * ends, and so does the task's memory; cx_await_task on it waits without
+ * releasing it.  Raises cx_RuntimeError when the group is finished or
+ * shutting down after a failure, or outside a task. */
 CX_API cx_task *cx_taskgroup_spawn(cx_taskgroup *tg, void (*fn)(void *arg), void *arg);
+
+/* cx_taskgroup_spawn without a handle: the task is freed as soon as it
+ * ends, so a group may start any number of tasks over its life in bounded
+ * memory.  Its error still joins the group's (first failure cancels the
+ * rest, all raised in the ExceptionGroup at exit).  Raises as
+ * cx_taskgroup_spawn. */
+CX_API void cx_taskgroup_start(cx_taskgroup *tg, void (*fn)(void *arg), void *arg);
 
 /* ExceptionGroup (base cx_Exception): several errors raised together. */
 CX_API extern const cx_type cx_ExceptionGroup;
@@ -201,16 +243,45 @@ typedef struct cx_listener cx_listener; /* a listening TCP socket */
 CX_API cx_manager cx_tcp_connect(const char *host, int port);
 
 /* Listens on host:port (host NULL: "127.0.0.1"; port 0: any free port, see
- * cx_listener_port); binds a cx_listener *.  Enter raises OSError (e.g.
- * address in use), cx_ValueError as cx_tcp_connect's.  Exit closes the
- * listening socket.  Single-use. */
+ * cx_listener_port) with cx_tcp_backlog()'s backlog; binds a cx_listener *.
+ * Under cx_run_threads the loops that listen on the same host and port
+ * (port 0 included: the first loop's choice) share it, each with a socket
+ * of its own (SO_REUSEPORT): the kernel spreads the connections over them. 
+ * Enter raises OSError (e.g. address in use), cx_ValueError as
+ * cx_tcp_connect's.  Exit closes the listening socket.  Single-use. */
 CX_API cx_manager cx_tcp_listen(const char *host, int port);
 /* The port the listener is bound to. */
 CX_API int cx_listener_port(const cx_listener *l);
 
+/* The listen(2) backlog of the listeners and servers entered from now on,
+ * process-wide (asyncio's start_server(backlog=...)): 0 (the default) is
+ * SOMAXCONN; the kernel caps it at net.core.somaxconn.  Raises
+ * cx_ValueError for a negative backlog. */
+CX_API void cx_tcp_set_backlog(int backlog);
+CX_API int cx_tcp_backlog(void); /* the backlog listeners get now */
+
 /* Accepts the next connection (suspends until one arrives); binds a
- * cx_stream *, closed at exit.  Raises OSError, cx_CancelledError. */
+ * cx_stream *, closed at exit.  Several tasks may accept on one listener:
+ * they are served first come, first served.  If the listener is closed
+ * while a task waits, that task's accept raises OSError (EBADF).  Raises OSError,
+ * cx_CancelledError. */
 CX_API cx_manager cx_tcp_accept(cx_listener *l);
+
+typedef struct cx_server cx_server; /* a running cx_tcp_serve */
+
+/* asyncio.start_server as a manager: listens on host:port (as
+ * cx_tcp_listen) and binds a cx_server *.  From enter until exit every
+ * accepted connection runs handler(s, arg) in a task of its own; s is
+ * closed when handler returns or raises (do not keep it).  A handler's
+ * error (cancellations excepted) is printed to stderr once and never stops
+ * the server; neither does a failed accept.  Exit stops accepting, cancels
+ * the handlers still running, waits for them to end and closes the
+ * listener (Server.close() + wait_closed()).  Enter raises as
+ * cx_tcp_listen's; a NULL handler raises cx_ValueError.  Single-use. */
+CX_API cx_manager cx_tcp_serve(const char *host, int port,
+                               void (*handler)(cx_stream *s, void *arg), void *arg);
+/* The port the server listens on (useful after port 0). */
+CX_API int cx_server_port(const cx_server *srv);
 
 /* Reads up to len bytes (suspends until some arrive); returns how many, 0
  * at end of stream (and at once for len 0).  Raises OSError (ConnectionResetError, ...),
@@ -272,10 +343,12 @@ CX_API cx_manager cx_pg_async_query(struct pg_conn *c, const char *sql, int npar
  * function's address bypass it. */
 #ifndef CX_BUILDING
 #define cx_run(...) CX__AT(cx_run(__VA_ARGS__))
+#define cx_run_threads(...) CX__AT(cx_run_threads(__VA_ARGS__))
 #define cx_spawn(...) CX__AT(cx_spawn(__VA_ARGS__))
 #define cx_await_task(...) CX__AT(cx_await_task(__VA_ARGS__))
 #define cx_task_cancel(...) CX__AT(cx_task_cancel(__VA_ARGS__))
 #define cx_task_done(...) CX__AT(cx_task_done(__VA_ARGS__))
+#define cx_task_detach(...) CX__AT(cx_task_detach(__VA_ARGS__))
 #define cx_sleep(...) CX__AT(cx_sleep(__VA_ARGS__))
 #define cx_async_set_stack_size(...) CX__AT(cx_async_set_stack_size(__VA_ARGS__))
 #define cx_asynccontextmanager(...) CX__AT(cx_asynccontextmanager(__VA_ARGS__))
@@ -290,11 +363,15 @@ CX_API cx_manager cx_pg_async_query(struct pg_conn *c, const char *sql, int npar
 #define cx_async_exitstack_aclose(...) CX__AT(cx_async_exitstack_aclose(__VA_ARGS__))
 #define cx_taskgroup_new() CX__AT(cx_taskgroup_new())
 #define cx_taskgroup_spawn(...) CX__AT(cx_taskgroup_spawn(__VA_ARGS__))
+#define cx_taskgroup_start(...) CX__AT(cx_taskgroup_start(__VA_ARGS__))
 #define cx_timeout(...) CX__AT(cx_timeout(__VA_ARGS__))
 #define cx_tcp_connect(...) CX__AT(cx_tcp_connect(__VA_ARGS__))
 #define cx_tcp_listen(...) CX__AT(cx_tcp_listen(__VA_ARGS__))
 #define cx_listener_port(...) CX__AT(cx_listener_port(__VA_ARGS__))
 #define cx_tcp_accept(...) CX__AT(cx_tcp_accept(__VA_ARGS__))
+#define cx_tcp_set_backlog(...) CX__AT(cx_tcp_set_backlog(__VA_ARGS__))
+#define cx_tcp_serve(...) CX__AT(cx_tcp_serve(__VA_ARGS__))
+#define cx_server_port(...) CX__AT(cx_server_port(__VA_ARGS__))
 #define cx_stream_read(...) CX__AT(cx_stream_read(__VA_ARGS__))
 #define cx_stream_write(...) CX__AT(cx_stream_write(__VA_ARGS__))
 #define cx_stream_shutdown(...) CX__AT(cx_stream_shutdown(__VA_ARGS__))

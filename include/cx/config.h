@@ -69,8 +69,16 @@
  * compiled out otherwise, the way SQLite's assert() and Lua's lua_assert are. */
 #if !defined(NDEBUG) || defined(CX__ASAN) || defined(CX__TSAN) || defined(CX_DEBUG)
 #define CX__CHECKED 1
-void cx__assert_failed(const char *expr, const char *file, int line)
-    __attribute__((noreturn, cold));
+/* Static: each of cx's libraries (cx, cx-async, ...) has its own copy, none
+ * exported. */
+#include <stdio.h>
+#include <stdlib.h>
+__attribute__((noreturn, cold, unused)) static void cx__assert_failed(const char *expr,
+                                                                     const char *file, int line)
+{
+    fprintf(stderr, "cx: internal check failed: %s (%s:%d)\n", expr, file, line);
+    abort();
+}
 #define CX_ASSERT(x) ((x) ? (void)0 : cx__assert_failed(#x, __FILE__, __LINE__))
 #else
 #define CX_ASSERT(x) ((void)0)

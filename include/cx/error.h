@@ -57,6 +57,7 @@ CX_API extern const cx_type cx_InterruptedError; /* EINTR (an OSError) */
 CX_API extern const cx_type cx_TimeoutError; /* ETIMEDOUT, and timeouts (an OSError) */
 CX_API extern const cx_type cx_GeneratorExit; /* thrown into a generator that is closed (base cx_BaseException) */
 CX_API extern const cx_type cx_CancelledError; /* a cancelled task (base cx_BaseException) */
+CX_API extern const cx_type cx_KeyboardInterrupt; /* Ctrl-C ended cx_run or cx_run_threads (base cx_BaseException) */
 /* Beyond the contract's list, so errno maps as in Python and the hierarchy
  * is complete (KeyError and IndexError derive from LookupError). */
 CX_API extern const cx_type cx_LookupError; /* the base of KeyError and IndexError */

@@ -78,7 +78,7 @@ static bool open_exit(void *state, cx_error *err)
     open_state *os = state;
     cx_afile *f = os->f;
     os->f = NULL;
-    fs_waiter w = {cx_current_task(), false};
+    fs_waiter w = {cx__current(), false};
     uv_fs_t req;
     req.data = &w;
     int fd = f->fd;

@@ -23,12 +23,17 @@ typedef struct cx__deadline {
 
 typedef struct cx__sched cx__sched;
 
-/* CX__TASK_FREED: its memory went back to the loop's slots, where it waits
- * out a quarantine (stacks.c) still marked, so a stale handle is seen. */
+/* CX__TASK_FREED: its memory went back to the loop's slots (a handle to it
+ * is stale: its generation no longer matches, sched.c). */
 enum { CX__TASK_NEW, CX__TASK_RUNNING, CX__TASK_PARKED, CX__TASK_DONE, CX__TASK_FREED };
 
 struct cx_task {
     cx__sched *s;
+    /* Kept when the slot is reused (task_new leaves them): a handle is the
+     * slot's index and its generation, bumped each time a task is freed.
+     * Below the slot's top word, which the free list borrows. */
+    uint32_t index;
+    uint32_t gen;
     cx__coro *coro;
     cx__coro *resume_at;     /* the coroutine it suspended on (its own, or a
                               * generator's it was running) */
@@ -41,6 +46,9 @@ struct cx_task {
     bool park_cancellable;
     bool must_cancel;        /* raise CancelledError at the next suspension */
     bool released;           /* its owner let go: free once done */
+    bool detached;           /* cx_task_detach: its error is reported when freed */
+    bool runs_cancelled;     /* fn runs even if cancelled before it started
+                              * (server tasks that must clean up) */
     bool is_main;
     bool stack_exhausted;    /* found near its stack's end: the loop reports it */
     int cancel_requests;     /* asyncio's cancelling() */
@@ -48,7 +56,7 @@ struct cx_task {
     cx_task *waiter;         /* the task in cx_await_task on it */
     cx_task *prev_all, *next_all;
     cx_taskgroup *group;     /* the group that owns it, or NULL */
-    cx_task *next_in_group;
+    cx_task *next_in_group, *prev_in_group;
     void *slot;              /* its stack's memory */
 };
 
@@ -70,6 +78,42 @@ CX_API _Noreturn void cx__task_raise_cancelled(cx_task *t);
 int cx__task_uncancel(cx_task *t);
 /* Frees a finished task's memory (its group's exit does this). */
 void cx__task_free(cx_task *t);
+/* The running task (the task itself, not its handle), or NULL. */
+cx_task *cx__current(void);
+/* cx_spawn without its checks, returning the task rather than its handle. */
+cx_task *cx__spawn(void (*fn)(void *), void *arg);
+/* Task.cancel() on the task itself. */
+void cx__task_cancel(cx_task *t);
+/* The handle user code holds for t (see cx__task_of). */
+cx_task *cx__task_handle(const cx_task *t);
+/* The task a handle names; raises cx_ValueError "<what>: stale task handle
+ * (the task was released)" for one whose task was freed, cx_ValueError for
+ * NULL. */
+cx_task *cx__task_of(const cx_task *h, const char *what);
+
+/* cx_run's whole life of a loop on this thread; `sigint`: Ctrl-C cancels main
+ * (the caller saw SIGINT at its default action, cx__sigint_is_default). */
+typedef struct cx__loops cx__loops;
+cx_error *cx__run_loop(void (*main)(void *), void *arg, bool sigint, cx__loops *loops);
+/* The cx_run_threads run this loop belongs to, or NULL under cx_run. */
+cx__loops *cx__async_loops(void);
+
+/* A port the listeners of a cx_run_threads run share (SO_REUSEPORT, tcp.c):
+ * the first loop to listen on host:port binds first and sets `port` (its
+ * choice for port 0); cx__shared_port_join waits until it has. */
+typedef struct cx__shared_port {
+    char *host;
+    int requested, port;
+    bool binding;
+    int users;
+    struct cx__shared_port *next;
+} cx__shared_port;
+cx__shared_port *cx__shared_port_join(cx__loops *loops, const char *host, int port);
+void cx__shared_port_set(cx__shared_port *p, int port);
+void cx__shared_port_leave(cx__shared_port *p);
+bool cx__sigint_is_default(void);
+/* A loop runs on this thread. */
+bool cx__async_running(void);
 
 CX_API uv_loop_t *cx__async_loop(void);
 uint64_t cx__async_now(void);

@@ -7,6 +7,7 @@
  * @asynccontextmanager): it then resumes on that generator's coroutine. */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,15 @@ static __thread cx_task *running;    /* the task running, NULL in the loop */
 __attribute__((noinline)) static cx_task *running_task(void) { return running; }
 __attribute__((noinline)) static void set_running(cx_task *t) { running = t; }
 
-cx_task *cx_current_task(void) { return running_task(); }
+cx_task *cx__current(void) { return running_task(); }
+
+cx_task *cx_current_task(void)
+{
+    cx_task *t = running_task();
+    return t ? cx__task_handle(t) : NULL;
+}
+bool cx__async_running(void) { return sched != NULL; }
+cx__loops *cx__async_loops(void) { return sched ? sched->loops : NULL; }
 uv_loop_t *cx__async_loop(void) { return &sched->loop; }
 
 cx_task *cx__async_task(const char *what)
@@ -100,31 +109,104 @@ static void stack_report(void)
     abort();
 }
 
-/* From the running task to the loop; returns when the task is resumed. */
-static void suspend(cx_task *t)
+/* From a task straight to the next: the loop's frame state, which the
+ * running task keeps in `other`, passes from t to next. */
+static void handoff_state(cx_task *t, cx_task *next)
 {
-    stack_check(t);
-    t->resume_at = cx__coro_current();
-    swap_state(t);
-    cx__coro_switch(t->resume_at, t->s->loop_coro);
+    cx__state *s = cx__state_get();
+    cx__state loop = t->other;
+    t->other = *s;
+    *s = next->other;
+    next->other = loop;
+    cx__handled *loop_outer = t->outer;
+    t->outer = cx__coro_swap_outer_handling(next->outer);
+    next->outer = loop_outer;
 }
 
 static void task_freed_slot(cx_task *t);
 
-/* From the loop into t, until t suspends or ends. */
-static void resume(cx__sched *s, cx_task *t)
+/* t runs from its next switch on. */
+static void mark_running(cx_task *t)
 {
     t->status = CX__TASK_RUNNING;
     set_running(t);
     cx__coro_set_current(t->resume_at);
-    swap_state(t);
-    cx__coro_switch(s->loop_coro, t->resume_at);
-    set_running(NULL);
-    cx__coro_set_current(s->loop_coro);
+}
+
+/* What a task that switched away leaves to whoever runs next, on a stack
+ * that is not its own: the report of a stack found nearly exhausted, and
+ * the freeing of a finished task nobody holds.  Called by every side right
+ * after a switch lands on it. */
+static void after_switch(cx__sched *s)
+{
+    cx_task *t = s->switched_from;
+    if (!t)
+        return;
+    s->switched_from = NULL;
     if (t->stack_exhausted)
         stack_report();
     if (t->status == CX__TASK_DONE && t->released)
         task_freed_slot(t);
+}
+
+static cx_task *ready_pop(cx__sched *s)
+{
+    cx_task *t = s->ready[s->ready_first];
+    s->ready_first = (s->ready_first + 1) & (s->ready_cap - 1);
+    s->nready--;
+    t->queued = false;
+    return t;
+}
+
+/* At most this many tasks run one after another, each switching straight
+ * to the next, before the loop polls I/O and timers (it polls at once when
+ * no task is ready): a loop iteration costs about what a dozen switches do,
+ * and a task that only ever yields (cx_sleep(0)) must not starve the I/O. */
+#define HANDOFFS_PER_POLL 64
+
+/* The task to switch to straight from t, which suspends, or NULL to go
+ * through the loop: when none is ready, the budget is spent, main has ended
+ * (the loop then runs asyncio.run's last rounds itself), t is the next
+ * (a yield with nothing else ready), or t must be reported from another
+ * stack (after_switch). */
+static cx_task *next_handoff(cx__sched *s, cx_task *t)
+{
+    if (!s->nready || s->cancel_pending || s->handoffs >= HANDOFFS_PER_POLL ||
+        s->ready[s->ready_first] == t || t->stack_exhausted)
+        return NULL;
+    s->handoffs++;
+    return ready_pop(s);
+}
+
+/* The running task t stops running: the next ready task, or the loop,
+ * runs.  Returns when t is resumed. */
+static void suspend(cx_task *t)
+{
+    cx__sched *s = t->s;
+    stack_check(t);
+    t->resume_at = cx__coro_current();
+    s->switched_from = t;
+    cx_task *next = next_handoff(s, t);
+    if (next) {
+        mark_running(next);
+        handoff_state(t, next);
+        cx__coro_switch(t->resume_at, next->resume_at);
+    } else {
+        swap_state(t);
+        set_running(NULL);
+        cx__coro_set_current(s->loop_coro);
+        cx__coro_switch(t->resume_at, s->loop_coro);
+    }
+    after_switch(s);
+}
+
+/* From the loop into t; returns when a task switches back to the loop. */
+static void resume(cx__sched *s, cx_task *t)
+{
+    mark_running(t);
+    swap_state(t);
+    cx__coro_switch(s->loop_coro, t->resume_at);
+    after_switch(s);
 }
 
 static void on_idle(uv_idle_t *h);
@@ -141,12 +223,12 @@ void cx__task_wake(cx_task *t)
 }
 
 /* Rounds run back to back while tasks are ready, up to ROUNDS_PER_POLL of
- * them per loop iteration: a loop iteration (epoll_wait and a clock read)
- * cost as much as a spawn and an await together.  In a round, the tasks
- * ready when it began run once each; the tasks they wake wait for the next
- * round.  I/O and timers are polled when no task is ready, and at least
- * every ROUNDS_PER_POLL rounds, so a task that never waits on anything but
- * cx_sleep(0) cannot starve them. */
+ * them per loop iteration (and HANDOFFS_PER_POLL switches between tasks).
+ * In a round, the tasks ready when it began run once each, in the order
+ * they became ready; a task woken meanwhile runs after them.  I/O and
+ * timers are polled when no task is ready, and at least every loop
+ * iteration, so a task that never waits on anything but cx_sleep(0) cannot
+ * starve them. */
 #define ROUNDS_PER_POLL 32
 
 static void cancel_all(cx__sched *s);
@@ -163,18 +245,18 @@ static void cancel_left_over(cx__sched *s)
 static void on_idle(uv_idle_t *h)
 {
     cx__sched *s = h->data;
+    s->handoffs = 0;
     for (int round = 0; round < ROUNDS_PER_POLL && s->nready; round++) {
         bool after_main = s->cancel_pending; /* main ended in an earlier round */
-        size_t n = s->nready;
-        while (n--) {
-            cx_task *t = s->ready[s->ready_first];
-            s->ready_first = (s->ready_first + 1) & (s->ready_cap - 1);
-            s->nready--;
-            t->queued = false;
-            resume(s, t);
+        for (size_t n = s->nready; n && s->nready; n--) { /* hand-offs take from it too */
+            resume(s, ready_pop(s));
+            if (s->handoffs >= HANDOFFS_PER_POLL)
+                break;
         }
         if (after_main)
             cancel_left_over(s);
+        if (s->handoffs >= HANDOFFS_PER_POLL)
+            break;
     }
     if (s->cancel_pending && !s->nready)
         cancel_left_over(s);
@@ -212,14 +294,46 @@ int cx__task_uncancel(cx_task *t)
     return t->cancel_requests;
 }
 
-/* A handle whose task's memory went back to the loop (it was released
- * by cx_await_task or its group, and ended): ValueError, never an action
- * on the task that may reuse the memory later. */
-static void check_handle(const cx_task *t, const char *what)
+/* ---- handles ----
+ *
+ * User code never holds a task's address: a handle is the task's slot
+ * index (plus one, so that no handle is NULL) in the low IDX_BITS and the
+ * slot's generation above them.  Freeing a task bumps its slot's
+ * generation, so every handle to it goes stale at once, however soon the
+ * slot carries a new task; a loop's slots start from a generation of their
+ * own, so a handle of another loop is refused too.  (32-bit generations
+ * wrap: a handle kept across 2^32 reuses of one slot could match again.) */
+#define IDX_BITS (UINTPTR_MAX > 0xffffffffu ? 32 : 20)
+#define IDX_MASK (((uintptr_t)1 << IDX_BITS) - 1)
+
+static cx_task *task_at(const cx__sched *s, void *slot)
 {
-    CX__ASYNC_NEED(t, what, "t");
-    if (t->status == CX__TASK_FREED)
-        cx_raise(&cx_ValueError, "%s: stale task handle (the task was released)", what);
+    size_t tsize = (sizeof(cx_task) + 63) & ~(size_t)63;
+    return (cx_task *)((char *)slot + s->slots.slot_size - tsize);
+}
+
+cx_task *cx__task_handle(const cx_task *t)
+{
+    return (cx_task *)(((uintptr_t)t->gen << IDX_BITS) | ((uintptr_t)t->index + 1));
+}
+
+static _Noreturn void raise_stale(const char *what)
+{
+    cx_raise(&cx_ValueError, "%s: stale task handle (the task was released)", what);
+}
+
+cx_task *cx__task_of(const cx_task *h, const char *what)
+{
+    CX__ASYNC_NEED(h, what, "t");
+    cx__sched *s = sched;
+    uintptr_t i = (uintptr_t)h & IDX_MASK;
+    void *slot = s && i ? cx__slot_at(&s->slots, i - 1) : NULL;
+    if (!slot)
+        raise_stale(what);
+    cx_task *t = task_at(s, slot);
+    if (cx__task_handle(t) != h || t->status == CX__TASK_FREED)
+        raise_stale(what);
+    return t;
 }
 
 static void task_cancel(cx_task *t)
@@ -234,18 +348,18 @@ static void task_cancel(cx_task *t)
         cx__task_wake(t);
 }
 
-void cx_task_cancel(cx_task *t)
+void cx__task_cancel(cx_task *t) { task_cancel(t); }
+
+void cx_task_cancel(cx_task *h)
 {
-    if (!t)
+    if (!h)
         return;
-    check_handle(t, "cx_task_cancel");
-    task_cancel(t);
+    task_cancel(cx__task_of(h, "cx_task_cancel"));
 }
 
-bool cx_task_done(const cx_task *t)
+bool cx_task_done(const cx_task *h)
 {
-    check_handle(t, "cx_task_done");
-    return t->status == CX__TASK_DONE;
+    return cx__task_of(h, "cx_task_done")->status == CX__TASK_DONE;
 }
 
 /* ---- a task's life ---- */
@@ -253,7 +367,8 @@ bool cx_task_done(const cx_task *t)
 static void task_body(void *p)
 {
     cx_task *t = p;
-    cx__task_checkpoint(t); /* cancelled before it started */
+    if (!t->runs_cancelled)
+        cx__task_checkpoint(t); /* cancelled before it started */
     t->fn(t->arg);
 }
 
@@ -284,6 +399,7 @@ static void task_ended(cx_task *t)
 static void task_main(void *p)
 {
     cx_task *t = p;
+    after_switch(t->s); /* a task's first switch lands here */
     t->error = cx_protect(task_body, t);
     task_ended(t);
     suspend(t);
@@ -308,11 +424,19 @@ static void ready_reserve(cx__sched *s)
 static cx_task *task_new(cx__sched *s, void (*fn)(void *), void *arg)
 {
     ready_reserve(s);
-    char *slot = cx__slot_take(&s->slots);
+    size_t index;
+    bool fresh;
+    char *slot = cx__slot_take(&s->slots, &index, &fresh);
     if (!slot)
         cx__coro_raise_unmapped("task", errno);
     size_t tsize = (sizeof(cx_task) + 63) & ~(size_t)63;
-    cx_task *t = (cx_task *)(slot + s->slots.slot_size - tsize);
+    cx_task *t = task_at(s, slot);
+    if (fresh) {
+        /* index < IDX_MASK: 2^20 slots of 16 KiB or more outgrow a 32-bit
+         * address space, 2^32 any 64-bit one. */
+        t->index = (uint32_t)index;
+        t->gen = s->gen_seed;
+    }
     /* Field by field: clearing the whole struct (rep stosq) was a tenth of
      * a spawn and an await. */
     t->s = s;
@@ -326,6 +450,8 @@ static cx_task *task_new(cx__sched *s, void (*fn)(void *), void *arg)
     t->park_cancellable = false;
     t->must_cancel = false;
     t->released = false;
+    t->detached = false;
+    t->runs_cancelled = false;
     t->is_main = false;
     t->stack_exhausted = false;
     t->cancel_requests = 0;
@@ -334,6 +460,7 @@ static cx_task *task_new(cx__sched *s, void (*fn)(void *), void *arg)
     t->prev_all = NULL;
     t->group = NULL;
     t->next_in_group = NULL;
+    t->prev_in_group = NULL;
     t->slot = slot;
     t->coro = cx__coro_new_on(slot, s->slots.slot_size - tsize, task_main, t);
     t->resume_at = t->coro;
@@ -357,11 +484,20 @@ static void task_unlink(cx_task *t)
         t->next_all->prev_all = t->prev_all;
 }
 
+static void report_unretrieved(const cx_error *e)
+{
+    fputs("cx: task exception was never retrieved\n", stderr);
+    cx_error_print(e, stderr);
+}
+
 static void task_freed_slot(cx_task *t)
 {
     cx__sched *s = t->s;
+    if (t->detached && t->error && !cx_error_is(t->error, &cx_CancelledError))
+        report_unretrieved(t->error);
     task_unlink(t);
     t->status = CX__TASK_FREED;
+    t->gen++; /* every handle to it is stale from now on */
     cx_error_unref(t->error);
     cx__coro_free(t->coro);
     cx__slot_give(&s->slots, t->slot);
@@ -378,22 +514,39 @@ void cx__task_free(cx_task *t)
         task_freed_slot(t);
 }
 
+cx_task *cx__spawn(void (*fn)(void *), void *arg) { return task_new(sched, fn, arg); }
+
 cx_task *cx_spawn(void (*fn)(void *), void *arg)
 {
     cx_task *me = cx__async_task("cx_spawn");
     if (!fn)
         cx_raise(&cx_ValueError, "cx_spawn: fn is NULL");
-    return task_new(me->s, fn, arg);
+    return cx__task_handle(task_new(me->s, fn, arg));
 }
 
-void cx_await_task(cx_task *t)
+void cx_task_detach(cx_task *h)
+{
+    cx_task *t = cx__task_of(h, "cx_task_detach");
+    if (t->released)
+        raise_stale("cx_task_detach");
+    if (t->is_main)
+        cx_raise(&cx_RuntimeError, "cx_task_detach: the main task belongs to cx_run");
+    if (t->group)
+        cx_raise(&cx_RuntimeError, "cx_task_detach: the task belongs to a task group");
+    if (t->waiter)
+        cx_raise(&cx_RuntimeError, "cx_task_detach: the task is being awaited");
+    t->detached = true;
+    cx__task_free(t);
+}
+
+void cx_await_task(cx_task *h)
 {
     cx_task *me = cx__async_task("cx_await_task");
-    if (!t)
+    if (!h)
         cx_raise(&cx_ValueError, "cx_await_task: the task is NULL");
-    check_handle(t, "cx_await_task");
+    cx_task *t = cx__task_of(h, "cx_await_task");
     if (t->released)
-        cx_raise(&cx_ValueError, "cx_await_task: stale task handle (the task was released)");
+        raise_stale("cx_await_task");
     if (t == me)
         cx_raise(&cx_RuntimeError, "cx_await_task: a task cannot await itself");
     if (t->waiter)
@@ -465,10 +618,8 @@ static void free_tasks(cx__sched *s)
     while (s->all) {
         cx_task *t = s->all;
         if (!t->is_main && !t->released && !t->group && t->error &&
-            !cx_error_is(t->error, &cx_CancelledError)) {
-            fputs("cx: task exception was never retrieved\n", stderr);
-            cx_error_print(t->error, stderr);
-        }
+            !cx_error_is(t->error, &cx_CancelledError))
+            report_unretrieved(t->error);
         task_freed_slot(t);
     }
 }
@@ -499,7 +650,56 @@ static void start_main(void *p)
     a->s->main->is_main = true;
 }
 
-cx_error *cx_run(void (*main)(void *), void *arg)
+/* ---- Ctrl-C ---- */
+
+bool cx__sigint_is_default(void)
+{
+    struct sigaction sa;
+    return sigaction(SIGINT, NULL, &sa) == 0 && !(sa.sa_flags & SA_SIGINFO) &&
+           sa.sa_handler == SIG_DFL;
+}
+
+/* asyncio.Runner's SIGINT handler: the first cancels main; another, while
+ * the tasks still unwind, ends the process as if it had not been caught. */
+static void on_sigint(uv_signal_t *h, int signum)
+{
+    cx__sched *s = h->data;
+    if (s->interrupts++ > 0) {
+        signal(signum, SIG_DFL);
+        raise(signum);
+        return;
+    }
+    if (!s->main_done)
+        task_cancel(s->main);
+}
+
+/* The watcher does not keep the loop alive (a deadlock is still seen).
+ * Closing it with the loop gives SIGINT its default action back once no
+ * loop of the process watches it. */
+static void watch_sigint(cx__sched *s)
+{
+    if (uv_signal_init(&s->loop, &s->sigint) < 0)
+        return;
+    s->sigint.data = s;
+    if (uv_signal_start(&s->sigint, on_sigint, SIGINT) < 0) {
+        uv_close((uv_handle_t *)&s->sigint, NULL);
+        return;
+    }
+    uv_unref((uv_handle_t *)&s->sigint);
+}
+
+/* Main ended by the cancellation a Ctrl-C asked for: KeyboardInterrupt, as
+ * asyncio.run raises it.  A main that caught the cancellation and returned
+ * keeps its result. */
+static cx_error *interrupted_result(cx__sched *s, cx_error *result)
+{
+    if (!s->interrupts || !result || !cx_error_is(result, &cx_CancelledError))
+        return result;
+    cx_error_unref(result);
+    return cx__async_error(&cx_KeyboardInterrupt, "%s", "");
+}
+
+cx_error *cx__run_loop(void (*main)(void *), void *arg, bool sigint, cx__loops *loops)
 {
     if (sched)
         cx_raise(&cx_RuntimeError, "cx_run: a loop is already running on this thread");
@@ -517,6 +717,9 @@ cx_error *cx_run(void (*main)(void *), void *arg)
     s->idle.data = s;
     cx__timers_init(s);
     s->loop_coro = cx__coro_current();
+    static uint32_t loops_made;
+    s->gen_seed = __atomic_add_fetch(&loops_made, 1, __ATOMIC_RELAXED) * 2654435761u;
+    s->loops = loops;
     sched = s;
 
     cx_error *result = NULL;
@@ -526,6 +729,8 @@ cx_error *cx_run(void (*main)(void *), void *arg)
         close_loop(s);
         cx__propagate(failed);
     }
+    if (sigint)
+        watch_sigint(s);
     uv_run(&s->loop, UV_RUN_DEFAULT);
     if (!s->main_done || s->live) {
         /* Every task waits on something that can never happen. */
@@ -543,9 +748,14 @@ cx_error *cx_run(void (*main)(void *), void *arg)
                 "cx_run: deadlock: every task is waiting and nothing can wake them");
         }
     }
-    result = s->main->error;
+    result = interrupted_result(s, s->main->error);
     s->main->error = NULL;
     free_tasks(s);
     close_loop(s);
     return result;
+}
+
+cx_error *cx_run(void (*main)(void *), void *arg)
+{
+    return cx__run_loop(main, arg, cx__sigint_is_default(), NULL);
 }

@@ -15,8 +15,16 @@ typedef struct cx__slots {
     size_t nfree;
 } cx__slots;
 
+/* Slots per chunk: slot i is chunks[i / CX__SLOTS_PER_CHUNK], position
+ * i % CX__SLOTS_PER_CHUNK. */
+#define CX__SLOTS_PER_CHUNK 128
+
 void cx__slots_init(cx__slots *p);
-void *cx__slot_take(cx__slots *p);
+/* A free slot, or NULL when none can be mapped.  *index is its index; *fresh
+ * tells a slot never used by this loop (its task header holds garbage). */
+void *cx__slot_take(cx__slots *p, size_t *index, bool *fresh);
+/* The slot of index i, or NULL if this loop never handed it out. */
+void *cx__slot_at(const cx__slots *p, size_t i);
 void cx__slot_give(cx__slots *p, void *slot);
 void cx__slots_release(cx__slots *p);
 
@@ -42,10 +50,16 @@ struct cx__sched {
     size_t live;              /* tasks not finished */
     cx_task *all;             /* every task not yet freed */
     cx_task *main;
+    cx_task *switched_from;   /* the task that switched away last (see after_switch) */
+    unsigned handoffs;        /* task-to-task switches since the loop last polled */
     bool main_done;
     bool cancel_pending;      /* main ended: the rest are cancelled after one more round */
     cx__slots slots;
     cx__sched *outer;         /* a loop this one runs inside (another thread's never) */
+    uint32_t gen_seed;        /* the first generation of this loop's slots */
+    uv_signal_t sigint;       /* Ctrl-C, watched only where SIGINT had its default action */
+    int interrupts;           /* SIGINTs seen while it ran */
+    cx__loops *loops;         /* its cx_run_threads run, or NULL */
 };
 
 void cx__timers_init(cx__sched *s);

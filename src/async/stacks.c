@@ -37,7 +37,7 @@ void cx_async_set_stack_size(size_t bytes)
 
 size_t cx_async_stack_size(void) { return __atomic_load_n(&stack_setting, __ATOMIC_RELAXED); }
 
-#define SLOTS_PER_CHUNK 128
+#define SLOTS_PER_CHUNK CX__SLOTS_PER_CHUNK
 
 /* The chunks of the loops that ended (process-wide; cx_run is rare, so a
  * mutex costs nothing per task). */
@@ -90,12 +90,12 @@ void cx__slots_init(cx__slots *p)
     p->slot_size = cx_async_stack_size();
 }
 
-/* A slot given back is reused only after SLOT_QUARANTINE others were: its
- * task stays marked freed meanwhile, so a handle kept after the task was
- * released is detected (sched.c) instead of driving the slot's next task.
- * Kept within the caches' associativity: slots lie a power of two apart,
- * so their tops share cache sets, and rotating through more of them than a
- * set has ways turned each spawn + await's touches into cache misses. */
+/* A slot given back is reused only after SLOT_QUARANTINE others were, first
+ * come first served.  (Stale handles do not depend on it: a handle carries
+ * its task's generation, sched.c.)  Kept within the caches'
+ * associativity: slots lie a power of two apart, so their tops share cache
+ * sets, and rotating through more of them than a set has ways turned each
+ * spawn + await's touches into cache misses. */
 #define SLOT_QUARANTINE 8
 
 static void **slot_link(cx__slots *p, void *slot)
@@ -103,12 +103,24 @@ static void **slot_link(cx__slots *p, void *slot)
     return (void **)((char *)slot + p->slot_size - sizeof(void *));
 }
 
-void *cx__slot_take(cx__slots *p)
+void *cx__slot_at(const cx__slots *p, size_t i)
+{
+    size_t chunk = i / SLOTS_PER_CHUNK;
+    if (chunk >= p->nchunks)
+        return NULL;
+    size_t pos = i % SLOTS_PER_CHUNK;
+    if (chunk == p->nchunks - 1 && pos >= SLOTS_PER_CHUNK - p->left)
+        return NULL; /* not carved yet */
+    return p->chunks[chunk] + pos * p->slot_size;
+}
+
+void *cx__slot_take(cx__slots *p, size_t *index, bool *fresh)
 {
     if (p->nfree > SLOT_QUARANTINE) {
         void *slot = p->free;
         p->free = *slot_link(p, slot);
         p->nfree--;
+        *fresh = false;
         return slot;
     }
     if (p->left == 0) {
@@ -133,6 +145,8 @@ void *cx__slot_take(cx__slots *p)
         p->left = SLOTS_PER_CHUNK;
     }
     void *slot = p->next;
+    *index = (p->nchunks - 1) * SLOTS_PER_CHUNK + (SLOTS_PER_CHUNK - p->left);
+    *fresh = true;
     p->next += p->slot_size;
     p->left--;
     return slot;

@@ -10,7 +10,10 @@ CX_API const cx_type cx_ExceptionGroup = {"ExceptionGroup", &cx_Exception};
 
 struct cx_taskgroup {
     cx_task *parent;
-    cx_task *tasks;            /* every task spawned, newest first */
+    cx_task *tasks;            /* the tasks not freed yet, newest first: those
+                                * cx_taskgroup_start started leave it (and are
+                                * freed) when they end, the others stay until
+                                * the group's end for their handles */
     size_t live;
     bool entered, exiting, done;
     bool aborting;             /* a failure (or a cancellation) cancelled the tasks */
@@ -46,12 +49,25 @@ static void abort_tasks(cx_taskgroup *g)
 {
     g->aborting = true;
     for (cx_task *t = g->tasks; t; t = t->next_in_group)
-        cx_task_cancel(t);
+        cx__task_cancel(t);
+}
+
+static void unlink_task(cx_taskgroup *g, cx_task *t)
+{
+    if (t->prev_in_group)
+        t->prev_in_group->next_in_group = t->next_in_group;
+    else
+        g->tasks = t->next_in_group;
+    if (t->next_in_group)
+        t->next_in_group->prev_in_group = t->prev_in_group;
+    t->group = NULL;
 }
 
 void cx__taskgroup_task_done(cx_taskgroup *g, cx_task *t)
 {
     g->live--;
+    if (t->released)
+        unlink_task(g, t); /* no handle: the scheduler frees it now */
     if (t->error && !cx_error_is(t->error, &cx_CancelledError)) {
         add_error(g, t->error);
         if (!g->aborting) {
@@ -59,7 +75,7 @@ void cx__taskgroup_task_done(cx_taskgroup *g, cx_task *t)
             if (!g->exiting && !g->parent_cancel_requested) {
                 /* The body is still running: it is interrupted too. */
                 g->parent_cancel_requested = true;
-                cx_task_cancel(g->parent);
+                cx__task_cancel(g->parent);
             }
         }
     }
@@ -67,21 +83,33 @@ void cx__taskgroup_task_done(cx_taskgroup *g, cx_task *t)
         cx__task_wake(g->parent);
 }
 
-cx_task *cx_taskgroup_spawn(cx_taskgroup *g, void (*fn)(void *), void *arg)
+static cx_task *group_spawn(const char *who, cx_taskgroup *g, void (*fn)(void *), void *arg)
 {
-    cx__async_task("cx_taskgroup_spawn");
-    CX__ASYNC_NEED(g, "cx_taskgroup_spawn", "tg");
-    CX__ASYNC_NEED(fn, "cx_taskgroup_spawn", "fn");
+    cx__async_task(who);
+    CX__ASYNC_NEED(g, who, "tg");
+    CX__ASYNC_NEED(fn, who, "fn");
     if (!g->entered || g->done)
-        cx_raise(&cx_RuntimeError, "cx_taskgroup_spawn: the task group is not active");
+        cx_raise(&cx_RuntimeError, "%s: the task group is not active", who);
     if (g->aborting)
-        cx_raise(&cx_RuntimeError, "cx_taskgroup_spawn: the task group is shutting down");
-    cx_task *t = cx_spawn(fn, arg);
+        cx_raise(&cx_RuntimeError, "%s: the task group is shutting down", who);
+    cx_task *t = cx__spawn(fn, arg);
     t->group = g;
     t->next_in_group = g->tasks;
+    if (g->tasks)
+        g->tasks->prev_in_group = t;
     g->tasks = t;
     g->live++;
     return t;
+}
+
+cx_task *cx_taskgroup_spawn(cx_taskgroup *g, void (*fn)(void *), void *arg)
+{
+    return cx__task_handle(group_spawn("cx_taskgroup_spawn", g, fn, arg));
+}
+
+void cx_taskgroup_start(cx_taskgroup *g, void (*fn)(void *), void *arg)
+{
+    group_spawn("cx_taskgroup_start", g, fn, arg)->released = true;
 }
 
 typedef struct {
@@ -104,8 +132,7 @@ static void tg_free(cx_taskgroup *g)
 {
     while (g->tasks) {
         cx_task *t = g->tasks;
-        g->tasks = t->next_in_group;
-        t->group = NULL;
+        unlink_task(g, t);
         cx__task_free(t);
     }
     for (size_t i = 0; i < g->nerrors; i++)

@@ -1,9 +1,12 @@
-/* TCP streams and listeners on libuv handles.  Every request lives on the
- * waiting task's stack, so a wait ends only once libuv has called back: a
- * cancelled wait first makes libuv finish (closing the handle cancels its
- * requests), then raises.  Handles are closed on every path out of a with. */
+/* TCP streams, listeners and servers on libuv handles.  Every request
+ * lives on the waiting task's stack, so a wait ends only once libuv has
+ * called back: a cancelled wait first makes libuv finish (closing the
+ * handle cancels its requests), then raises.  Handles are closed on every
+ * path out of a with. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "internal.h"
 
@@ -16,15 +19,37 @@ struct cx_stream {
     bool rdone;
     bool closed;
     cx_task *closer;
+    /* A connection of a cx_tcp_serve: its server, its handler's task. */
+    cx_server *server;
+    cx_task *task;
+    cx_stream *prev_conn, *next_conn;
 };
+
+/* A task waiting in an accept, queued first come first served. */
+typedef struct acceptor {
+    cx_task *task;
+    struct acceptor *next;
+} acceptor;
 
 struct cx_listener {
     uv_tcp_t tcp;
+    cx__shared_port *shared; /* under cx_run_threads: the port its loops share */
     int pending;       /* connections announced, not yet accepted */
     int error;         /* a failed announcement (libuv code) */
-    cx_task *acceptor;
+    acceptor *acceptors, *acceptors_tail;
+    bool closing;      /* its close began: queued acceptors leave with EBADF */
     bool closed;
     cx_task *closer;
+};
+
+struct cx_server {
+    cx_listener *l;
+    void (*handler)(cx_stream *s, void *arg);
+    void *arg;
+    cx_task *acceptor;  /* the accept loop's task; NULL once it ended */
+    cx_stream *conns;   /* the connections whose handler has not ended */
+    size_t nconns;
+    cx_task *closer;    /* the exit, waiting for them */
 };
 
 /* A task waiting for one libuv callback. */
@@ -86,7 +111,7 @@ static void stream_close(cx_stream *s)
 {
     if (!uv_is_closing((uv_handle_t *)&s->tcp))
         uv_close((uv_handle_t *)&s->tcp, stream_closed);
-    s->closer = cx_current_task();
+    s->closer = cx__current();
     while (!s->closed)
         cx__task_park(false);
     cx_free(s);
@@ -277,16 +302,25 @@ static void listener_closed(uv_handle_t *h)
         cx__task_wake(l->closer);
 }
 
+/* The tasks still waiting in an accept are woken to fail (EBADF), and the
+ * listener is freed only once the last has left its queue. */
 static void listener_close(cx_listener *l)
 {
+    if (l->shared)
+        cx__shared_port_leave(l->shared);
+    l->closing = true;
+    for (acceptor *a = l->acceptors; a; a = a->next)
+        cx__task_wake(a->task);
     if (!uv_is_closing((uv_handle_t *)&l->tcp))
         uv_close((uv_handle_t *)&l->tcp, listener_closed);
-    l->closer = cx_current_task();
-    while (!l->closed)
+    l->closer = cx__current();
+    while (!l->closed || l->acceptors)
         cx__task_park(false);
     cx_free(l);
 }
 
+/* Wakes as many queued acceptors as there are connections (or an error)
+ * to take, oldest first; each takes itself off the queue. */
 static void on_connection(uv_stream_t *server, int status)
 {
     cx_listener *l = server->data;
@@ -294,29 +328,94 @@ static void on_connection(uv_stream_t *server, int status)
         l->error = status;
     else
         l->pending++;
-    if (l->acceptor)
-        cx__task_wake(l->acceptor);
+    int n = l->pending + (l->error != 0);
+    for (acceptor *a = l->acceptors; a && n > 0; a = a->next, n--)
+        cx__task_wake(a->task);
+}
+
+static int backlog_setting; /* 0: SOMAXCONN */
+
+void cx_tcp_set_backlog(int backlog)
+{
+    if (backlog < 0)
+        cx_raise(&cx_ValueError, "cx_tcp_set_backlog: backlog %d is negative", backlog);
+    __atomic_store_n(&backlog_setting, backlog, __ATOMIC_RELAXED);
+}
+
+int cx_tcp_backlog(void)
+{
+    int b = __atomic_load_n(&backlog_setting, __ATOMIC_RELAXED);
+    return b ? b : SOMAXCONN;
+}
+
+/* Binds l to addr; under cx_run_threads, with SO_REUSEPORT to the port the
+ * loops share (the kernel spreads the connections over their sockets). */
+static int listener_bind(cx_listener *l, struct sockaddr_storage *addr, const char *host,
+                         int port)
+{
+    cx__loops *loops = cx__async_loops();
+    if (!loops)
+        return uv_tcp_bind(&l->tcp, (struct sockaddr *)addr, 0);
+    uv_os_fd_t fd;
+    int rc = uv_fileno((uv_handle_t *)&l->tcp, &fd);
+    int on = 1;
+    if (rc == 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
+        rc = -errno;
+    if (rc < 0)
+        return rc;
+    /* The first loop to listen on host:port picks the port (port 0: the
+     * kernel's choice); the others bind to it. */
+    l->shared = cx__shared_port_join(loops, host, port);
+    if (l->shared->port) {
+        if (addr->ss_family == AF_INET)
+            ((struct sockaddr_in *)addr)->sin_port = htons((uint16_t)l->shared->port);
+        else
+            ((struct sockaddr_in6 *)addr)->sin6_port = htons((uint16_t)l->shared->port);
+    }
+    rc = uv_tcp_bind(&l->tcp, (struct sockaddr *)addr, 0);
+    struct sockaddr_storage bound;
+    int len = sizeof bound;
+    if (rc == 0 && !l->shared->port &&
+        uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&bound, &len) == 0)
+        cx__shared_port_set(l->shared, ntohs(bound.ss_family == AF_INET
+                                                 ? ((struct sockaddr_in *)&bound)->sin_port
+                                                 : ((struct sockaddr_in6 *)&bound)->sin6_port));
+    else
+        cx__shared_port_set(l->shared, l->shared->port); /* lets the next loop in */
+    return rc;
+}
+
+/* A listening socket on host:port, or an OSError. */
+static cx_listener *listener_open(const char *who, const char *host, int port)
+{
+    struct sockaddr_storage addr;
+    resolve(who, host, port, &addr);
+    cx_listener *l = cx_malloc(sizeof *l);
+    memset(l, 0, sizeof *l);
+    /* Under cx_run_threads the socket is made now, for SO_REUSEPORT. */
+    int rc = cx__async_loops() ? uv_tcp_init_ex(cx__async_loop(), &l->tcp, addr.ss_family)
+                               : uv_tcp_init(cx__async_loop(), &l->tcp);
+    if (rc < 0) {
+        cx_free(l);
+        cx__async_raise_uv(rc, "listen %s:%d", host ? host : "127.0.0.1", port);
+    }
+    l->tcp.data = l;
+    rc = listener_bind(l, &addr, host ? host : "127.0.0.1", port);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&l->tcp, cx_tcp_backlog(), on_connection);
+    if (rc < 0) {
+        listener_close(l);
+        cx__async_raise_uv(rc, "listen %s:%d", host ? host : "127.0.0.1", port);
+    }
+    return l;
 }
 
 static void *listen_enter(void *state)
 {
     listen_state *ls = state;
     cx__async_task("cx_tcp_listen");
-    struct sockaddr_storage addr;
-    resolve("cx_tcp_listen", ls->host, ls->port, &addr);
-    cx_listener *l = cx_malloc(sizeof *l);
-    memset(l, 0, sizeof *l);
-    uv_tcp_init(cx__async_loop(), &l->tcp);
-    l->tcp.data = l;
-    int rc = uv_tcp_bind(&l->tcp, (struct sockaddr *)&addr, 0);
-    if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&l->tcp, 128, on_connection);
-    if (rc < 0) {
-        listener_close(l);
-        cx__async_raise_uv(rc, "listen %s:%d", ls->host, ls->port);
-    }
-    ls->l = l;
-    return l;
+    ls->l = listener_open("cx_tcp_listen", ls->host, ls->port);
+    return ls->l;
 }
 
 static bool listen_exit(void *state, cx_error *err)
@@ -351,35 +450,63 @@ typedef struct {
     cx_stream *s;
 } accept_state;
 
-static void *accept_enter(void *state)
+static void acceptor_leave(cx_listener *l, acceptor *a)
 {
-    accept_state *as = state;
-    cx_task *t = cx__async_task("cx_tcp_accept");
-    cx_listener *l = as->l;
+    acceptor **p = &l->acceptors, *prev = NULL;
+    while (*p != a) {
+        prev = *p;
+        p = &(*p)->next;
+    }
+    *p = a->next;
+    if (l->acceptors_tail == a)
+        l->acceptors_tail = prev;
+}
+
+/* Waits for the next connection and accepts it into *out; returns 0 or a
+ * libuv error code.  Raises only cx_CancelledError. */
+static int accept_one(cx_listener *l, cx_task *t, cx_stream **out)
+{
     cx__task_checkpoint(t);
-    if (l->acceptor)
-        cx_raise(&cx_RuntimeError, "cx_tcp_accept: another task is accepting");
-    while (!l->pending && !l->error) {
-        l->acceptor = t;
+    while (!l->pending && !l->error && !l->closing) {
+        acceptor a = {t, NULL};
+        if (l->acceptors_tail)
+            l->acceptors_tail->next = &a;
+        else
+            l->acceptors = &a;
+        l->acceptors_tail = &a;
         bool woken = cx__task_park(true);
-        l->acceptor = NULL;
+        acceptor_leave(l, &a);
+        if (l->closing && !l->acceptors && l->closer)
+            cx__task_wake(l->closer); /* the last to leave lets it free l */
         if (!woken)
             cx__task_raise_cancelled(t);
     }
+    if (l->closing)
+        return UV_EBADF;
     if (l->error) {
         int e = l->error;
         l->error = 0;
-        cx__async_raise_uv(e, "accept");
+        return e;
     }
     cx_stream *s = stream_new();
     int rc = uv_accept((uv_stream_t *)&l->tcp, (uv_stream_t *)&s->tcp);
     l->pending--;
     if (rc < 0) {
         stream_close(s);
-        cx__async_raise_uv(rc, "accept");
+        return rc;
     }
-    as->s = s;
-    return s;
+    *out = s;
+    return 0;
+}
+
+static void *accept_enter(void *state)
+{
+    accept_state *as = state;
+    cx_task *t = cx__async_task("cx_tcp_accept");
+    int rc = accept_one(as->l, t, &as->s);
+    if (rc < 0)
+        cx__async_raise_uv(rc, "accept");
+    return as->s;
 }
 
 static bool accept_exit(void *state, cx_error *err)
@@ -396,4 +523,163 @@ cx_manager cx_tcp_accept(cx_listener *l)
     CX__ASYNC_NEED(l, "cx_tcp_accept", "l");
     accept_state s = {l, NULL};
     return cx_manager_make(&accept_type, &s, sizeof s);
+}
+
+/* ---- serving: asyncio.start_server ---- */
+
+static void report(const char *what, const cx_error *e)
+{
+    fprintf(stderr, "cx: cx_tcp_serve: %s\n", what);
+    cx_error_print(e, stderr);
+}
+
+static void run_handler(void *p)
+{
+    cx_stream *s = p;
+    s->server->handler(s, s->server->arg);
+}
+
+/* A connection's task: the handler (unless the server closed before it
+ * started), then the stream is closed whatever happened. */
+static void conn_main(void *p)
+{
+    cx_stream *s = p;
+    cx_server *srv = s->server;
+    cx_error *e = cx__current()->must_cancel ? NULL : cx_protect(run_handler, s);
+    if (s->prev_conn)
+        s->prev_conn->next_conn = s->next_conn;
+    else
+        srv->conns = s->next_conn;
+    if (s->next_conn)
+        s->next_conn->prev_conn = s->prev_conn;
+    stream_close(s);
+    if (e && !cx_error_is(e, &cx_CancelledError))
+        report("unhandled error in a connection handler", e);
+    cx_error_unref(e);
+    if (--srv->nconns == 0 && srv->closer)
+        cx__task_wake(srv->closer);
+}
+
+static void spawn_conn(void *p)
+{
+    cx_stream *s = p;
+    s->task = cx__spawn(conn_main, s);
+}
+
+/* asyncio pauses accepting this long when the process is out of descriptors
+ * or memory, rather than spinning. */
+#define ACCEPT_RETRY_DELAY 1.0
+
+static void accept_loop(void *p)
+{
+    cx_server *srv = p;
+    cx_task *me = cx__current();
+    for (;;) {
+        cx_stream *s = NULL;
+        int rc = accept_one(srv->l, me, &s);
+        if (rc < 0) {
+            fprintf(stderr, "cx: cx_tcp_serve: accept: %s\n", uv_strerror(rc));
+            if (rc == UV_EMFILE || rc == UV_ENFILE || rc == UV_ENOBUFS || rc == UV_ENOMEM)
+                cx_sleep(ACCEPT_RETRY_DELAY);
+            continue;
+        }
+        s->server = srv;
+        cx_error *e = cx_protect(spawn_conn, s);
+        if (e) { /* no memory for its task: the connection is dropped */
+            stream_close(s);
+            report("no task for a connection", e);
+            cx_error_unref(e);
+            cx_sleep(ACCEPT_RETRY_DELAY);
+            continue;
+        }
+        s->task->released = true;       /* freed when it ends */
+        s->task->runs_cancelled = true; /* it closes the stream even then */
+        s->next_conn = srv->conns;
+        if (srv->conns)
+            srv->conns->prev_conn = s;
+        srv->conns = s;
+        srv->nconns++;
+    }
+}
+
+static void acceptor_main(void *p)
+{
+    cx_server *srv = p;
+    cx_error *e = cx_protect(accept_loop, srv);
+    if (e && !cx_error_is(e, &cx_CancelledError))
+        report("the accept loop stopped", e);
+    cx_error_unref(e);
+    srv->acceptor = NULL;
+    if (srv->closer)
+        cx__task_wake(srv->closer);
+}
+
+typedef struct {
+    const char *host;
+    int port;
+    void (*handler)(cx_stream *s, void *arg);
+    void *arg;
+    cx_server *srv;
+} serve_state;
+
+static void spawn_acceptor(void *p)
+{
+    cx_server *srv = p;
+    srv->acceptor = cx__spawn(acceptor_main, srv);
+}
+
+static void *serve_enter(void *state)
+{
+    serve_state *ss = state;
+    cx__async_task("cx_tcp_serve");
+    cx_listener *l = listener_open("cx_tcp_serve", ss->host, ss->port);
+    cx_server *srv = cx_malloc(sizeof *srv);
+    memset(srv, 0, sizeof *srv);
+    srv->l = l;
+    srv->handler = ss->handler;
+    srv->arg = ss->arg;
+    cx_error *e = cx_protect(spawn_acceptor, srv);
+    if (e) {
+        listener_close(l);
+        cx_free(srv);
+        cx__propagate(e);
+    }
+    srv->acceptor->released = true;
+    srv->acceptor->runs_cancelled = true; /* its end wakes the exit even then */
+    ss->srv = srv;
+    return srv;
+}
+
+/* Server.close() + wait_closed(): no more accepting, the handlers still
+ * running cancelled and waited for, the listener closed. */
+static bool serve_exit(void *state, cx_error *err)
+{
+    (void)err;
+    cx_server *srv = ((serve_state *)state)->srv;
+    srv->closer = cx__current();
+    if (srv->acceptor)
+        cx__task_cancel(srv->acceptor);
+    for (cx_stream *c = srv->conns; c; c = c->next_conn)
+        cx__task_cancel(c->task);
+    while (srv->acceptor || srv->nconns)
+        cx__task_park(false);
+    listener_close(srv->l);
+    cx_free(srv);
+    return false;
+}
+
+static const cx_manager_type serve_type = {"tcp_serve", serve_enter, serve_exit};
+
+cx_manager cx_tcp_serve(const char *host, int port, void (*handler)(cx_stream *s, void *arg),
+                        void *arg)
+{
+    CX__ASYNC_NEED(handler, "cx_tcp_serve", "handler");
+    serve_state s = {host, port, handler, arg, NULL};
+    return cx_manager_make(&serve_type, &s, sizeof s);
+}
+
+int cx_server_port(const cx_server *srv)
+{
+    CX__ASYNC_NEED(srv, "cx_server_port", "srv");
+    return cx_listener_port(srv->l);
 }

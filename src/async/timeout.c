@@ -21,7 +21,7 @@ static void timeout_fire(cx__deadline *d)
 {
     timeout_state *s = (timeout_state *)((char *)d - offsetof(timeout_state, d));
     s->state = TIMEOUT_EXPIRED;
-    cx_task_cancel(s->task);
+    cx__task_cancel(s->task);
 }
 
 static void *timeout_enter(void *state)

@@ -293,7 +293,9 @@ static inline bool is_lone(const cx_error *e)
  * in place goes back to the cache with no call and no register saved. */
 void cx_error_unref(cx_error *e)
 {
-    if (e && __atomic_load_n(&e->refs, __ATOMIC_ACQUIRE) == 1 && is_lone(e) &&
+    if (!e) /* the common call: a task or boundary that ended without error */
+        return;
+    if (__atomic_load_n(&e->refs, __ATOMIC_ACQUIRE) == 1 && is_lone(e) &&
         cache.n < CACHE_MAX && cache.drain_pending) {
         cache.slot[cache.n++] = e;
         return;

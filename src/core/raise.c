@@ -141,10 +141,3 @@ void cx__null_argument(const char *who, const char *arg)
     cx_raise(&cx_ValueError, "%s: %s is NULL", who, arg);
 }
 
-#ifdef CX__CHECKED
-void cx__assert_failed(const char *expr, const char *file, int line)
-{
-    fprintf(stderr, "cx: internal check failed: %s (%s:%d)\n", expr, file, line);
-    abort();
-}
-#endif

@@ -9,6 +9,7 @@ TYPE(BaseException, NULL);
 TYPE(Exception, &cx_BaseException);
 TYPE(GeneratorExit, &cx_BaseException);
 TYPE(CancelledError, &cx_BaseException);
+TYPE(KeyboardInterrupt, &cx_BaseException);
 TYPE(ValueError, &cx_Exception);
 TYPE(TypeError, &cx_Exception);
 TYPE(LookupError, &cx_Exception);

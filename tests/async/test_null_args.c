@@ -4,7 +4,9 @@
  * call in a forked child and, but for the "async.h outside a task" group,
  * inside a task of its own loop.  Built without cx-async-pg
  * (CX_TEST_NO_ASYNC_PG), it audits libcx-async alone. */
+#include <limits.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,6 +29,7 @@ static const char *const na_known_gaps[] = {
 
 static const char *const na_no_pointers[] = {
     "cx_async_exitstack_new", "cx_async_stack_size", "cx_current_task", "cx_taskgroup_new",
+    "cx_tcp_backlog",
     NULL,
 };
 
@@ -70,6 +73,7 @@ static void nothing(void *arg) { (void)arg; }
 static void raise_key_error(void *arg) { (void)arg; cx_raise(&cx_KeyError, "k"); }
 static void one_yield(cx_gen *g, void *arg) { (void)arg; cx_yield(g, NULL); }
 static bool exit_false(void *arg, cx_error *err) { (void)arg, (void)err; return false; }
+static void serve_nothing(cx_stream *s, void *arg) { (void)s, (void)arg; }
 
 /* A connected stream (to a listener of our own) around `body`. */
 #define WITH_STREAM(s)                                                         \
@@ -93,6 +97,10 @@ static PGconn *dead_conn(void)
 
 NA_CASE(cx_run, "main", VALUE_ERROR("cx_run: main is NULL"), cx_run(NULL, NULL));
 NA_CASE(cx_run, "arg", RETURNS, raise_returned(cx_run(nothing, NULL)));
+NA_CASE(cx_run_threads, "main", VALUE_ERROR("cx_run_threads: main is NULL"),
+        cx_run_threads(2, NULL, NULL));
+NA_CASE(cx_run_threads, "arg", RETURNS, raise_returned(cx_run_threads(2, nothing, NULL)));
+NA_CASE(cx_run_threads, "n=INT_MIN", RETURNS, raise_returned(cx_run_threads(INT_MIN, nothing, NULL)));
 /* Documented: at least 16 KiB; 0 is the default. */
 NA_CASE(cx_async_set_stack_size, "bytes=0", RETURNS, {
     cx_async_set_stack_size(0);
@@ -119,6 +127,7 @@ NA_CASE(cx_await_task, "t", VALUE_ERROR("cx_await_task: "), cx_await_task(NULL))
 /* Documented: never raises; there is nothing to cancel. */
 NA_CASE(cx_task_cancel, "t", RETURNS, cx_task_cancel(NULL));
 NA_CASE(cx_task_done, "t", VALUE_ERROR("cx_task_done: t is NULL"), cx_task_done(NULL));
+NA_CASE(cx_task_detach, "t", VALUE_ERROR("cx_task_detach: t is NULL"), cx_task_detach(NULL));
 NA_CASE(cx_sleep, "seconds=NaN", VALUE_ERROR("cx_sleep: seconds is NaN"), cx_sleep(NAN));
 NA_CASE(cx_sleep, "seconds=-INFINITY", RETURNS, cx_sleep(-INFINITY));
 NA_CASE(cx_asynccontextmanager, "fn", VALUE_ERROR("cx_asynccontextmanager: fn is NULL"),
@@ -168,6 +177,22 @@ NA_CASE(cx_taskgroup_spawn, "fn", VALUE_ERROR("cx_taskgroup_spawn: fn is NULL"),
     if (msg[0])
         cx_raise(&cx_ValueError, "%s", msg);
 });
+NA_CASE(cx_taskgroup_start, "tg", VALUE_ERROR("cx_taskgroup_start: tg is NULL"),
+        cx_taskgroup_start(NULL, nothing, NULL));
+NA_CASE(cx_taskgroup_start, "fn", VALUE_ERROR("cx_taskgroup_start: fn is NULL"), {
+    char msg[128] = "";
+    cx_async_with (cx_taskgroup *tg, cx_taskgroup_new()) {
+        cx_try {
+            cx_taskgroup_start(tg, NULL, NULL);
+        } cx_except (&cx_ValueError, e) {
+            snprintf(msg, sizeof msg, "%s", cx_error_message(e));
+        }
+    }
+    if (msg[0])
+        cx_raise(&cx_ValueError, "%s", msg);
+});
+NA_CASE(cx_taskgroup_start, "arg", RETURNS,
+        cx_async_with (cx_taskgroup *tg, cx_taskgroup_new()) cx_taskgroup_start(tg, nothing, NULL));
 NA_CASE(cx_timeout, "seconds=NaN", VALUE_ERROR("cx_timeout: seconds is NaN"),
         cx_async_with (cx_timeout(NAN)) {});
 
@@ -188,6 +213,22 @@ NA_CASE(cx_listener_port, "l", VALUE_ERROR("cx_listener_port: l is NULL"),
         cx_listener_port(NULL));
 NA_CASE(cx_tcp_accept, "l", VALUE_ERROR("cx_tcp_accept: l is NULL"),
         cx_with (cx_tcp_accept(NULL)) {});
+NA_CASE(cx_tcp_set_backlog, "backlog=-1", VALUE_ERROR("cx_tcp_set_backlog: backlog -1"),
+        cx_tcp_set_backlog(-1));
+/* Documented: 0 is SOMAXCONN; the kernel caps a large one. */
+NA_CASE(cx_tcp_set_backlog, "backlog=INT_MAX", RETURNS, {
+    cx_tcp_set_backlog(INT_MAX);
+    cx_with (cx_tcp_listen(NULL, 0)) {}
+    cx_tcp_set_backlog(0);
+});
+NA_CASE(cx_tcp_serve, "handler", VALUE_ERROR("cx_tcp_serve: handler is NULL"),
+        cx_with (cx_tcp_serve("127.0.0.1", 0, NULL, NULL)) {});
+/* Documented: NULL is "127.0.0.1"; arg is only passed along. */
+NA_CASE(cx_tcp_serve, "host, arg", RETURNS, cx_with (cx_tcp_serve(NULL, 0, serve_nothing, NULL)) {});
+NA_CASE(cx_tcp_serve, "port=-1", VALUE_ERROR("cx_tcp_serve: port -1 out of range"),
+        cx_with (cx_tcp_serve("127.0.0.1", -1, serve_nothing, NULL)) {});
+NA_CASE(cx_server_port, "srv", VALUE_ERROR("cx_server_port: srv is NULL"),
+        cx_server_port(NULL));
 NA_CASE(cx_stream_read, "s", VALUE_ERROR("cx_stream_read: s is NULL"),
         cx_stream_read(NULL, (char[8]){0}, 8));
 NA_CASE(cx_stream_read, "buf", VALUE_ERROR("cx_stream_read: buf is NULL"),

@@ -73,12 +73,14 @@ TEST(hierarchy_follows_python)
     CHECK(cx_BaseException.base == NULL);
 }
 
-TEST(generator_exit_and_cancelled_are_not_exceptions)
+TEST(generator_exit_cancelled_and_keyboard_interrupt_are_not_exceptions)
 {
     CHECK(!cx_type_is(&cx_GeneratorExit, &cx_Exception));
     CHECK(!cx_type_is(&cx_CancelledError, &cx_Exception));
     CHECK(cx_type_is(&cx_GeneratorExit, &cx_BaseException));
     CHECK(cx_type_is(&cx_CancelledError, &cx_BaseException));
+    CHECK(!cx_type_is(&cx_KeyboardInterrupt, &cx_Exception));
+    CHECK(cx_type_is(&cx_KeyboardInterrupt, &cx_BaseException));
 }
 
 static void raise_config_error(void *arg) { (void)arg; cx_raise(&ConfigError, "missing key"); }
