@@ -17,5 +17,5 @@ rm -rf "$out/obj" && mkdir -p "$out/obj"
 # shellcheck disable=SC2086
 (cd "$out/obj" && $cc $flags -DCX_BUILDING -c $lib)
 # shellcheck disable=SC2086
-$cc $flags -I"$src/tests" -static -pthread $tests "$out"/obj/*.o -o "$out/test_gen_aarch64"
+$cc $flags -I"$src/tests" -static -pthread $tests "$out"/obj/*.o -lm -o "$out/test_gen_aarch64"
 qemu-aarch64 "$out/test_gen_aarch64"
