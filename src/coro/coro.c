@@ -113,6 +113,12 @@ static uintptr_t fault_sp(void *uc)
     return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RSP];
 #elif defined(CX__AARCH64)
     return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.sp;
+#elif defined(CX__I386) && defined(REG_ESP)
+    return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_ESP];
+#elif defined(CX__ARM)
+    return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.arm_sp;
+#elif defined(CX__RISCV64) && defined(REG_SP)
+    return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.__gregs[REG_SP];
 #else
     (void)uc;
     return 0;

@@ -12,6 +12,8 @@
 # tests on stderr.
 #   usage: tests/platforms/run.sh [NAME ...]     (default: all of them)
 #   JOBS=n   parallel build and test jobs (default 2)
+#   CX_PLATFORMS_CMAKE_ARGS   more arguments for every configure (words)
+#   CX_PLATFORMS_DIR          where the builds go (default build-platforms)
 # The optional modules are built where pkg-config finds their libraries for
 # the target (the toolchain files point it at the target's libraries only);
 # their suites are not part of this run.  The toolchains are installed here
@@ -63,7 +65,7 @@ for name in $targets; do
         step="toolchain: $dir/deps.log"
     elif ! cmake -S "$src" -B "$dir" -DCMAKE_TOOLCHAIN_FILE="$src/cmake/toolchains/$name.cmake" \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX="$dir/prefix" \
-        > "$dir/configure.log" 2>&1; then
+        ${CX_PLATFORMS_CMAKE_ARGS:-} > "$dir/configure.log" 2>&1; then
         step="configure: $dir/configure.log"
     else
         # What to build: the libraries that install (the core's and each
