@@ -47,7 +47,7 @@ static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
 
 TEST(lock_mutex_is_held_in_the_block_and_released_after)
 {
-    int inside = -1;
+    volatile int inside = -1;
     cx_with (cx_lock(&mutex))
         inside = pthread_mutex_trylock(&mutex);
     CHECK_EQ(inside, EBUSY);
@@ -190,7 +190,7 @@ TEST(lock_mutex_on_a_recursive_mutex_nests_in_one_thread)
  * held: its relock is reported, not a deadlock (alarm ends one). */
 TEST(lock_mutex_relock_is_still_reported_in_a_forked_child)
 {
-    pid_t pid = -1;
+    volatile pid_t pid = -1;
     cx_with (cx_lock(&mutex)) {
         pid = fork();
         if (pid == 0) {
@@ -217,7 +217,8 @@ static void *hold_mutex_briefly(void *arg)
 
 TEST(lock_mutex_held_by_another_thread_blocks_until_it_is_released)
 {
-    int state = 0, seen = -1;
+    int state = 0;
+    volatile int seen = -1;
     pthread_t t;
     CHECK_EQ(pthread_create(&t, NULL, hold_mutex_briefly, &state), 0);
     while (__atomic_load_n(&state, __ATOMIC_SEQ_CST) == 0)
@@ -450,7 +451,8 @@ static long pair[2];
 
 static void *write_or_read_pair(void *arg)
 {
-    long id = (long)arg, torn = 0;
+    long id = (long)arg;
+    volatile long torn = 0;
     for (int i = 0; i < ROUNDS / 4; i++) {
         if (id % 2) {
             cx_with (cx_lock(&rw)) {
@@ -562,7 +564,7 @@ static void *produce_later(void *arg)
 TEST(lock_when_waits_for_another_thread_to_make_the_predicate_true)
 {
     pthread_t t;
-    int seen = 0;
+    volatile int seen = 0;
     items = 0;
     CHECK_EQ(pthread_create(&t, NULL, produce_later, NULL), 0);
     cx_with (cx_lock_when(&mutex, &cond, have_items, NULL)) {
@@ -806,7 +808,7 @@ typedef struct {
 static void *rate_worker(void *arg)
 {
     rate_run *r = arg;
-    for (int i = 0; r->calls_each ? i < r->calls_each : mono() < r->until; i++) {
+    for (volatile int i = 0; r->calls_each ? i < r->calls_each : mono() < r->until; i++) {
         cx_try {
             double before = mono();
             cx_with (cx_rate_limited(r->rl)) {
