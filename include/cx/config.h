@@ -13,12 +13,14 @@
 #endif
 
 /* ---- CPUs with an assembly switch (src/coro/switch_*.S) ----
- * 32-bit ARM: a core with the ARM instruction set and VFP (armhf and the
- * like; the switch saves d8-d15).  RISC-V: RV64 with the D extension's
- * registers or none (not F alone). */
-#if defined(__x86_64__)
+ * 64-bit pointers on x86-64 and aarch64 (not x32 or ILP32).  32-bit ARM: a
+ * core with the ARM instruction set and VFP (armhf and the like; the switch
+ * saves d8-d15).  RISC-V: RV64 with the D extension's registers or none
+ * (not F alone).  CMakeLists.txt picks src/coro/switch_*.S by the same
+ * conditions. */
+#if defined(__x86_64__) && defined(__LP64__)
 #define CX__X86_64 1
-#elif defined(__aarch64__)
+#elif defined(__aarch64__) && defined(__LP64__)
 #define CX__AARCH64 1
 #elif defined(__i386__)
 #define CX__I386 1
