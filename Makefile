@@ -11,6 +11,9 @@
 #   make diff N=100000 SEED=7   N random scenarios run under CPython and cx, traces compared
 #   make iofault         the I/O fault injection alone, with its counts (also in make check)
 #   make fuzz FUZZ_SECONDS=60    each libFuzzer target (tests/fuzz) for that long, corpus merged
+#   make platforms       the core, gen, contextlib and resources suites on musl x86-64, i686,
+#                        armhf, aarch64 and riscv64 (cross compilers + qemu-user): one line
+#                        per target, builds and installs in build-platforms/NAME
 #   make install PREFIX=/usr/local
 #   make abi-check       the shared libraries' ABI against abi/*.abi (make abi-baseline rewrites them)
 #   make docs            the API reference (Doxygen, warnings are errors): build/docs/html
@@ -161,6 +164,16 @@ docs:
 deb:
 	@scripts/deps.sh $(DEB_DEPS)
 	scripts/build-deb.sh $(abspath $(BUILD))/deb
+
+# Each target's toolchain is installed by the script itself (scripts/deps.sh),
+# so that a target whose toolchain cannot be had fails by name.
+# PLATFORMS="aarch64 riscv64" runs some only; PLATFORMS_JOBS sets -j (2: CI).
+PLATFORMS ?=
+PLATFORMS_JOBS ?= 2
+.PHONY: platforms
+platforms:
+	@scripts/deps.sh $(BASE_DEPS)
+	@JOBS=$(PLATFORMS_JOBS) tests/platforms/run.sh $(PLATFORMS)
 
 clean:
 	rm -rf build build-*

@@ -7,11 +7,22 @@
 #include "bench.h"
 #include "managers.h"
 
+/* A loop counter live across a with statement's jump buffer.  Under libc's
+ * _setjmp (32-bit targets, TSan) a register variable changed after the
+ * setjmp may be lost by the longjmp, so it is volatile there; the compiler's
+ * own jump (CX__BUILTIN_JUMP) keeps every variable, and the timed loops
+ * stay as a C programmer writes them. */
+#ifdef CX__BUILTIN_JUMP
+#define BENCH_JMP_LIVE
+#else
+#define BENCH_JMP_LIVE volatile
+#endif
+
 /* ---- with_trivial: a with over a manager whose enter/exit do nothing ---- */
 
 void cx_with_trivial(long n)
 {
-    for (long i = 0; i < n; i++)
+    for (BENCH_JMP_LIVE long i = 0; i < n; i++)
         cx_with (void *v, cx_manager_make(&bench_nop_type, NULL, 0))
             bench_touch(v);
 }
@@ -20,7 +31,7 @@ void cx_with_trivial(long n)
 
 void cx_using_trivial(long n)
 {
-    for (long i = 0; i < n; i++) {
+    for (BENCH_JMP_LIVE long i = 0; i < n; i++) {
         cx_using (void *v, cx_manager_make(&bench_nop_type, NULL, 0));
         bench_touch(v);
     }
@@ -32,7 +43,7 @@ static void release(void *p) { bench_touch(p); }
 
 void cx_defer_one(long n)
 {
-    for (long i = 0; i < n; i++)
+    for (BENCH_JMP_LIVE long i = 0; i < n; i++)
         cx_scope {
             int x = 1;
             cx_defer(release, &x);
@@ -48,7 +59,7 @@ __attribute__((noinline)) static void fails(void)
 
 void cx_raise_catch(long n)
 {
-    for (long i = 0; i < n; i++)
+    for (BENCH_JMP_LIVE long i = 0; i < n; i++)
         cx_try {
             fails();
         } cx_except (&cx_ValueError, e) {
@@ -60,7 +71,7 @@ void cx_raise_catch(long n)
 
 void cx_suppress_raise(long n)
 {
-    for (long i = 0; i < n; i++)
+    for (BENCH_JMP_LIVE long i = 0; i < n; i++)
         cx_with (cx_suppress(&cx_ValueError))
             fails();
 }
@@ -71,7 +82,7 @@ static void trivial_cm(cx_gen *g, void *arg) { cx_yield(g, arg); }
 
 void cx_generator_cm(long n)
 {
-    for (long i = 0; i < n; i++)
+    for (BENCH_JMP_LIVE long i = 0; i < n; i++)
         cx_with (void *v, cx_contextmanager(trivial_cm, &n))
             bench_touch(v);
 }
@@ -81,7 +92,7 @@ void cx_generator_cm(long n)
 static void count_up(cx_gen *g, void *arg)
 {
     long n = *(long *)arg;
-    for (long i = 0; i < n; i++)
+    for (BENCH_JMP_LIVE long i = 0; i < n; i++)
         cx_yield(g, (void *)i);
 }
 
@@ -100,7 +111,7 @@ static void callback(void *p) { bench_touch(p); }
 
 static void exitstack(long n, int callbacks)
 {
-    for (long i = 0; i < n; i++)
+    for (BENCH_JMP_LIVE long i = 0; i < n; i++)
         cx_with (cx_exitstack *s, cx_exitstack_new())
             for (int k = 0; k < callbacks; k++)
                 cx_exitstack_callback(s, callback, s);
@@ -115,7 +126,7 @@ static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
 
 void cx_mutex_with(long n)
 {
-    for (long i = 0; i < n; i++)
+    for (BENCH_JMP_LIVE long i = 0; i < n; i++)
         cx_with (cx_lock(&mutex))
             bench_touch(&mutex);
 }
@@ -124,14 +135,14 @@ void cx_mutex_with(long n)
 
 void cx_open_close_devnull(long n)
 {
-    for (long i = 0; i < n; i++)
+    for (BENCH_JMP_LIVE long i = 0; i < n; i++)
         cx_with (FILE *f, cx_open("/dev/null", "w"))
             bench_touch(f);
 }
 
 void cx_using_open_close_devnull(long n)
 {
-    for (long i = 0; i < n; i++) {
+    for (BENCH_JMP_LIVE long i = 0; i < n; i++) {
         cx_using (FILE *f, cx_open("/dev/null", "w"));
         bench_touch(f);
     }

@@ -17,6 +17,7 @@
  * `make check`; its figures mean nothing). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -32,6 +33,10 @@
 #include <cx/error.h>
 
 #include "bench.h"
+
+/* The most operations one timed run is grown to: 2^32, or what a long can
+ * hold (times the growth factor, 100) where long has 32 bits. */
+#define N_MAX ((long long)LONG_MAX / 100 < (1LL << 32) ? LONG_MAX / 100 : (long)(1LL << 32))
 
 #ifndef CX_BENCH_PEERS
 #define CX_BENCH_PEERS "bench/peers.py"
@@ -421,7 +426,7 @@ static void calibrate(row *r)
                 bench_failure = NULL;
                 return;
             }
-            if (t >= opt.budget_ns || n >= 1L << 32)
+            if (t >= opt.budget_ns || n >= N_MAX)
                 break;
             double grow = opt.budget_ns / (t > 1 ? t : 1) * 1.2;
             n = (long)(n * fmin(fmax(grow, 2), 100));

@@ -157,6 +157,21 @@ if(CX_CORE_ALONE_TEST AND NOT CX_SANITIZE AND NOT CX_TSAN AND NOT CX_VALGRIND)
     LABELS modules-off)
 endif()
 
+# The core with musl and as a 32-bit program (docs/portability.md): each
+# skipped, saying why, where its compiler or a way to run it is missing.
+option(CX_PLATFORM_TESTS "Register the tests that build and run the core with musl and -m32" ON)
+if(CX_PLATFORM_TESTS AND NOT CX_SANITIZE AND NOT CX_TSAN AND NOT CX_VALGRIND
+   AND CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$" AND CMAKE_SIZEOF_VOID_P EQUAL 8)
+  cx_ship_test(musl_core_builds_and_passes_its_core_and_gen_suites
+    COMMAND ${CX_SHIP_DIR}/check-platform-core.sh musl ${CMAKE_SOURCE_DIR} ${CMAKE_C_COMPILER}
+    LABELS platforms)
+  cx_ship_test(m32_core_builds_and_passes_its_core_and_gen_suites
+    COMMAND ${CX_SHIP_DIR}/check-platform-core.sh m32 ${CMAKE_SOURCE_DIR} ${CMAKE_C_COMPILER}
+    LABELS platforms)
+  set_tests_properties(ship.musl_core_builds_and_passes_its_core_and_gen_suites
+    ship.m32_core_builds_and_passes_its_core_and_gen_suites PROPERTIES SKIP_RETURN_CODE 77)
+endif()
+
 # make docs keeps working: Doxygen, warnings as errors.  make check installs
 # doxygen (CHECK_DEPS), so a header declaration without its comment fails here.
 cx_ship_test(api_reference_builds_without_a_doxygen_warning

@@ -16,7 +16,7 @@ static void process_variable_files(const char *const *filenames, int n)
     cx_with (cx_exitstack *stack, cx_exitstack_new()) {
         FILE *volatile files[8];
         volatile int opened = 0; /* changed in cx_try, read after a raise */
-        for (int i = 0; i < n; i++) {
+        for (volatile int i = 0; i < n; i++) {
             cx_try {
                 files[opened] = cx_exitstack_enter(stack, cx_open(filenames[i], "r"));
                 opened++;

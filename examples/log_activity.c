@@ -13,7 +13,7 @@ static int logger_level = 0; /* DEBUG: everything */
 
 static int level_number(const char *name)
 {
-    for (int i = 0; i < 4; i++)
+    for (volatile int i = 0; i < 4; i++)
         if (strcmp(levels[i], name) == 0)
             return i;
     cx_raise(&cx_ValueError, "unknown log level '%s'", name);

@@ -12,11 +12,22 @@
 #define CX__GCC 1
 #endif
 
-/* ---- CPUs with an assembly switch (src/coro/switch_*.S) ---- */
-#if defined(__x86_64__)
+/* ---- CPUs with an assembly switch (src/coro/switch_*.S) ----
+ * 64-bit pointers on x86-64 and aarch64 (not x32 or ILP32).  32-bit ARM: a
+ * core with the ARM instruction set and VFP (armhf and the like; the switch
+ * saves d8-d15).  RISC-V: RV64 with the D extension's registers or none
+ * (not F alone).  CMakeLists.txt picks src/coro/switch_*.S by the same
+ * conditions. */
+#if defined(__x86_64__) && defined(__LP64__)
 #define CX__X86_64 1
-#elif defined(__aarch64__)
+#elif defined(__aarch64__) && defined(__LP64__)
 #define CX__AARCH64 1
+#elif defined(__i386__)
+#define CX__I386 1
+#elif defined(__arm__) && defined(__ARM_ARCH_ISA_ARM) && defined(__ARM_FP)
+#define CX__ARM 1
+#elif defined(__riscv) && __riscv_xlen == 64 && (!defined(__riscv_flen) || __riscv_flen == 64)
+#define CX__RISCV64 1
 #endif
 
 /* ---- sanitizers ---- */

@@ -87,9 +87,9 @@ CX_API int cx_rlock_depth(cx_rlock *l);
 /* Locks `m` for the block, unlocks at exit.  If the calling thread already
  * holds the mutex, enter raises cx_RuntimeError "cx_lock: mutex already held
  * by this thread (use cx_rlock for reentrant locking)" instead of
- * deadlocking (with glibc, which records a mutex's owner, however the thread
- * took it; elsewhere, when it took it through cx_lock); a
- * PTHREAD_MUTEX_RECURSIVE mutex takes another level instead.  Otherwise
+ * deadlocking, when it took it through cx (or, for an error-checking mutex,
+ * however it took it); a PTHREAD_MUTEX_RECURSIVE mutex takes another level
+ * instead.  Otherwise
  * enter blocks until the mutex is free.  Other pthread failures raise
  * OSError.  The mutex stays the caller's.  Reusable, not reentrant. */
 CX_API cx_manager cx_lock_mutex(pthread_mutex_t *m);

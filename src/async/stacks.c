@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "sched.h"
+#include "../port/port.h"
 
 /* A chunk maps 128 slots: 32 GiB of address space at the largest. */
 #define CX__TASK_MAX_STACK ((size_t)256 << 20)
@@ -134,9 +135,9 @@ void *cx__slot_take(cx__slots *p, size_t *index, bool *fresh)
         }
         char *m = kept_take(p->slot_size);
         if (!m) {
-            /* MAP_NORESERVE: only the pages a task touches cost memory. */
+            /* Only the pages a task touches cost memory (port.h). */
             m = mmap(NULL, p->slot_size * SLOTS_PER_CHUNK, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+                     MAP_PRIVATE | MAP_ANONYMOUS | CX__MAP_NORESERVE, -1, 0);
             if (m == MAP_FAILED)
                 return NULL;
         }

@@ -1,10 +1,10 @@
 /* The frame chain and the one throw path. */
 #include <pthread.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "../port/port.h"
 
 __thread cx__state cx__ts __attribute__((tls_model("initial-exec")));
 
@@ -100,8 +100,6 @@ cx_unhandled_hook *cx_set_unhandled_hook(cx_unhandled_hook *hook)
     return __atomic_exchange_n(&unhandled_hook, hook, __ATOMIC_ACQ_REL);
 }
 
-static bool on_main_thread(void) { return syscall(SYS_gettid) == getpid(); }
-
 struct hook_call {
     cx_unhandled_hook *hook;
     cx_error *e;
@@ -130,7 +128,7 @@ _Noreturn void cx__unhandled(cx_error *e)
     }
     cx_error_print(e, stderr);
     cx_error_unref(e);
-    if (on_main_thread())
+    if (cx__port_on_main_thread())
         exit(1);
     pthread_exit(NULL);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "../port/port.h"
 
 /* Python's exc_info chain: a generator with no error of its own being
  * handled sees its resumer's (gen.c sets this around each resume). */
@@ -88,7 +89,7 @@ void cx__raise_errno(const char *file, int line, const char *func, int errnum,
     cx_error *what = cx__error_new(file, line, func, &cx_OSError, fmt, ap);
     va_end(ap);
     char buf[128];
-    const char *reason = strerror_r(errnum, buf, sizeof buf);
+    const char *reason = cx__port_strerror(errnum, buf, sizeof buf);
     cx_error *e = cx__error_make(file, line, func, cx__errno_type(errnum), "%s: %s",
                                  cx_error_message(what), reason);
     cx_error_unref(what);

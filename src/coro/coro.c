@@ -13,6 +13,7 @@
 
 #include "../core/internal.h"
 #include "coro.h"
+#include "../port/port.h"
 
 
 #if CX_CORO_UCONTEXT
@@ -63,18 +64,7 @@ void cx__ctx_switch(ctx *from, ctx *to);
 void cx__ctx_boot(void);
 _Noreturn void cx__coro_start(cx__coro *c);
 
-/* Asked once: every generator made from the pool checks its stack's size,
- * and sysconf was 7% of a generator manager's enter + exit. */
-static size_t page_size(void)
-{
-    static size_t cached;
-    size_t p = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-    if (!p) {
-        p = (size_t)sysconf(_SC_PAGESIZE);
-        __atomic_store_n(&cached, p, __ATOMIC_RELAXED);
-    }
-    return p;
-}
+static size_t page_size(void) { return cx__port_page_size(); }
 static char *stack_low(const cx__coro *c) { return c->low; }
 static char *stack_top(cx__coro *c) { return (char *)c; }
 static size_t stack_bytes(const cx__coro *c) { return (size_t)((const char *)c - stack_low(c)); }
@@ -113,6 +103,12 @@ static uintptr_t fault_sp(void *uc)
     return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RSP];
 #elif defined(CX__AARCH64)
     return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.sp;
+#elif defined(CX__I386) && defined(REG_ESP)
+    return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_ESP];
+#elif defined(CX__ARM)
+    return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.arm_sp;
+#elif defined(CX__RISCV64) && defined(REG_SP)
+    return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.__gregs[REG_SP];
 #else
     (void)uc;
     return 0;
@@ -181,7 +177,7 @@ static void altstack_drain(void)
         return;
     stack_t off = {.ss_flags = SS_DISABLE};
     sigaltstack(&off, NULL);
-    munmap(altstack, 64 * 1024);
+    cx__port_unmap(altstack, 64 * 1024);
     altstack = NULL;
     thread_ctx.entry = NULL; /* drained early (cx__thread_drain): set up again on use */
 }
@@ -196,12 +192,9 @@ static void altstack_install(void)
     stack_t current;
     if (sigaltstack(NULL, &current) == 0 && !(current.ss_flags & SS_DISABLE))
         return; /* the program has its own */
-    altstack = mmap(NULL, 64 * 1024, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (altstack == MAP_FAILED) {
-        altstack = NULL;
+    altstack = cx__port_map(64 * 1024);
+    if (!altstack)
         return;
-    }
     stack_t ss = {.ss_sp = altstack, .ss_size = 64 * 1024};
     sigaltstack(&ss, NULL);
     cx__thread_cache_used();
@@ -270,17 +263,10 @@ static size_t guard_bytes(void) { return round_pages(CX__CORO_GUARD); }
 
 static cx__coro *stack_map(size_t map_size)
 {
-    char *map = mmap(NULL, map_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                     -1, 0);
-    if (map == MAP_FAILED)
-        return NULL;
     size_t guard = guard_bytes();
-    if (mprotect(map + guard, map_size - guard, PROT_READ | PROT_WRITE) != 0) {
-        int err = errno;
-        munmap(map, map_size);
-        errno = err;
+    char *map = cx__port_map_guarded(map_size, guard);
+    if (!map)
         return NULL;
-    }
     __atomic_add_fetch(&mmaps, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&live_maps, 1, __ATOMIC_RELAXED);
     /* The coroutine's bookkeeping lives at the top of its own mapping. */
@@ -308,7 +294,7 @@ static void stack_unmap(cx__coro *c)
     /* Frames given up on it left redzones that would outlive the mapping. */
     __asan_unpoison_memory_region(stack_low(c), (size_t)(stack_top(c) - stack_low(c)));
 #endif
-    munmap(c->map, c->map_size);
+    cx__port_unmap(c->map, c->map_size);
     __atomic_sub_fetch(&live_maps, 1, __ATOMIC_RELAXED);
 }
 
@@ -327,36 +313,6 @@ void cx__coro_pool_release(void)
     }
 }
 
-/* Lines of a /proc file (its entries), or -1. */
-static long proc_lines(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    char buf[4096];
-    long lines = 0;
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0)
-        for (ssize_t i = 0; i < n; i++)
-            lines += buf[i] == '\n';
-    close(fd);
-    return n < 0 ? -1 : lines;
-}
-
-static long proc_number(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    char buf[32];
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = 0;
-    return strtol(buf, NULL, 10);
-}
-
 /* mmap and mprotect say ENOMEM both when memory or address space is short
  * and when the process has used up its kernel mappings (vm.max_map_count):
  * the two are told apart by counting, so that the error names the limit
@@ -364,9 +320,8 @@ static long proc_number(const char *path)
 void cx__coro_raise_unmapped(const char *what, int err)
 {
     if (err == ENOMEM) {
-        long maps = proc_lines("/proc/self/maps");
-        long max = proc_number("/proc/sys/vm/max_map_count");
-        if (maps >= 0 && max > 0 && maps + 8 >= max)
+        long maps, max;
+        if (cx__port_map_count(&maps, &max) && maps + 8 >= max)
             cx_raise(&cx_MemoryError,
                      "cannot map a %s stack: the process has %ld of vm.max_map_count=%ld "
                      "mappings",
@@ -569,7 +524,7 @@ void cx__coro_free(cx__coro *c)
     size_t keep = page_size();
     char *low = stack_low(c), *top = stack_top(c);
     if ((size_t)(top - low) > keep)
-        madvise(low, (size_t)(top - low) - keep, MADV_DONTNEED);
+        cx__port_discard(low, (size_t)(top - low) - keep);
     pthread_mutex_lock(&pool_lock);
     if (pool_n >= POOL_MAX) {
         pthread_mutex_unlock(&pool_lock);

@@ -49,7 +49,8 @@ CX_API void cx__coro_switch(cx__coro *from, cx__coro *to);
 /* ---- the generators' direct switch ----
  * cx__coro_jump(from, to) does what cx__coro_switch does, inlined into its
  * caller where cx's own switch is used and no sanitizer needs telling (ASan,
- * TSan, the ucontext fallback go through cx__coro_switch).  Inlined, the
+ * TSan, the ucontext fallback go through cx__coro_switch; so do i386, ARM
+ * and riscv64, which have the out-of-line switch only).  Inlined, the
  * resume address is a label in the caller itself: no call/ret pair straddles
  * the two stacks, so the return predictor misses once per transfer (where
  * the code returns into different callers) instead of at every level of an
@@ -58,8 +59,8 @@ CX_API void cx__coro_switch(cx__coro *from, cx__coro *to);
  * is saved by hand.  Both ends of any switch agree: a context is resumed by
  * the code that saved it, and a new one starts at cx__ctx_boot.
  *
- * The floating-point environment (x86-64: MXCSR and the x87 control word;
- * aarch64: FPCR) is the thread's, not each coroutine's: no switch saves or
+ * The floating-point environment (x86-64 and i386: MXCSR and the x87
+ * control word; aarch64: FPCR; ARM: FPSCR; riscv64: fcsr) is the thread's, not each coroutine's: no switch saves or
  * loads it, so a generator or task runs in the rounding mode in force when
  * it is resumed, as a called function does, and a change it makes is still
  * in force after it yields (Python's generators likewise run in their
@@ -68,7 +69,8 @@ CX_API void cx__coro_switch(cx__coro *from, cx__coro *to);
  * (coro.c), so every backend behaves alike (test
  * gen_rounding_mode_is_the_threads_not_the_generators). */
 #if !defined(CX_CORO_UCONTEXT)
-#if defined(CX__X86_64) || defined(CX__AARCH64)
+#if defined(CX__X86_64) || defined(CX__AARCH64) || defined(CX__I386) || defined(CX__ARM) ||    \
+    defined(CX__RISCV64)
 #define CX_CORO_UCONTEXT 0
 #else
 #define CX_CORO_UCONTEXT 1

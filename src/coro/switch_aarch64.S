@@ -2,10 +2,10 @@
  * on the current stack; sp and a resume address into *from; then a branch
  * (not a return) to *to's resume address.
  *   struct ctx { void *sp; void *pc; } */
+#include "switch_asm.h"
+
     .text
-    .globl cx__ctx_switch
-    .hidden cx__ctx_switch
-    .type cx__ctx_switch, %function
+CX_FUNC_DECL(cx__ctx_switch)
 cx__ctx_switch:
     sub sp, sp, #176
     stp x19, x20, [sp, #0]
@@ -39,29 +39,23 @@ cx__ctx_switch:
     ldp d14, d15, [sp, #144]
     add sp, sp, #176
     ret
-    .size cx__ctx_switch, .-cx__ctx_switch
+CX_END(cx__ctx_switch)
 
 /* First entry of a new coroutine: its stack holds the coroutine pointer. */
-    .globl cx__ctx_boot
-    .hidden cx__ctx_boot
-    .type cx__ctx_boot, %function
+CX_FUNC_DECL(cx__ctx_boot)
 cx__ctx_boot:
     ldr x0, [sp]
     mov x29, #0
     mov x30, #0
     bl cx__coro_start
     brk #0
-    .size cx__ctx_boot, .-cx__ctx_boot
+CX_END(cx__ctx_boot)
 
 /* The generators' gate: see switch_x86_64.S.  fn(a, b, c) is called from
  * this one site; the way back to the caller is `br`, not `ret`, so the
  * return stack is not consulted for it. */
-    .globl cx__gen_gate_b
-    .hidden cx__gen_gate_b
-    .type cx__gen_gate_b, %function
-    .globl cx__gen_gate_p
-    .hidden cx__gen_gate_p
-    .type cx__gen_gate_p, %function
+CX_FUNC_DECL(cx__gen_gate_b)
+CX_FUNC_DECL(cx__gen_gate_p)
 cx__gen_gate_b:
 cx__gen_gate_p:
     .cfi_startproc
@@ -77,25 +71,22 @@ cx__gen_gate_p:
     .cfi_restore 30
     br x30
     .cfi_endproc
-    .size cx__gen_gate_b, .-cx__gen_gate_b
-    .size cx__gen_gate_p, .-cx__gen_gate_p
+CX_END(cx__gen_gate_b)
+CX_END(cx__gen_gate_p)
 
 /* Named entries into the gate with a fixed target: see switch_x86_64.S. */
 .macro CX_GATE name, target
-    .globl \name
-    .type \name, %function
+    CX_FUNC_DECL(\name)
 \name:
     .cfi_startproc
     adrp x3, \target
     add x3, x3, :lo12:\target
     b cx__gen_gate_p
     .cfi_endproc
-    .size \name, .-\name
+    CX_END(\name)
 .endm
 
-    .hidden cx__gen_cm_enter
     CX_GATE cx__gen_cm_enter, cx__gen_cm_enter_gated
-    .hidden cx__gen_cm_exit
     CX_GATE cx__gen_cm_exit, cx__gen_cm_exit_gated
 
-    .section .note.GNU-stack,"",%progbits
+CX_STACK_NOTE

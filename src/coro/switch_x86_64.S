@@ -5,10 +5,10 @@
  * The FP control words (MXCSR, x87 control word) are the thread's and are
  * not switched: see coro.h.
  *   struct ctx { void *sp; void *pc; } */
+#include "switch_asm.h"
+
     .text
-    .globl cx__ctx_switch
-    .hidden cx__ctx_switch
-    .type cx__ctx_switch, @function
+CX_FUNC_DECL(cx__ctx_switch)
 cx__ctx_switch:
     .cfi_startproc
     pushq %rbp
@@ -31,12 +31,10 @@ cx__ctx_switch:
     popq %rbp
     ret
     .cfi_endproc
-    .size cx__ctx_switch, .-cx__ctx_switch
+CX_END(cx__ctx_switch)
 
 /* First entry of a new coroutine: its stack holds the coroutine pointer. */
-    .globl cx__ctx_boot
-    .hidden cx__ctx_boot
-    .type cx__ctx_boot, @function
+CX_FUNC_DECL(cx__ctx_boot)
 cx__ctx_boot:
     .cfi_startproc
     .cfi_undefined rip
@@ -45,7 +43,7 @@ cx__ctx_boot:
     call cx__coro_start
     ud2
     .cfi_endproc
-    .size cx__ctx_boot, .-cx__ctx_boot
+CX_END(cx__ctx_boot)
 
 /* A generator manager's enter and exit are named entries into the gate
  * below, each with its target: no C trampoline filling the unused
@@ -55,24 +53,20 @@ cx__ctx_boot:
  * the gate: one taken jump less.  (cx_yield and cx_gen_next, exported, stay
  * C functions: the ABI check reads their types from the debug
  * information.) */
-    .globl cx__gen_cm_enter
-    .hidden cx__gen_cm_enter
-    .type cx__gen_cm_enter, @function
+CX_FUNC_DECL(cx__gen_cm_enter)
 cx__gen_cm_enter:
     .cfi_startproc
     leaq cx__gen_cm_enter_gated(%rip), %rcx
     jmp cx__gen_gate_p
     .cfi_endproc
-    .size cx__gen_cm_enter, .-cx__gen_cm_enter
+CX_END(cx__gen_cm_enter)
 
-    .globl cx__gen_cm_exit
-    .hidden cx__gen_cm_exit
-    .type cx__gen_cm_exit, @function
+CX_FUNC_DECL(cx__gen_cm_exit)
 cx__gen_cm_exit:
     .cfi_startproc
     leaq cx__gen_cm_exit_gated(%rip), %rcx
     .cfi_endproc
-    .size cx__gen_cm_exit, .-cx__gen_cm_exit
+CX_END(cx__gen_cm_exit)
 
 /* The generators' gate (gen.c): cx__gen_gate(a, b, c, fn) calls fn(a, b, c)
  * from this one call site and returns what it returns, by an indirect jump
@@ -84,12 +78,8 @@ cx__gen_cm_exit:
  * predicted by the branch target buffer.  The caller's call is left on the
  * return predictor, which wraps around; a later `ret` of that caller may
  * miss once.  Two names, one routine: for the C declarations' return types. */
-    .globl cx__gen_gate_b
-    .hidden cx__gen_gate_b
-    .type cx__gen_gate_b, @function
-    .globl cx__gen_gate_p
-    .hidden cx__gen_gate_p
-    .type cx__gen_gate_p, @function
+CX_FUNC_DECL(cx__gen_gate_b)
+CX_FUNC_DECL(cx__gen_gate_p)
 cx__gen_gate_b:
 cx__gen_gate_p:
     .cfi_startproc
@@ -103,7 +93,7 @@ cx__gen_gate_p:
     .cfi_register rip, rcx
     jmpq *%rcx
     .cfi_endproc
-    .size cx__gen_gate_b, .-cx__gen_gate_b
-    .size cx__gen_gate_p, .-cx__gen_gate_p
+CX_END(cx__gen_gate_b)
+CX_END(cx__gen_gate_p)
 
-    .section .note.GNU-stack,"",@progbits
+CX_STACK_NOTE

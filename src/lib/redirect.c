@@ -10,6 +10,7 @@
 #include <cx/contextlib.h>
 
 #include "../core/internal.h"
+#include "../port/port.h"
 
 typedef struct {
     int target_fd;   /* where descriptor `fd` points during the block */
@@ -50,14 +51,9 @@ static int flush_lost(redirect_state *s)
  * it, else an unlinked temporary file. */
 static int capture_file(void)
 {
-    int fd = memfd_create("cx-capture", MFD_CLOEXEC);
-    if (fd >= 0)
-        return fd;
-    char path[] = "/tmp/cx-capture-XXXXXX";
-    fd = mkostemp(path, O_CLOEXEC);
+    int fd = cx__port_capture_fd();
     if (fd < 0)
-        cx_raise_errno(errno, "capture: create %s", path);
-    unlink(path);
+        cx_raise_errno(errno, "capture: create a temporary file");
     return fd;
 }
 

@@ -246,8 +246,18 @@ static void remove_stale(const char *path)
     DIR *d = opendir(dir);
     if (!d)
         return;
-    struct dirent *ent;
-    while ((ent = readdir(d))) {
+    /* errno tells an entry readdir could not return (EOVERFLOW: a 32-bit
+     * dirent without large-file offsets; that entry is passed over) from
+     * the end or an unreadable directory, where the scan stops: stale names
+     * then wait for the next writer. */
+    for (int overflows = 0;;) {
+        errno = 0;
+        struct dirent *ent = readdir(d);
+        if (!ent) {
+            if (errno == EOVERFLOW && ++overflows < 4096)
+                continue;
+            break;
+        }
         if (strncmp(ent->d_name, prefix, strlen(prefix)) != 0)
             continue;
         struct stat seen; /* never open a planted device or fifo */

@@ -7,6 +7,8 @@
 #include <cx/fs.h>
 #include <cx/io.h>
 
+#include "../port/port.h"
+
 /* ---- FILE * ---- */
 
 /* Both managers' enter and exit raise through it. */
@@ -135,14 +137,7 @@ static void *tempfile_enter(void *state)
 {
     FILE **f = state;
     const char *dir = temp_root();
-    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/cx-tmp-XXXXXX", dir);
-        fd = mkostemp(path, O_CLOEXEC);
-        if (fd >= 0)
-            unlink(path);
-    }
+    int fd = cx__port_tmpfile(dir);
     if (fd < 0)
         cx_raise_errno(errno, "tempfile in %s", dir);
     *f = fdopen(fd, "w+");

@@ -4,6 +4,8 @@
 
 #include <cx/monitor.h>
 
+#include "../port/port.h"
+
 static double wall_now(void)
 {
     struct timespec ts;
@@ -34,7 +36,7 @@ static void *measure_enter(void *state)
         getrusage(RUSAGE_SELF, &ru);
         s->user0 = seconds(ru.ru_utime);
         s->sys0 = seconds(ru.ru_stime);
-        s->rss0 = ru.ru_maxrss;
+        s->rss0 = cx__port_maxrss_kib(&ru);
     }
     s->wall0 = wall_now();   /* last, so the entry's own cost is not counted */
     return s->out;
@@ -57,7 +59,7 @@ static bool measure_exit(void *state, cx_error *err)
         getrusage(RUSAGE_SELF, &ru);
         r.user_s = seconds(ru.ru_utime) - s->user0;
         r.sys_s = seconds(ru.ru_stime) - s->sys0;
-        r.peak_rss_growth_kib = ru.ru_maxrss - s->rss0;
+        r.peak_rss_growth_kib = cx__port_maxrss_kib(&ru) - s->rss0;
     }
     if (s->out)
         *s->out = r;

@@ -9,6 +9,8 @@
 
 #include <cx/state.h>
 
+#include "../port/port.h"
+
 /* ---- override ---- */
 
 #define OVERRIDE_INLINE 32
@@ -154,7 +156,7 @@ static void *sigmask_enter(void *state)
 {
     sigmask_state *s = state;
     s->old = cx_malloc(sizeof *s->old);
-    int rc = pthread_sigmask(s->how, s->set, s->old);
+    int rc = cx__port_sigmask(s->how, s->set, s->old);
     if (rc != 0) {
         cx_free(s->old);
         s->old = NULL;
@@ -167,7 +169,7 @@ static bool sigmask_exit(void *state, cx_error *err)
 {
     sigmask_state *s = state;
     (void)err;
-    int rc = pthread_sigmask(SIG_SETMASK, s->old, NULL);
+    int rc = cx__port_sigmask(SIG_SETMASK, s->old, NULL);
     cx_free(s->old);
     s->old = NULL;
     if (rc != 0)

@@ -4,8 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <time.h>
-#include <sys/syscall.h>
-#include <unistd.h>
+#include <stdint.h>
 
 #include <cx/sync.h>
 #include <cx/try.h>
@@ -14,62 +13,83 @@
 
 /* ---- Which locks this thread holds through cx ----
  *
- * A PTHREAD_MUTEX_INITIALIZER mutex cannot name its owner, so a second
- * cx_lock on it from the same thread would deadlock silently.  Each thread
- * keeps the locks it took through cx (a short list: locks nest shallowly), so
- * a busy lock can be told apart from one this thread already holds.  Room is
- * reserved before acquiring, so recording the lock afterwards cannot fail. */
+ * POSIX gives no way to ask a mutex who holds it (and a default mutex
+ * records no owner in every C library), so a second cx_lock on it from the
+ * same thread would deadlock silently.  Each thread keeps the locks it took
+ * through cx, most recent last (a short list: locks nest shallowly), so a
+ * busy lock can be told apart from one this thread already holds.
+ *
+ * Entry i is held.first[i] for the first HELD_INLINE, held_heap[i -
+ * HELD_INLINE] after: the fast paths touch only the inline part.  An entry
+ * is the lock's address with its kind in the two low bits; a mutex's kind
+ * is 0, so its entry is its address. */
 
-enum { HELD_ANY, HELD_MUTEX, HELD_READ, HELD_WRITE };
+enum { HELD_MUTEX = 0, HELD_READ = 1, HELD_WRITE = 2, HELD_ANY = 3 };
+#define HELD_KIND_BITS ((uintptr_t)3)
+#define HELD_NONE ((size_t)-1)
 
-typedef struct {
-    const void *lock;
-    int kind;
-} held_entry;
+_Static_assert(_Alignof(pthread_mutex_t) >= 4 && _Alignof(pthread_rwlock_t) >= 4,
+               "a lock's two low address bits are free for its kind");
+
+typedef uintptr_t held_entry;
 
 #define HELD_INLINE 16
 
-static __thread held_entry held_inline[HELD_INLINE] __attribute__((tls_model("initial-exec")));
-static __thread held_entry *held_heap __attribute__((tls_model("initial-exec")));   /* when more than HELD_INLINE */
-static __thread size_t held_n __attribute__((tls_model("initial-exec"))), held_cap __attribute__((tls_model("initial-exec")));
+/* The count next to the first entries: the fast paths reach both from one
+ * thread-pointer offset. */
+static __thread struct {
+    size_t n;
+    held_entry first[HELD_INLINE];
+} held __attribute__((tls_model("initial-exec")));
+static __thread held_entry *held_heap __attribute__((tls_model("initial-exec")));
+static __thread size_t held_cap __attribute__((tls_model("initial-exec"))); /* held_heap's */
 
-static held_entry *held_list(void) { return held_heap ? held_heap : held_inline; }
+static held_entry *held_at(size_t i)
+{
+    return i < HELD_INLINE ? &held.first[i] : &held_heap[i - HELD_INLINE];
+}
 
+/* Room for one more entry, made before the lock is taken (this may raise),
+ * so that recording it afterwards cannot fail. */
 static void held_reserve(void)
 {
-    size_t cap = held_heap ? held_cap : HELD_INLINE;
-    if (held_n < cap)
+    if (held.n < HELD_INLINE + held_cap)
         return;
-    held_entry *grown = cx_malloc(2 * cap * sizeof *grown);
-    memcpy(grown, held_list(), held_n * sizeof *grown);
+    size_t cap = held_cap ? 2 * held_cap : HELD_INLINE;
+    held_entry *grown = cx_malloc(cap * sizeof *grown);
+    if (held_cap)
+        memcpy(grown, held_heap, held_cap * sizeof *grown);
     cx_free(held_heap);
     held_heap = grown;
-    held_cap = 2 * cap;
+    held_cap = cap;
 }
 
 static void held_add(const void *lock, int kind)
 {
-    held_list()[held_n++] = (held_entry){lock, kind};
+    *held_at(held.n++) = (uintptr_t)lock | (uintptr_t)kind;
 }
 
-/* The most recent entry for `lock` of `kind` (HELD_ANY: any kind), or NULL. */
-static held_entry *held_find(const void *lock, int kind)
+/* The index of the most recent entry for `lock` of `kind` (HELD_ANY: any
+ * kind), or HELD_NONE. */
+static size_t held_find(const void *lock, int kind)
 {
-    held_entry *list = held_list();
-    for (size_t i = held_n; i-- > 0;)
-        if (list[i].lock == lock && (kind == HELD_ANY || list[i].kind == kind))
-            return &list[i];
-    return NULL;
+    for (size_t i = held.n; i-- > 0;) {
+        held_entry e = *held_at(i);
+        if ((e & ~HELD_KIND_BITS) == (uintptr_t)lock &&
+            (kind == HELD_ANY || (e & HELD_KIND_BITS) == (uintptr_t)kind))
+            return i;
+    }
+    return HELD_NONE;
 }
 
 static void held_remove(const void *lock, int kind)
 {
-    held_entry *list = held_list(), *e = held_find(lock, kind);
-    if (!e)
+    size_t i = held_find(lock, kind);
+    if (i == HELD_NONE)
         return;
-    if (e != list + held_n - 1) /* locks are mostly released last-taken first */
-        memmove(e, e + 1, (size_t)(list + held_n - (e + 1)) * sizeof *e);
-    if (--held_n == 0 && held_heap) {
+    for (; i + 1 < held.n; i++) /* locks are mostly released last-taken first */
+        *held_at(i) = *held_at(i + 1);
+    if (--held.n <= HELD_INLINE && held_heap) { /* all inline again */
         cx_free(held_heap);
         held_heap = NULL;
         held_cap = 0;
@@ -78,202 +98,116 @@ static void held_remove(const void *lock, int kind)
 
 /* ---- pthread_mutex_t ---- */
 
-#if defined(__GLIBC__)
-/* glibc writes the owner's thread id into every mutex it locks (the
- * __owner field of its public pthread_mutex_t), normal mutexes included,
- * and clears it before it lets go: a relock by the owner is seen from the
- * mutex itself, with no list to keep.  This also catches a mutex the thread
- * took with pthread_mutex_lock rather than cx_lock. */
-static __thread pid_t tid_cache __attribute__((tls_model("initial-exec")));
-
-static void forget_tid(void) { tid_cache = 0; } /* a forked child has its own */
-
-__attribute__((constructor)) static void tid_register(void)
+__attribute__((noinline, noreturn)) static void mutex_relocked(const char *who)
 {
-    pthread_atfork(NULL, NULL, forget_tid);
+    cx_raise(&cx_RuntimeError,
+             "%s: mutex already held by this thread (use cx_rlock for reentrant locking)", who);
 }
 
-__attribute__((noinline)) static pid_t tid_fetch(void)
-{
-    return tid_cache = (pid_t)syscall(SYS_gettid);
-}
-
-static inline bool mutex_owned_by(pthread_mutex_t *m, pid_t tid)
-{
-    return __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) == tid;
-}
-
-/* Owned by this thread: a recursive mutex takes another level; any other
- * kind would deadlock (or fail, an error-checking one), so it raises. */
-__attribute__((noinline)) static void mutex_relock(pthread_mutex_t *m, const char *who)
-{
-    if ((m->__data.__kind & 3) != PTHREAD_MUTEX_RECURSIVE)
-        cx_raise(&cx_RuntimeError,
-                 "%s: mutex already held by this thread (use cx_rlock for reentrant locking)",
-                 who);
-}
-
+/* EDEADLK: an error-checking mutex this thread took without cx. */
 __attribute__((noinline, noreturn)) static void mutex_failed(int rc, const char *who,
                                                              const char *what)
 {
+    if (rc == EDEADLK)
+        mutex_relocked(who);
     cx_raise_errno(rc, "%s: %s mutex", who, what);
 }
 
-static inline void mutex_lock_or_raise(pthread_mutex_t *m, const char *who)
+/* The general case: this thread holds locks through cx already.  A busy
+ * mutex found in the list is this thread's: raise rather than deadlock.  A
+ * recursive mutex this thread holds is not busy to its owner's trylock, so
+ * it takes another level (and another entry). */
+__attribute__((noinline)) static void mutex_acquire(pthread_mutex_t *m, const char *who)
 {
-    int rc = pthread_mutex_lock(m);
-    if (__builtin_expect(rc != 0, 0))
-        mutex_failed(rc, who, "lock");
-}
-
-/* The thread id is not known yet, or the mutex is this thread's. */
-__attribute__((noinline)) static void mutex_acquire_slow(pthread_mutex_t *m, const char *who)
-{
-    if (mutex_owned_by(m, tid_cache ? tid_cache : tid_fetch()))
-        mutex_relock(m, who);
-    mutex_lock_or_raise(m, who);
-}
-
-/* The common case keeps nothing across a call but the mutex, so it saves no
- * register: both questions (is the id known, is the mutex ours) are asked
- * before the lock, and either leaves for the slow path. */
-static inline void mutex_acquire(pthread_mutex_t *m, const char *who)
-{
-    pid_t me = tid_cache;
-    if (__builtin_expect(me == 0 || mutex_owned_by(m, me), 0))
-        mutex_acquire_slow(m, who);
-    else
-        mutex_lock_or_raise(m, who);
-}
-
-static inline void mutex_release(pthread_mutex_t *m, const char *who)
-{
-    int rc = pthread_mutex_unlock(m);
-    if (__builtin_expect(rc != 0, 0))
-        mutex_failed(rc, who, "unlock");
-}
-
-/* The manager is made inline (cx__lock_mutex), so a NULL mutex is caught
- * here: one compare, on a value the lock call needs anyway. */
-static void *mutex_enter(void *state)
-{
-    pthread_mutex_t *m = *(pthread_mutex_t **)state;
-    if (__builtin_expect(!m, 0))
-        cx__null_argument("cx_lock_mutex", "m");
-    mutex_acquire(m, "cx_lock");
-    return NULL;
-}
-
-static bool mutex_exit(void *state, cx_error *err)
-{
-    (void)err;
-    mutex_release(*(pthread_mutex_t **)state, "cx_lock");
-    return false;
-}
-#else
-
-/* The list is consulted only when the lock is busy; an uncontended lock
- * costs a trylock and one entry written.  When the inline list is full the
- * lock is let go while room is made (which may raise), then taken again. */
-static void mutex_acquire(pthread_mutex_t *m, const char *who)
-{
+    held_reserve();
     int rc = pthread_mutex_trylock(m);
-    if (__builtin_expect(rc == 0, 1) && !held_heap && held_n < HELD_INLINE) {
-        held_inline[held_n++] = (held_entry){m, HELD_MUTEX};
-        return;
-    }
-    if (rc == 0) { /* no room in the inline list: let go, make room, lock again */
-        pthread_mutex_unlock(m);
-        held_reserve();
-        rc = pthread_mutex_trylock(m);
-    } else {
-        held_reserve();
-    }
     if (rc == EBUSY) {
-        if (held_find(m, HELD_MUTEX))
-            cx_raise(&cx_RuntimeError,
-                     "%s: mutex already held by this thread (use cx_rlock for reentrant locking)",
-                     who);
+        if (held_find(m, HELD_MUTEX) != HELD_NONE)
+            mutex_relocked(who);
         rc = pthread_mutex_lock(m);
     }
-    if (rc != 0)
-        cx_raise_errno(rc, "%s: lock mutex", who);
+    if (__builtin_expect(rc != 0, 0))
+        mutex_failed(rc, who, "lock");
     held_add(m, HELD_MUTEX);
 }
 
 static void mutex_release(pthread_mutex_t *m, const char *who)
 {
-    /* Mostly the lock taken last, in the inline list: drop it there. */
-    if (__builtin_expect(held_n && !held_heap, 1) && held_inline[held_n - 1].lock == m &&
-        held_inline[held_n - 1].kind == HELD_MUTEX)
-        held_n--;
-    else
-        held_remove(m, HELD_MUTEX);
+    held_remove(m, HELD_MUTEX);
     int rc = pthread_mutex_unlock(m);
-    if (rc != 0)
-        cx_raise_errno(rc, "%s: unlock mutex", who);
+    if (__builtin_expect(rc != 0, 0))
+        mutex_failed(rc, who, "unlock");
 }
 
-/* cx_lock's enter and exit take the common case themselves (a call fewer
- * each, no registers to save) and leave the rest to mutex_acquire and
- * mutex_release. */
 __attribute__((noinline, noreturn)) static void mutex_lock_failed(int rc)
 {
-    held_n = 0;
-    cx_raise_errno(rc, "cx_lock: lock mutex");
+    held.n = 0;
+    mutex_failed(rc, "cx_lock", "lock");
 }
 
 __attribute__((noinline, noreturn)) static void mutex_unlock_failed(int rc)
 {
-    cx_raise_errno(rc, "cx_lock: unlock mutex");
+    mutex_failed(rc, "cx_lock", "unlock");
 }
 
-__attribute__((noinline)) static void mutex_enter_busy(pthread_mutex_t *m)
+/* Reached by a tail call, m still in the register it arrived in: the fast
+ * path saves no register for the slow one. */
+__attribute__((noinline)) static void *mutex_enter_slow(pthread_mutex_t *m)
 {
-    if (!held_heap && held_n < HELD_INLINE && pthread_mutex_trylock(m) == 0) {
-        held_inline[held_n++] = (held_entry){m, HELD_MUTEX};
-        return;
-    }
+    if (!m)
+        cx__null_argument("cx_lock_mutex", "m");
     mutex_acquire(m, "cx_lock");
+    return NULL;
 }
 
+/* cx_lock's enter and exit take the common case themselves (a thread that
+ * holds no other lock through cx: a call fewer each, no registers to save)
+ * and leave the rest to mutex_acquire and mutex_release.  The manager is
+ * made inline (cx__lock_mutex), so a NULL mutex is caught here, sent to the
+ * slow path with the test for other locks held. */
 static void *mutex_enter(void *state)
 {
     pthread_mutex_t *m = *(pthread_mutex_t **)state;
-    if (__builtin_expect(!m, 0))
-        cx__null_argument("cx_lock_mutex", "m");
-    if (__builtin_expect(held_n == 0 && !held_heap, 1)) {
-        /* Holding nothing through cx, this thread cannot be taking the lock
-         * again: a plain lock (a trylock costs more) decides.  The entry is
-         * written first, so nothing is needed after the call. */
-        held_inline[0] = (held_entry){m, HELD_MUTEX};
-        held_n = 1;
-        int rc = pthread_mutex_lock(m);
-        if (__builtin_expect(rc != 0, 0))
-            mutex_lock_failed(rc);
-        return NULL;
-    }
-    mutex_enter_busy(m);
+    if (__builtin_expect(!m || held.n != 0, 0))
+        return mutex_enter_slow(m);
+    /* Holding nothing through cx, this thread cannot be taking the lock
+     * again (but through plain pthread_mutex_lock: then an error-checking
+     * mutex says EDEADLK, any other deadlocks as without cx).  The entry is
+     * written first, so nothing is needed after the call. */
+    held.first[0] = (held_entry)m;
+    held.n = 1;
+    int rc = pthread_mutex_lock(m);
+    if (__builtin_expect(rc != 0, 0))
+        mutex_lock_failed(rc);
     return NULL;
+}
+
+/* The count was taken down already (mutex_exit). */
+__attribute__((noinline)) static bool mutex_exit_slow(pthread_mutex_t *m)
+{
+    held.n++;
+    mutex_release(m, "cx_lock");
+    return false;
 }
 
 static bool mutex_exit(void *state, cx_error *err)
 {
     pthread_mutex_t *m = *(pthread_mutex_t **)state;
     (void)err;
-    if (__builtin_expect(held_n && !held_heap, 1) && held_inline[held_n - 1].lock == m &&
-        held_inline[held_n - 1].kind == HELD_MUTEX) {
-        held_n--;
+    /* The one lock this thread holds through cx is m's: a manager is exited
+     * where it was entered (unlocking a mutex from a thread that does not
+     * hold it is undefined for pthreads), and m's entry is in this
+     * thread's list.  Counted down first and asked after, in one
+     * instruction; the slow path counts back up. */
+    if (__builtin_expect(--held.n == 0, 1)) {
+        CX_ASSERT(held.first[0] == (held_entry)m);
         int rc = pthread_mutex_unlock(m);
         if (__builtin_expect(rc != 0, 0))
             mutex_unlock_failed(rc);
         return false;
     }
-    mutex_release(m, "cx_lock");
-    return false;
+    return mutex_exit_slow(m);
 }
-
-#endif
 
 const cx_manager_type cx__mutex_type = {"lock", mutex_enter, mutex_exit};
 
@@ -364,11 +298,11 @@ static void *rwlock_enter(void *state)
     held_reserve();
     int rc;
     if (s->kind == HELD_WRITE) {
-        if (held_find(s->rw, HELD_ANY))
+        if (held_find(s->rw, HELD_ANY) != HELD_NONE)
             cx_raise(&cx_RuntimeError, "cx_lock: rwlock already held by this thread");
         rc = pthread_rwlock_wrlock(s->rw);
     } else {
-        if (held_find(s->rw, HELD_WRITE))
+        if (held_find(s->rw, HELD_WRITE) != HELD_NONE)
             cx_raise(&cx_RuntimeError,
                      "cx_read_lock: rwlock already write-locked by this thread");
         rc = pthread_rwlock_rdlock(s->rw);

@@ -5,6 +5,8 @@
 set -eu
 what=$1 src=$2 cc=$3 include=$4 lib=$5
 extra=${6:-}
+# A cross build's emulator (qemu-user with its sysroot) runs what is built.
+run=${CX_TEST_EMULATOR:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 case $what in
@@ -12,7 +14,8 @@ readme)
     sed -n '/^```c$/,/^```$/p' "$src/README.md" | sed '1d;$d' > "$work/readme.c"
     # shellcheck disable=SC2086
     "$cc" -std=c11 -Wall -Wextra -Werror $extra -I"$include" "$work/readme.c" "$lib" -pthread -o "$work/readme"
-    (cd "$work" && ./readme) > "$work/out"
+    # shellcheck disable=SC2086 # run: the emulator and its arguments, or nothing
+    (cd "$work" && $run ./readme) > "$work/out"
     # The handler runs after cx_using closed the file: the write is on disk.
     printf 'handled: risky operation failed\ndata.txt holds: Hello, World!\n' |
         diff -u - "$work/out"
@@ -20,7 +23,8 @@ readme)
     # A file that cannot be opened: the error names the README's own line.
     rm "$work/data.txt" && mkdir "$work/data.txt"
     rc=0
-    (cd "$work" && ./readme) > /dev/null 2> "$work/err" || rc=$?
+    # shellcheck disable=SC2086
+    (cd "$work" && $run ./readme) > /dev/null 2> "$work/err" || rc=$?
     [ "$rc" -eq 1 ] || { echo "readme: exit status $rc with data.txt a directory" >&2; exit 1; }
     line=$(grep -n 'cx_open("data.txt", "w")' "$work/readme.c" | cut -d: -f1)
     grep -q "readme.c\", line $line, in main$" "$work/err" ||

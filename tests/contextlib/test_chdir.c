@@ -130,7 +130,7 @@ TEST(chdir_manager_is_reentrant)
 
 TEST(chdir_binds_the_path_it_was_given)
 {
-    const char *bound = NULL;
+    const char *volatile bound = NULL;
     make_base();
     cx_with (const char *p, cx_chdir(base))
         bound = p;

@@ -21,7 +21,7 @@ TEST(suppress_swallows_subclasses)
 
 TEST(suppress_takes_several_types)
 {
-    for (int i = 0; i < 2; i++)
+    for (volatile int i = 0; i < 2; i++)
         cx_with (cx_suppress(&cx_KeyError, &cx_ValueError)) {
             if (i)
                 cx_raise(&cx_ValueError, "v");
@@ -119,7 +119,7 @@ TEST(suppress_refuses_more_than_seven_types)
 TEST(nullcontext_binds_its_value)
 {
     int x = 5;
-    int *seen = NULL;
+    int *volatile seen = NULL;
     cx_with (int *p, cx_nullcontext(&x))
         seen = p;
     CHECK(seen == &x);
@@ -145,7 +145,7 @@ static void resource_close(void *r) { ((resource *)r)->closed++; th_log("closed"
 TEST(closing_binds_the_object_and_closes_it_at_exit)
 {
     resource r = {0};
-    resource *seen = NULL;
+    resource *volatile seen = NULL;
     cx_with (resource *p, cx_closing(&r, resource_close)) {
         seen = p;
         CHECK_EQ(r.closed, 0);

@@ -20,7 +20,7 @@ static void *small_resizes_only(void *p, size_t n)
 
 TEST(manager_enter_with_null_names_the_callers_line)
 {
-    cx_error *e;
+    cx_error *volatile e;
     CHECK_RAISES_HERE(e, cx_manager_enter(NULL));
     CHECK(cx_error_is(e, &cx_ValueError));
     CHECK_STR(cx_error_message(e), "cx_manager_enter: m is NULL");
@@ -29,7 +29,7 @@ TEST(manager_enter_with_null_names_the_callers_line)
 
 TEST(manager_exit_with_null_names_the_callers_line)
 {
-    cx_error *e;
+    cx_error *volatile e;
     CHECK_RAISES_HERE(e, cx_manager_exit(NULL, NULL));
     CHECK(cx_error_is(e, &cx_ValueError));
     CHECK_STR(cx_error_message(e), "cx_manager_exit: m is NULL");
@@ -38,7 +38,7 @@ TEST(manager_exit_with_null_names_the_callers_line)
 
 TEST(manager_make_without_a_type_names_the_callers_line)
 {
-    cx_error *e;
+    cx_error *volatile e;
     CHECK_RAISES_HERE(e, (void)cx_manager_make(NULL, NULL, 0));
     CHECK(cx_error_is(e, &cx_ValueError));
     CHECK_STR(cx_error_message(e), "cx_manager_make: type is NULL");
@@ -51,7 +51,7 @@ static const cx_manager_type nop_type = {"nop", nop_enter, nop_exit};
 
 TEST(manager_make_with_too_much_state_names_the_callers_line)
 {
-    cx_error *e;
+    cx_error *volatile e;
     CHECK_RAISES_HERE(e, (void)cx_manager_make(&nop_type, NULL, CX_MANAGER_STATE_SIZE + 1));
     CHECK(cx_error_is(e, &cx_ValueError));
     cx_error_unref(e);
@@ -59,7 +59,7 @@ TEST(manager_make_with_too_much_state_names_the_callers_line)
 
 TEST(throw_of_null_names_the_callers_line)
 {
-    cx_error *e;
+    cx_error *volatile e;
     CHECK_RAISES_HERE(e, cx_throw(NULL));
     CHECK_STR(cx_error_message(e), "cx_throw: e is NULL");
     cx_error_unref(e);

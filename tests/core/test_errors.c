@@ -581,7 +581,7 @@ static void count_free(void *p)
 static void *raise_and_catch_repeatedly(void *arg)
 {
     (void)arg;
-    for (int i = 0; i < 5; i++)
+    for (volatile int i = 0; i < 5; i++)
         cx_try {
             cx_raise(&cx_ValueError, "round %d", i);
         } cx_except (&cx_ValueError, e) {

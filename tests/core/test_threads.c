@@ -10,8 +10,9 @@
 
 static void *raise_and_catch_many(void *arg)
 {
-    long id = (long)arg, caught = 0;
-    for (int i = 0; i < ROUNDS; i++) {
+    long id = (long)arg;
+    volatile long caught = 0;
+    for (volatile int i = 0; i < ROUNDS; i++) {
         cx_try {
             cx_raise(&cx_ValueError, "%ld:%d", id, i);
         } cx_except (&cx_ValueError, e) {

@@ -225,8 +225,8 @@ TEST(try_handler_sees_context_of_a_nested_handling)
 
 TEST(try_break_leaves_the_try_runs_finally_and_skips_else)
 {
-    int rounds = 0;
-    for (int i = 0; i < 2; i++) {
+    volatile int rounds = 0;
+    for (volatile int i = 0; i < 2; i++) {
         rounds++;
         cx_try {
             th_log("body");
@@ -255,7 +255,7 @@ TEST(try_volatile_local_keeps_value_assigned_before_raise)
 
 TEST(try_handler_error_is_released_after_the_clause)
 {
-    for (int i = 0; i < 1000; i++) {
+    for (volatile int i = 0; i < 1000; i++) {
         cx_try {
             cx_raise(&cx_ValueError, "round %d", i);
         } cx_except_any (e) {

@@ -1,6 +1,7 @@
 /* cx_using: a declaration whose exit runs when its block is left by any
  * path, with no jump buffer; cx_defer in any block. */
 #include <errno.h>
+#include <unistd.h>
 
 #include "probe.h"
 

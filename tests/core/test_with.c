@@ -63,8 +63,9 @@ out:
 
 TEST(with_break_leaves_the_with_block_not_the_loop)
 {
-    int exits = 0, rounds = 0;
-    for (int i = 0; i < 3; i++) {
+    int exits = 0;
+    volatile int rounds = 0;
+    for (volatile int i = 0; i < 3; i++) {
         rounds++;
         cx_with (PROBE(.name = "a", .exits = &exits)) {
             break; /* cx-check: expected */
@@ -273,7 +274,7 @@ TEST(manager_enter_and_exit_can_be_called_directly)
 TEST(with_inside_a_loop_enters_and_exits_each_round)
 {
     int exits = 0;
-    for (int i = 0; i < 100; i++)
+    for (volatile int i = 0; i < 100; i++)
         cx_with (PROBE(.name = "l", .exits = &exits)) {}
     CHECK_EQ(exits, 100);
 }

@@ -9,13 +9,14 @@ out=$2
 mkdir -p "$out"
 cc=aarch64-linux-gnu-gcc
 lib="$src/src/core/*.c $src/src/lib/*.c $src/src/res/*.c $src/src/coro/*.c \
+     $src/src/port/unix.c $src/src/port/linux.c \
      $src/src/coro/switch_aarch64.S"
 tests="$src/tests/gen/*.c $src/tests/harness.c $src/tests/probe.c"
-flags="-std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -DCX_TEST_UNDER_QEMU -I$src/include"
+flags="-std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DCX_TEST_UNDER_QEMU -I$src/include"
 # The library as cx is built (CX_BUILDING), the tests as a user's program.
 rm -rf "$out/obj" && mkdir -p "$out/obj"
 # shellcheck disable=SC2086
 (cd "$out/obj" && $cc $flags -DCX_BUILDING -c $lib)
 # shellcheck disable=SC2086
-$cc $flags -I"$src/tests" -static -pthread $tests "$out"/obj/*.o -o "$out/test_gen_aarch64"
+$cc $flags -I"$src/tests" -static -pthread $tests "$out"/obj/*.o -lm -o "$out/test_gen_aarch64"
 qemu-aarch64 "$out/test_gen_aarch64"

@@ -131,7 +131,7 @@ static void leaf(prog *p, int op)
 /* Raises, always. */
 static void step(prog *p, int depth)
 {
-    int op = p->in.n && depth < DEPTH_MAX ? fuzz_byte(&p->in) % 10 : 0;
+    volatile int op = p->in.n && depth < DEPTH_MAX ? fuzz_byte(&p->in) % 10 : 0;
     switch (op) {
     case 3: {
         cx_error *e = kept(p);

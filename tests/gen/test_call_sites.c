@@ -65,7 +65,7 @@ TEST(yield_outside_the_generator_names_the_callers_line)
 
 TEST(gen_new_with_no_function_names_the_callers_line)
 {
-    cx_error *e;
+    cx_error *volatile e;
     CHECK_RAISES_HERE(e, (void)cx_gen_new(NULL, NULL));
     CHECK(cx_error_is(e, &cx_ValueError));
     cx_error_unref(e);
@@ -83,7 +83,7 @@ static void yields_twice(cx_gen *g, void *arg)
 
 TEST(a_manager_that_does_not_stop_names_the_with_line)
 {
-    cx_error *e;
+    cx_error *volatile e;
     CHECK_RAISES_HERE(e, cx_with (cx_contextmanager(yields_twice, NULL)) th_log("body"));
     CHECK(cx_error_is(e, &cx_RuntimeError));
     CHECK_STR(cx_error_message(e), "generator didn't stop");
@@ -99,7 +99,7 @@ static void finishes_at_once(cx_gen *g, void *arg)
 
 TEST(a_manager_that_does_not_yield_names_the_with_line)
 {
-    cx_error *e;
+    cx_error *volatile e;
     CHECK_RAISES_HERE(e, cx_with (cx_contextmanager(finishes_at_once, NULL)) th_log("body"));
     CHECK(cx_error_is(e, &cx_RuntimeError));
     CHECK_STR(cx_error_message(e), "generator didn't yield");
@@ -132,7 +132,7 @@ TEST(a_generator_ignoring_close_names_the_close_call)
 
 TEST(call_with_a_null_function_names_the_callers_line)
 {
-    cx_error *e;
+    cx_error *volatile e;
     CHECK_RAISES_HERE(e, cx_call_with(cx_nullcontext(NULL), NULL, NULL));
     CHECK(cx_error_is(e, &cx_ValueError));
     cx_error_unref(e);
@@ -144,7 +144,7 @@ static void nothing(void *arg) { (void)arg; }
  * user's cx_call_with. */
 TEST(call_with_a_manager_that_fails_names_the_callers_line)
 {
-    cx_error *e;
+    cx_error *volatile e;
     CHECK_RAISES_HERE(e, cx_call_with(cx_flock(-1, LOCK_EX), nothing, NULL));
     CHECK(cx_error_is(e, &cx_OSError));
     cx_error_unref(e);

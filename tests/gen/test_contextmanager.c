@@ -194,7 +194,7 @@ TEST(cm_body_left_by_return_resumes_the_generator_normally)
 
 TEST(cm_body_left_by_break_resumes_the_generator_normally)
 {
-    for (int i = 0; i < 2; i++)
+    for (volatile int i = 0; i < 2; i++)
         cx_with (cx_contextmanager(simple, NULL)) {
             th_log("body");
             break; /* cx-check: expected */
@@ -316,7 +316,7 @@ TEST(cm_enter_and_exit_allocate_nothing_in_steady_state)
     cx_with (cx_contextmanager(simple, NULL)) {} /* warms the thread's pools */
     cx_set_allocator(counting_malloc, counting_realloc, free);
     allocations = 0;
-    for (int i = 0; i < 1000; i++) {
+    for (volatile int i = 0; i < 1000; i++) {
         th_trace[0] = '\0';
         cx_with (cx_contextmanager(simple, NULL)) {}
     }
@@ -357,7 +357,7 @@ static void failing_work(void *arg) { (void)arg; cx_raise(&cx_ValueError, "work 
 
 TEST(call_with_propagates_the_functions_error_after_exit)
 {
-    cx_error *e = NULL;
+    cx_error *volatile e = NULL;
     cx_try {
         cx_call_with(cx_contextmanager(track_entry_exit, "f"), failing_work, NULL);
     } cx_except_any (err) {

@@ -69,7 +69,8 @@ bool iof_supported(const char **why)
 
 static void marker(void) { syscall(SYS_getppid); }
 
-static void in_child(void (*fn)(void *), void *arg, int out)
+/* Used by the x86-64 runner below only. */
+__attribute__((unused)) static void in_child(void (*fn)(void *), void *arg, int out)
 {
     /* The runner's cx_protect is not the child's to land in. */
     cx__state_get()->top = NULL;

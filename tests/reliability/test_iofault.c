@@ -239,11 +239,24 @@ static bool is_stdio_io(int sys)
 
 static bool verbose(void) { return getenv("CX_IOFAULT_VERBOSE") != NULL; }
 
+/* errno's name (glibc's strerrorname_np), else its number. */
+static const char *errno_name(int err, char *buf, size_t size)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 32)
+    const char *name = strerrorname_np(err);
+    if (name)
+        return name;
+#endif
+    snprintf(buf, size, "errno %d", err);
+    return buf;
+}
+
 static void report(const scenario *s, const char *what, int sys, long k, int err,
                    const iof_result *r)
 {
+    char num[32];
     fprintf(stderr, "%s: %s: %s call %ld failing with %s: %s%s%s %s\n", s->name, what,
-            sys >= 0 ? iof_syscalls[sys].name : "no", k, err ? strerrorname_np(err) : "-",
+            sys >= 0 ? iof_syscalls[sys].name : "no", k, err ? errno_name(err, num, sizeof num) : "-",
             r->v.raised ? r->v.type : "success", r->v.raised ? ": " : "",
             r->v.raised ? r->v.msg : "", r->crashed ? "(child crashed)" : "");
 }

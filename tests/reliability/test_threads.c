@@ -175,7 +175,7 @@ static struct {
 static void *hammer_locks(void *arg)
 {
     (void)arg;
-    for (long i = 0; i < LOCK_ROUNDS; i++) {
+    for (volatile long i = 0; i < LOCK_ROUNDS; i++) {
         cx_with (cx_lock(&shared.mutex))
             shared.counter++;
         cx_with (cx_lock(&shared.rlock))

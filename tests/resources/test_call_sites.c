@@ -15,7 +15,7 @@
 
 TEST(failed_atomic_write_names_the_callers_line)
 {
-    cx_error *e;
+    cx_error *volatile e;
     CHECK_RAISES_HERE(e, cx_with (FILE *f, cx_atomic_write("/nonexistent/cx/out.txt", "w")) fputs("x", f));
     CHECK(cx_error_is(e, &cx_FileNotFoundError));
     cx_error_unref(e);
@@ -23,7 +23,7 @@ TEST(failed_atomic_write_names_the_callers_line)
 
 TEST(atomic_write_made_with_a_null_path_names_the_callers_line)
 {
-    cx_error *e;
+    cx_error *volatile e;
     CHECK_RAISES_HERE(e, (void)cx_atomic_write(NULL, "w"));
     CHECK(cx_error_is(e, &cx_ValueError));
     cx_error_unref(e);
@@ -51,7 +51,7 @@ TEST(atomic_write_failing_at_exit_names_the_with_line)
 
 TEST(flock_on_a_bad_descriptor_names_the_callers_line)
 {
-    cx_error *e;
+    cx_error *volatile e;
     CHECK_RAISES_HERE(e, cx_with (cx_flock(-1, LOCK_EX)) th_log("body"));
     CHECK(cx_error_is(e, &cx_OSError));
     CHECK_EQ(cx_error_errno(e), EBADF);
@@ -61,7 +61,7 @@ TEST(flock_on_a_bad_descriptor_names_the_callers_line)
 
 TEST(flock_under_cx_using_names_the_declarations_line)
 {
-    cx_error *e;
+    cx_error *volatile e;
     CHECK_RAISES_HERE(e, { cx_using (cx_flock(-1, LOCK_SH | LOCK_NB)); th_log("body"); });
     CHECK(cx_error_is(e, &cx_OSError));
     CHECK_STR(th_trace, "");
@@ -70,7 +70,7 @@ TEST(flock_under_cx_using_names_the_declarations_line)
 
 TEST(tempdir_in_a_missing_directory_names_the_callers_line)
 {
-    cx_error *e;
+    cx_error *volatile e;
     cx_with (cx_setenv("TMPDIR", "/nonexistent/cx/tmp")) {
         CHECK_RAISES_HERE(e, cx_with (const char *d, cx_tempdir()) (void)d);
     }
@@ -80,7 +80,7 @@ TEST(tempdir_in_a_missing_directory_names_the_callers_line)
 
 TEST(open_fd_of_a_missing_file_names_the_callers_line)
 {
-    cx_error *e;
+    cx_error *volatile e;
     CHECK_RAISES_HERE(e, cx_with (int *fd, cx_open_fd("/nonexistent/cx/f", O_RDONLY, 0)) (void)fd);
     CHECK(cx_error_is(e, &cx_FileNotFoundError));
     cx_error_unref(e);
@@ -88,7 +88,7 @@ TEST(open_fd_of_a_missing_file_names_the_callers_line)
 
 TEST(rlock_depth_of_null_names_the_callers_line)
 {
-    cx_error *e;
+    cx_error *volatile e;
     CHECK_RAISES_HERE(e, (void)cx_rlock_depth(NULL));
     CHECK(cx_error_is(e, &cx_ValueError));
     cx_error_unref(e);

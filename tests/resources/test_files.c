@@ -98,7 +98,7 @@ static void remember_mount(int slot, const char *where)
 
 TEST(open_binds_a_file_and_closes_it)
 {
-    FILE *seen = NULL;
+    FILE *volatile seen = NULL;
     cx_with (FILE *f, cx_open(in_dir("a.txt"), "w")) {
         seen = f;
         fputs("Python Context Managers Rock!", f);
@@ -130,7 +130,7 @@ TEST(open_through_its_exported_function_opens_and_closes)
  * and break (the file is closed: its data reached the disk each time). */
 TEST(open_closes_the_file_when_the_body_continues_or_breaks)
 {
-    for (int round = 0; round < 3; round++) {
+    for (volatile int round = 0; round < 3; round++) {
         cx_with (FILE *f, cx_open(in_dir("cb.txt"), "w")) {
             fprintf(f, "round %d", round);
             if (round == 0)
@@ -199,7 +199,7 @@ TEST(open_directory_for_writing_raises_is_a_directory)
 
 TEST(open_fd_binds_the_descriptor_and_closes_it)
 {
-    int fd = -1;
+    volatile int fd = -1;
     cx_with (int *p, cx_open_fd(in_dir("fd.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0600)) {
         fd = *p;
         CHECK_EQ(write(*p, "abc", 3), 3);
@@ -575,7 +575,7 @@ TEST(atomic_write_into_a_missing_directory_raises_file_not_found)
 static void rewrite_forever(const char *path, int ready, int *writing)
 {
     static char block[VERSION_BYTES];
-    for (unsigned round = 0;; round++) {
+    for (volatile unsigned round = 0;; round++) {
         memset(block, 'a' + (int)(round % 26), sizeof block);
         __atomic_store_n(writing, 1, __ATOMIC_SEQ_CST);
         cx_with (FILE *f, cx_atomic_write(path, "w"))

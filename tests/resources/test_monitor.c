@@ -95,7 +95,7 @@ TEST(timed_with_a_null_label_prints_timed)
 TEST(timed_binds_the_report_it_fills)
 {
     cx_report r;
-    cx_report *bound = NULL;
+    cx_report *volatile bound = NULL;
     cx_with (cx_report *p, cx_timed("x", &r, NULL))
         bound = p;
     CHECK(bound == &r);

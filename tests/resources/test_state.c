@@ -380,7 +380,8 @@ static void *report_usr1_blocked(void *arg)
 TEST(sigmask_changes_only_the_calling_threads_mask)
 {
     sigset_t set;
-    int in_other = -1, in_self = -1;
+    int in_other = -1;
+    volatile int in_self = -1;
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
     pthread_barrier_init(&masked, NULL, 2);

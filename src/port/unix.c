@@ -1,0 +1,103 @@
+/* The platform layer's part every POSIX system shares (port.h): errno text,
+ * signal masks, mappings.  What differs between them is in linux.c or
+ * posix.c. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "port.h"
+
+/* ---- errno text ----
+ * strerror_r comes in two flavours under one name: GNU's (glibc with
+ * _GNU_SOURCE) returns the text, which may be a static string and not
+ * `buf`; XSI's (musl, the BSDs, macOS, glibc without _GNU_SOURCE) fills
+ * `buf` and returns 0 or an error.  The call's type picks the reading, so
+ * whichever the C library declares is read right. */
+static const char *gnu_text(char *text, char *buf, size_t size)
+{
+    (void)buf;
+    (void)size;
+    return text;
+}
+
+static const char *xsi_text(int rc, char *buf, size_t size)
+{
+    (void)size;
+    return rc == 0 ? buf : NULL;
+}
+
+const char *cx__port_strerror(int errnum, char *buf, size_t size)
+{
+    if (size == 0)
+        return "";
+    buf[0] = 0;
+    const char *text = _Generic(strerror_r(errnum, buf, size),
+                                char *: gnu_text,
+                                default: xsi_text)(strerror_r(errnum, buf, size), buf, size);
+    if (!text || !*text) {
+        snprintf(buf, size, "Unknown error %d", errnum);
+        text = buf;
+    }
+    return text;
+}
+
+/* ---- signal masks ---- */
+
+int cx__port_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+    return pthread_sigmask(how, set, old);
+}
+
+/* ---- memory mapping ---- */
+
+/* Asked once: every generator made from the pool checks its stack's size,
+ * and this is on that path. */
+size_t cx__port_page_size(void)
+{
+    static size_t cached;
+    size_t p = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (!p) {
+        p = (size_t)sysconf(_SC_PAGESIZE);
+        __atomic_store_n(&cached, p, __ATOMIC_RELAXED);
+    }
+    return p;
+}
+
+void *cx__port_map(size_t size)
+{
+    void *m = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | CX__MAP_NORESERVE, -1, 0);
+    return m == MAP_FAILED ? NULL : m;
+}
+
+/* PROT_NONE first, the usable part opened after: one mapping, two kernel
+ * regions, and the guard never counts as committed memory, even under
+ * strict overcommit. */
+void *cx__port_map_guarded(size_t size, size_t guard)
+{
+    char *map = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | CX__MAP_NORESERVE,
+                     -1, 0);
+    if (map == MAP_FAILED)
+        return NULL;
+    if (mprotect(map + guard, size - guard, PROT_READ | PROT_WRITE) != 0) {
+        int err = errno;
+        munmap(map, size);
+        errno = err;
+        return NULL;
+    }
+    return map;
+}
+
+void cx__port_unmap(void *map, size_t size) { munmap(map, size); }
+
+void cx__port_discard(void *addr, size_t size)
+{
+#if defined(MADV_DONTNEED)
+    madvise(addr, size, MADV_DONTNEED);
+#else
+    posix_madvise(addr, size, POSIX_MADV_DONTNEED);
+#endif
+}
