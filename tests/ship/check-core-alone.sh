@@ -78,7 +78,7 @@ for f in "$libdir/libcx.so" "$libdir/libcx.so.0" "$libdir/libcx.a" "$libdir/pkgc
          "$libdir/cmake/cx/cxConfig.cmake" "$prefix/include/cx/cx.h" "$prefix/include/cx/dberror.h"; do
     [ -e "$f" ] || fail "${f#"$prefix"/} is not installed"
 done
-leaked=$(cd "$prefix" && find . \( -name 'libcx-*' -o -name 'cx-*.pc' -o -name sqlite.h \
+leaked=$(cd "$prefix" && find . \( -name 'libcx-*' -o -name 'cx-*.pc' -o -name 'cx-*-targets*.cmake' -o -name sqlite.h \
          -o -name pg.h -o -name async.h \) | sed 's|^\./||')
 [ -z "$leaked" ] || fail "module files installed: $(echo "$leaked" | tr '\n' ' ')"
 
