@@ -114,6 +114,12 @@ cx_ship_test(examples_compile_cleanly_with_strict_user_warnings
   COMMAND ${CX_SHIP_DIR}/check-user-flags.sh ${CMAKE_C_COMPILER} ${CMAKE_SOURCE_DIR}
           "${CX_SANITIZER_FLAGS}")
 
+# The installed headers, alone and together, and the statements' expansions,
+# under -Wall -Wextra -Wpedantic -Wshadow -Wcast-qual -Wconversion -Werror
+# with gcc and with clang (make check installs both).
+cx_ship_test(installed_headers_are_clean_under_strict_warnings_with_gcc_and_clang
+  COMMAND ${CX_SHIP_DIR}/check-strict-headers.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR} gcc clang)
+
 # C++: every header this build installs alone, and a C++ program using the
 # statements.
 file(GLOB CX_PUBLIC_HEADERS RELATIVE ${CMAKE_SOURCE_DIR}/include/cx

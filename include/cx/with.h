@@ -121,7 +121,8 @@ static inline void *cx__with_enter(cx__with *w, cx__with_ref *entered)
  * would warn it "may be used uninitialized". */
 static inline void cx__with_caught(cx__with *w, cx__with_ref *entered)
 {
-    *(cx__with *volatile *)entered = NULL;
+    cx__with *volatile *entered_v = entered; /* no cast: -Wcast-qual */
+    *entered_v = NULL;
     cx__with_exit_error(w);
 }
 
