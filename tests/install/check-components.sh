@@ -6,6 +6,8 @@
 #     cx::async_static, and both run; the static one needs no libcx*.so.
 #     The same program linked with `pkg-config --static --libs` and the .a
 #     files runs too.
+#     With pg's targets file removed from that tree, COMPONENTS pg fails
+#     saying the module is not installed (and which package has it).
 #  2. A core-only scratch build (every module OFF), installed: asking it for
 #     COMPONENTS pg fails the configure with a message naming the component
 #     and saying cx was built without it; OPTIONAL_COMPONENTS pg configures,
@@ -73,6 +75,26 @@ out=$("$work/modules-pc-static")
 readelf -d "$work/modules-pc-static" | grep -qE 'NEEDED.*libcx' &&
     fail "the pkg-config --static program links a shared libcx"
 
+# A module built but not installed (a Debian -dev package left out): its
+# targets file is missing, and the error says so, not "built without".
+if [ -e "$libdir/cmake/cx/cx-pg-targets.cmake" ]; then
+    rm -f "$libdir"/cmake/cx/cx-pg-targets*.cmake
+    mkdir "$work/nopg"
+    printf 'cmake_minimum_required(VERSION 3.16)\nproject(nopg C)\nfind_package(cx REQUIRED COMPONENTS pg)\n' \
+        > "$work/nopg/CMakeLists.txt"
+    if cmake -S "$work/nopg" -B "$work/nopg/build" -DCMAKE_PREFIX_PATH="$work/prefix" \
+             > "$work/nopg.log" 2>&1; then
+        cat "$work/nopg.log" >&2; fail "COMPONENTS pg configured without cx-pg-targets.cmake"
+    fi
+    msg=$(tr -s ' \n' '  ' < "$work/nopg.log")
+    for want in "component pg: module pg is not installed" "libcx-pg-dev"; do
+        case $msg in
+            *"$want"*) ;;
+            *) cat "$work/nopg.log" >&2; fail "the error does not say '$want'" ;;
+        esac
+    done
+fi
+
 # 2. A core-only install, asked for a module.
 cmake -S "$src" -B "$work/core" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER="$cc" \
       -DCX_SQLITE=OFF -DCX_PG=OFF -DCX_ASYNC=OFF -DCX_TESTS=OFF > "$work/core.log" 2>&1 ||
@@ -94,7 +116,8 @@ if cmake -S "$work/ask" -B "$work/ask/build" -DCMAKE_PREFIX_PATH="$work/core-pre
 fi
 # CMake wraps the message; read it as one line.
 msg=$(tr -s ' \n' '  ' < "$work/ask.log")
-for want in "component pg:" "was built without module pg" "-DCX_PG=ON"; do
+version=$(sed -n 's/^#define CX_VERSION_STRING "\(.*\)"/\1/p' "$src/include/cx/version.h")
+for want in "component pg: cx $version was built without module pg" "-DCX_PG=ON"; do
     case $msg in
         *"$want"*) ;;
         *) cat "$work/ask.log" >&2; fail "the error does not say '$want'" ;;
