@@ -392,7 +392,7 @@ TEST(closing_a_generator_left_early_runs_its_cleanup)
 
 TEST(gen_closing_binds_the_generator_and_closes_it_on_a_raise)
 {
-    cx_gen *seen = NULL;
+    cx_gen *volatile seen = NULL;
     cx_try {
         cx_with (cx_gen *g, cx_gen_closing(cx_gen_new(lines, NULL))) {
             seen = g;
