@@ -11,36 +11,53 @@ endif()
 file(GLOB CX_ASYNC_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/async/*.c)
 list(REMOVE_ITEM CX_ASYNC_SOURCES ${CMAKE_SOURCE_DIR}/src/async/pg.c)
 
-function(cx_async_library target output)
+# A library of the module: shared (public symbols only) and static (the same
+# objects), the static one named <target>_static; installed with the CMake
+# targets cx::<module> and cx::<module>_static (cxConfig.cmake.in).
+function(cx_async_library target output module)
+  add_library(${target}_objects OBJECT ${ARGN})
+  set_target_properties(${target}_objects PROPERTIES POSITION_INDEPENDENT_CODE ON
+    C_VISIBILITY_PRESET hidden)
+  target_compile_definitions(${target}_objects PRIVATE CX_BUILDING _GNU_SOURCE)
+  target_include_directories(${target}_objects PRIVATE ${CMAKE_SOURCE_DIR}/include)
+  target_link_libraries(${target}_objects PRIVATE PkgConfig::CX_LIBUV)
+  add_library(${target} SHARED $<TARGET_OBJECTS:${target}_objects>)
+  add_library(${target}_static STATIC $<TARGET_OBJECTS:${target}_objects>)
   set_target_properties(${target} PROPERTIES OUTPUT_NAME ${output}
-    VERSION ${PROJECT_VERSION} SOVERSION 0 C_VISIBILITY_PRESET hidden)
-  target_compile_definitions(${target} PRIVATE CX_BUILDING _GNU_SOURCE)
-  target_include_directories(${target} PUBLIC
-    $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include>
-    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
-  install(TARGETS ${target}
-    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
-    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+    VERSION ${PROJECT_VERSION} SOVERSION 0 EXPORT_NAME ${module})
+  set_target_properties(${target}_static PROPERTIES OUTPUT_NAME ${output}
+    EXPORT_NAME ${module}_static)
+  foreach(t ${target} ${target}_static)
+    target_include_directories(${t} PUBLIC
+      $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include>
+      $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  endforeach()
 endfunction()
 
-add_library(cx_async SHARED ${CX_ASYNC_SOURCES})
-cx_async_library(cx_async cx-async)
+cx_async_library(cx_async cx-async async ${CX_ASYNC_SOURCES})
 target_link_libraries(cx_async PUBLIC cx PRIVATE PkgConfig::CX_LIBUV m)
+target_link_libraries(cx_async_static PUBLIC cx_static PRIVATE PkgConfig::CX_LIBUV m)
 # Bound at load: lazy binding resolves a symbol on the calling task's stack
 # and needs kilobytes of it, more than the stack check's margin.
 target_link_options(cx_async PRIVATE -Wl,-z,now)
 add_library(cx::async ALIAS cx_async)
+add_library(cx::async_static ALIAS cx_async_static)
+cx_install_module(async cx_async cx_async_static)
 
 set(CX_ASYNC_PCS cx-async)
 if(CX_HAVE_ASYNC_PG)
   # conninfo.c is cx-pg's too, compiled in hidden: the two connects parse and
   # hide passwords alike without exporting a helper.
-  add_library(cx_async_pg SHARED ${CMAKE_SOURCE_DIR}/src/async/pg.c
+  cx_async_library(cx_async_pg cx-async-pg async_pg ${CMAKE_SOURCE_DIR}/src/async/pg.c
     ${CMAKE_SOURCE_DIR}/src/pg/conninfo.c)
-  cx_async_library(cx_async_pg cx-async-pg)
+  target_link_libraries(cx_async_pg_objects PRIVATE PkgConfig::CX_LIBPQ)
   target_link_libraries(cx_async_pg PUBLIC cx_async cx cx_pg
     PRIVATE PkgConfig::CX_LIBUV PkgConfig::CX_LIBPQ)
+  target_link_libraries(cx_async_pg_static PUBLIC cx_async_static cx_static cx_pg_static
+    PRIVATE PkgConfig::CX_LIBUV PkgConfig::CX_LIBPQ)
   add_library(cx::async_pg ALIAS cx_async_pg)
+  add_library(cx::async_pg_static ALIAS cx_async_pg_static)
+  cx_install_module(async_pg cx_async_pg cx_async_pg_static)
   list(APPEND CX_ASYNC_PCS cx-async-pg)
 endif()
 

@@ -5,20 +5,32 @@
 # Each is built where cmake/modules.cmake found its library (CX_HAVE_SQLITE,
 # CX_HAVE_PG; the imported targets PkgConfig::CX_SQLITE3 and ::CX_LIBPQ).
 
-# A module library: shared, public symbols only, linked to libcx.
+# A module library: shared (public symbols only) and static (the same
+# objects), both linked to the core's of the same kind, installed with its
+# pkg-config file and its CMake targets (cmake/cx-<module>-targets.cmake:
+# cx::<module> and cx::<module>_static, see cxConfig.cmake.in).
 function(cx_db_library target output dir dep)
   file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/${dir}/*.c)
-  add_library(${target} SHARED ${sources})
+  add_library(${target}_objects OBJECT ${sources})
+  set_target_properties(${target}_objects PROPERTIES POSITION_INDEPENDENT_CODE ON
+    C_VISIBILITY_PRESET hidden)
+  target_compile_definitions(${target}_objects PRIVATE CX_BUILDING _GNU_SOURCE)
+  target_include_directories(${target}_objects PRIVATE ${CMAKE_SOURCE_DIR}/include)
+  target_link_libraries(${target}_objects PRIVATE ${dep})
+  add_library(${target} SHARED $<TARGET_OBJECTS:${target}_objects>)
+  add_library(${target}_static STATIC $<TARGET_OBJECTS:${target}_objects>)
   set_target_properties(${target} PROPERTIES OUTPUT_NAME ${output}
-    VERSION ${PROJECT_VERSION} SOVERSION 0 C_VISIBILITY_PRESET hidden)
-  target_compile_definitions(${target} PRIVATE CX_BUILDING _GNU_SOURCE)
-  target_include_directories(${target} PUBLIC
-    $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include>
-    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+    VERSION ${PROJECT_VERSION} SOVERSION 0 EXPORT_NAME ${dir})
+  set_target_properties(${target}_static PROPERTIES OUTPUT_NAME ${output}
+    EXPORT_NAME ${dir}_static)
+  foreach(t ${target} ${target}_static)
+    target_include_directories(${t} PUBLIC
+      $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/include>
+      $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  endforeach()
   target_link_libraries(${target} PUBLIC cx ${dep})
-  install(TARGETS ${target}
-    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
-    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  target_link_libraries(${target}_static PUBLIC cx_static ${dep})
+  cx_install_module(${dir} ${target} ${target}_static)
   configure_file(${CMAKE_SOURCE_DIR}/cmake/${output}.pc.in
     ${CMAKE_BINARY_DIR}/${output}.pc @ONLY)
   install(FILES ${CMAKE_BINARY_DIR}/${output}.pc
@@ -28,10 +40,12 @@ endfunction()
 if(CX_HAVE_SQLITE)
   cx_db_library(cx_sqlite cx-sqlite sqlite PkgConfig::CX_SQLITE3)
   add_library(cx::sqlite ALIAS cx_sqlite)
+  add_library(cx::sqlite_static ALIAS cx_sqlite_static)
 endif()
 if(CX_HAVE_PG)
   cx_db_library(cx_pg cx-pg pg PkgConfig::CX_LIBPQ)
   add_library(cx::pg ALIAS cx_pg)
+  add_library(cx::pg_static ALIAS cx_pg_static)
 endif()
 
 if(NOT CX_TESTS)

@@ -32,7 +32,17 @@ foreach(t cx cx_sqlite cx_pg cx_async cx_async_pg)
 endforeach()
 
 # ---- man pages: section 3 installed with the headers, section 1 (cx-check) with the program ----
+# man/*.3 is the core's manual, man/<module>/*.3 a module's, installed with
+# the module.  An alias (cx_except.3 -> cx_try.3) is a symbolic link in the
+# tree and an installed copy.
 file(GLOB CX_MAN3 CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/man/*.3)
+foreach(m sqlite pg async async_pg)
+  string(TOUPPER ${m} M)
+  if(CX_HAVE_${M})
+    file(GLOB pages CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/man/${m}/*.3)
+    list(APPEND CX_MAN3 ${pages})
+  endif()
+endforeach()
 install(FILES ${CX_MAN3} DESTINATION ${CMAKE_INSTALL_MANDIR}/man3)
 file(GLOB CX_MAN1 CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/man/*.1)
 install(FILES ${CX_MAN1} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
@@ -103,6 +113,12 @@ endif()
 cx_ship_test(examples_compile_cleanly_with_strict_user_warnings
   COMMAND ${CX_SHIP_DIR}/check-user-flags.sh ${CMAKE_C_COMPILER} ${CMAKE_SOURCE_DIR}
           "${CX_SANITIZER_FLAGS}")
+
+# The installed headers, alone and together, and the statements' expansions,
+# under -Wall -Wextra -Wpedantic -Wshadow -Wcast-qual -Wconversion -Werror
+# with gcc and with clang (make check installs both).
+cx_ship_test(installed_headers_are_clean_under_strict_warnings_with_gcc_and_clang
+  COMMAND ${CX_SHIP_DIR}/check-strict-headers.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR} gcc clang)
 
 # C++: every header this build installs alone, and a C++ program using the
 # statements.
@@ -183,3 +199,9 @@ if(CX_MAN3)
   cx_ship_test(man_pages_render_cleanly_with_man_l
     COMMAND ${CX_SHIP_DIR}/check-man.sh ${CMAKE_SOURCE_DIR}/man)
 endif()
+
+# Every public function of every installed header resolves to a man page in
+# the installed tree (man -M <prefix>/share/man -w 3 NAME).
+cx_ship_test(every_public_function_has_an_installed_man_page
+  COMMAND ${CX_SHIP_DIR}/check-man-coverage.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR}
+  LABELS man)

@@ -1,7 +1,7 @@
 /* Common Pitfalls and Solutions / 3. Resource Leaks in Generators: an early
  * return from a block with cx_using declarations still runs each manager's
  * cleanup, last declared first, and a generator left unfinished is closed
- * by cx_closing. */
+ * by cx_gen_closing (closing() for a generator). */
 #include "examples.h"
 
 static int live_resources;
@@ -30,12 +30,10 @@ static void some_generator(cx_gen *g, void *arg)
     }
 }
 
-static void close_generator(void *g) { cx_gen_close(g); }
-
 static long problematic_usage(void)
 {
     cx_using (int *resource, cx_contextmanager(resource_manager, NULL));
-    cx_using (cx_gen *items, cx_closing(cx_gen_new(some_generator, NULL), close_generator));
+    cx_using (cx_gen *items, cx_gen_closing(cx_gen_new(some_generator, NULL)));
     (void)resource;
     void *item;
     while (cx_gen_next(items, &item))

@@ -76,7 +76,9 @@ CX_API cx_manager cx_nullcontext(void *value);
 /* closing(obj): enter returns obj; exit calls close(obj) whatever happened
  * (obj may be NULL: it is only passed to close; close NULL raises
  * cx_ValueError).
- * Also closes generators: cx_closing(g, (void (*)(void *))cx_gen_close).
+ * Generators have cx_gen_closing(g) (gen.h); for a close function taking a
+ * typed pointer, CX_DEFINE_CLEANUP (with.h) makes the callback without a
+ * cast.
  * Single-use: the first exit closes obj, so a later block over the same obj
  * would bind a closed object, and a nested one would close it under the
  * outer block. */

@@ -131,13 +131,18 @@ CX_API cx__state *cx__state_get(void);
 /* Pushes f on the running chain.  Read and write top and handling one word
  * at a time (volatile keeps the compiler from merging them): a 16-byte load
  * waits for an 8-byte store to top still in flight, and a pop just came
- * before (docs/benchmarks.md, "Store forwarding"). */
+ * before (docs/benchmarks.md, "Store forwarding").  The volatile views are
+ * implicit conversions, not casts, so users' -Wcast-qual stays quiet. */
 static inline void cx__frame_push(cx__frame *f, int kind)
 {
-    cx__frame *top = *(cx__frame *volatile *)&cx__ts.top;
-    cx__handled *handling = *(cx__handled *volatile *)&cx__ts.handling;
-    *(cx__frame *volatile *)&f->prev = top;
-    *(cx__handled *volatile *)&f->handling = handling;
+    cx__frame *volatile *ts_top = &cx__ts.top;
+    cx__handled *volatile *ts_handling = &cx__ts.handling;
+    cx__frame *volatile *f_prev = &f->prev;
+    cx__handled *volatile *f_handling = &f->handling;
+    cx__frame *top = *ts_top;
+    cx__handled *handling = *ts_handling;
+    *f_prev = top;
+    *f_handling = handling;
     f->kind = kind;
     cx__ts.top = f;
 }

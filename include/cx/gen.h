@@ -57,6 +57,14 @@ CX_API bool cx_gen_next(cx_gen *g, void **out);
  * closed on the thread, docs/generators.md "Limits").  NULL does nothing. */
 CX_API void cx_gen_close(cx_gen *g);
 
+/* contextlib.closing(g) for a generator, with no function pointer to cast:
+ * binds g; exit calls cx_gen_close(g) on every path, so a loop that leaves
+ * early still runs the generator's cleanup (its finally clauses, with exits
+ * and defers) at the block's end, and an error that cleanup raises
+ * propagates from the exit.  Single-use: the first exit closes g.  Raises
+ * cx_ValueError for a NULL g (cx_aclosing, async.h, is the async twin). */
+CX_API cx_manager cx_gen_closing(cx_gen *g);
+
 /* True once g has finished (returned or raised).  Raises cx_ValueError for
  * a closed (stale) handle. */
 CX_API bool cx_gen_finished(const cx_gen *g);
@@ -125,6 +133,7 @@ CX_API void cx_call_with(cx_manager m, void (*fn)(void *arg), void *arg);
 #define cx_yield(...) CX__AT(cx_yield(__VA_ARGS__))
 #define cx_gen_next(...) CX__AT(cx_gen_next(__VA_ARGS__))
 #define cx_gen_close(...) CX__AT(cx_gen_close(__VA_ARGS__))
+#define cx_gen_closing(...) CX__AT(cx_gen_closing(__VA_ARGS__))
 #define cx_gen_finished(...) CX__AT(cx_gen_finished(__VA_ARGS__))
 #define cx_gen_set_stack_size(...) CX__AT(cx_gen_set_stack_size(__VA_ARGS__))
 #define cx_call_with(...) CX__AT(cx_call_with(__VA_ARGS__))

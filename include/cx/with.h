@@ -121,7 +121,8 @@ static inline void *cx__with_enter(cx__with *w, cx__with_ref *entered)
  * would warn it "may be used uninitialized". */
 static inline void cx__with_caught(cx__with *w, cx__with_ref *entered)
 {
-    *(cx__with *volatile *)entered = NULL;
+    cx__with *volatile *entered_v = entered; /* no cast: -Wcast-qual */
+    *entered_v = NULL;
     cx__with_exit_error(w);
 }
 
@@ -337,7 +338,28 @@ static inline void cx__defer_run(cx__defer *d)
          cx__sp; cx__sp = NULL)                                                \
         CX__SHADOW_ON
 
-/* Defers fn(arg) (void (*)(void *)) to the end of the block it is written
+/* Defines `static void name(void *obj)` calling fn((type)obj): a cleanup
+ * callback of the type cx_defer, cx_closing and cx_exitstack_callback take,
+ * for a function whose parameter is a typed pointer:
+ *
+ *   static void page_close(page *p);
+ *   CX_DEFINE_CLEANUP(page_close_cb, page *, page_close);
+ *   cx_using (page *p, cx_closing(page_open(url), page_close_cb));
+ *
+ * Passing page_close itself, cast to void (*)(void *), would call it through
+ * a pointer of another type: undefined behaviour in ISO C (and an error
+ * under -fsanitize=function and CFI).  `type` must be a pointer type; fn's
+ * result, if any, is discarded (fclose, say).  Write it where a function
+ * may be defined (file scope), followed by a semicolon. */
+#define CX_DEFINE_CLEANUP(name, type, fn)                                      \
+    static void name(void *cx__cleanup_obj)                                    \
+    {                                                                          \
+        (void)(fn)((type)cx__cleanup_obj);                                     \
+    }                                                                          \
+    struct cx__cleanup_semicolon
+
+/* Defers fn(arg) (void (*)(void *); CX_DEFINE_CLEANUP above adapts a function
+ * taking a typed pointer) to the end of the block it is written
  * in — on every path out of it: its end, break, continue, return, goto, or
  * a raise.  Several run last-deferred first (with cx_using's exits, in one
  * order); one that raises does not stop the others, which run with that

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stddef.h>
 
+#include <cx/contextlib.h>
 #include <cx/gen.h>
 
 #include "../core/internal.h"
@@ -752,4 +753,16 @@ void cx_gen_close(cx_gen *g)
             cx__propagate(raised);
         cx_error_unref(raised);
     }
+}
+
+static void gen_closing_close(void *g)
+{
+    cx_gen_close(g);
+}
+
+cx_manager cx_gen_closing(cx_gen *g)
+{
+    if (!g)
+        cx_raise(&cx_ValueError, "cx_gen_closing: g is NULL");
+    return cx_closing(g, gen_closing_close);
 }

@@ -106,6 +106,8 @@ NA_CASE(cx_gen_next, "out", RETURNS, {
     cx_gen_close(g);
 });
 NA_CASE(cx_gen_close, "g", RETURNS, cx_gen_close(NULL));
+NA_CASE(cx_gen_closing, "g", VALUE_ERROR("cx_gen_closing: g is NULL"),
+        cx_with (cx_gen_closing(NULL)) {});
 NA_CASE(cx_gen_finished, "g", VALUE_ERROR("cx_gen_finished: g is NULL"),
         cx_gen_finished(NULL));
 /* 0 is the default, as for cx_async_set_stack_size. */

@@ -204,12 +204,16 @@ TEST(using_binds_the_enter_value)
     unlink(path);
 }
 
+/* th_log is variadic: called through void (*)(void *) it would be undefined
+ * behaviour, so the callback is a function of that type. */
+static void log_text(void *text) { th_log("%s", (const char *)text); }
+
 TEST(using_and_defer_share_one_order_last_declared_first)
 {
     {
-        cx_defer((void (*)(void *))th_log, "defer1");
+        cx_defer(log_text, "defer1");
         cx_using (PROBE(.name = "a"));
-        cx_defer((void (*)(void *))th_log, "defer2");
+        cx_defer(log_text, "defer2");
     }
     CHECK_STR(th_trace, "enter:a defer2 exit:a:ok defer1");
 }

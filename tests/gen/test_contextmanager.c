@@ -381,13 +381,76 @@ static void lines(cx_gen *g, void *arg)
 
 TEST(closing_a_generator_left_early_runs_its_cleanup)
 {
-    cx_with (cx_gen *g, cx_closing(cx_gen_new(lines, NULL), (void (*)(void *))cx_gen_close)) {
+    cx_with (cx_gen *g, cx_gen_closing(cx_gen_new(lines, NULL))) {
         void *v;
         while (cx_gen_next(g, &v))
             if ((long)v == 3)
                 break;
     }
     CHECK_STR(th_trace, "generator cleaned up");
+}
+
+TEST(gen_closing_binds_the_generator_and_closes_it_on_a_raise)
+{
+    cx_gen *volatile seen = NULL;
+    cx_try {
+        cx_with (cx_gen *g, cx_gen_closing(cx_gen_new(lines, NULL))) {
+            seen = g;
+            void *v;
+            CHECK(cx_gen_next(g, &v));
+            CHECK((long)v == 0);
+            cx_raise(&cx_ValueError, "left by a raise");
+        }
+    } cx_except (&cx_ValueError, e) {
+        th_log("caught %s", cx_error_message(e));
+    }
+    CHECK(seen != NULL);
+    CHECK_STR(th_trace, "generator cleaned up caught left by a raise");
+}
+
+static void one_shot(cx_gen *g, void *arg)
+{
+    (void)g;
+    (void)arg;
+    th_log("one_shot ran");
+}
+
+TEST(gen_closing_a_finished_generator_closes_it_quietly)
+{
+    cx_with (cx_gen *g, cx_gen_closing(cx_gen_new(lines, NULL))) {
+        void *v;
+        CHECK(cx_gen_next(g, &v));
+    }
+    CHECK_STR(th_trace, "generator cleaned up");
+    th_trace[0] = '\0';
+    /* A generator that already returned: the exit's close has nothing to run. */
+    cx_with (cx_gen *g, cx_gen_closing(cx_gen_new(one_shot, NULL))) {
+        void *v;
+        while (cx_gen_next(g, &v))
+            ;
+        CHECK(cx_gen_finished(g));
+    }
+    CHECK_STR(th_trace, "one_shot ran");
+}
+
+/* CX_DEFINE_CLEANUP: a typed close function as cx_closing's callback. */
+typedef struct counted { int closes; } counted;
+static void counted_close(counted *c) { c->closes++; }
+CX_DEFINE_CLEANUP(counted_close_cb, counted *, counted_close);
+
+TEST(define_cleanup_adapts_a_typed_close_for_closing_defer_and_exitstack)
+{
+    counted c = {0};
+    cx_with (counted *p, cx_closing(&c, counted_close_cb))
+        CHECK(p == &c);
+    CHECK(c.closes == 1);
+    {
+        cx_defer(counted_close_cb, &c);
+    }
+    CHECK(c.closes == 2);
+    cx_with (cx_exitstack *s, cx_exitstack_new())
+        cx_exitstack_callback(s, counted_close_cb, &c);
+    CHECK(c.closes == 3);
 }
 
 /* ---- found by the differential tester (tests/diff) ---- */

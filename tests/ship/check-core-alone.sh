@@ -4,8 +4,9 @@
 # the libraries, the tour, the bench and the core's test programs, runs the
 # core suites (labels core, contextlib, resources), installs the build
 # into a scratch prefix and checks that the tree has libcx, its headers and
-# cx.pc but no module library, header or pkg-config file, and that nothing
-# built links SQLite, libpq or libuv; then builds tests/install/hello.c
+# cx.pc but no module library, header, pkg-config file, CMake targets file
+# or man page, and that nothing built links SQLite, libpq or libuv; then
+# builds tests/install/hello.c
 # against that tree with pkg-config and runs it.
 # The scratch build is configured with -DCX_CORE_ALONE_TEST=OFF, so it does
 # not register this test again.
@@ -78,7 +79,8 @@ for f in "$libdir/libcx.so" "$libdir/libcx.so.0" "$libdir/libcx.a" "$libdir/pkgc
          "$libdir/cmake/cx/cxConfig.cmake" "$prefix/include/cx/cx.h" "$prefix/include/cx/dberror.h"; do
     [ -e "$f" ] || fail "${f#"$prefix"/} is not installed"
 done
-leaked=$(cd "$prefix" && find . \( -name 'libcx-*' -o -name 'cx-*.pc' -o -name sqlite.h \
+leaked=$(cd "$prefix" && find . \( -name 'libcx-*' -o -name 'cx-*.pc' -o -name 'cx-*-targets*.cmake' \
+         -o -name 'cx_sqlite_*.3' -o -name 'cx_pg_*.3' -o -name cx_run.3 -o -name sqlite.h \
          -o -name pg.h -o -name async.h \) | sed 's|^\./||')
 [ -z "$leaked" ] || fail "module files installed: $(echo "$leaked" | tr '\n' ' ')"
 

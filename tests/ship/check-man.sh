@@ -1,5 +1,6 @@
 #!/bin/sh
-# Every page in man/ (section 3, and cx-check's in section 1) renders with
+# Every page in man/ (section 3: the core's, and each module's in
+# man/<module>/; cx-check's in section 1) renders with
 # man -l and without a single groff or man warning, names itself in NAME,
 # and has a SYNOPSIS.  Aliases
 # (cx_except.3 -> cx_try.3) are symbolic links, installed as copies.
@@ -10,7 +11,7 @@ command -v man >/dev/null 2>&1 || { echo "man missing: install man-db" >&2; exit
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 n=0
-for page in "$dir"/*.3 "$dir"/*.1; do
+for page in "$dir"/*.3 "$dir"/*/*.3 "$dir"/*.1; do
     [ -e "$page" ] || continue
     name=$(basename "$page"); name=${name%.[13]}
     MANWIDTH=80 man --warnings=all -l "$page" > "$work/out" 2> "$work/err" || {
