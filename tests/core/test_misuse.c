@@ -148,7 +148,7 @@ TEST(reraise_after_the_handler_ended_is_an_error_not_the_old_error)
 
 static int goto_out_without_finally(void)
 {
-    int where = 0;
+    volatile int where = 0; /* set in a handler, read after the statement */
     cx_try {
         goto out;
     } cx_except_any (e) {
