@@ -185,7 +185,8 @@ if(CX_PLATFORM_TESTS AND NOT CX_SANITIZE AND NOT CX_TSAN AND NOT CX_VALGRIND
     COMMAND ${CX_SHIP_DIR}/check-platform-core.sh m32 ${CMAKE_SOURCE_DIR} ${CMAKE_C_COMPILER}
     LABELS platforms)
   set_tests_properties(ship.musl_core_builds_and_passes_its_core_and_gen_suites
-    ship.m32_core_builds_and_passes_its_core_and_gen_suites PROPERTIES SKIP_RETURN_CODE 77)
+    ship.m32_core_builds_and_passes_its_core_and_gen_suites PROPERTIES SKIP_RETURN_CODE 77
+    TIMEOUT 900)
 endif()
 
 # make docs keeps working: Doxygen, warnings as errors.  make check installs

@@ -37,9 +37,7 @@ int cx__port_tmpfile(const char *dir)
 int cx__port_capture_fd(void)
 {
     int fd = memfd_create("cx-capture", MFD_CLOEXEC);
-    if (fd >= 0 || (errno != ENOSYS && errno != EINVAL))
-        return fd;
-    return cx__port_tmpfile("/tmp");
+    return fd >= 0 ? fd : cx__port_tmpfile("/tmp"); /* whatever memfd's failure, a file may do */
 }
 
 /* Lines of a /proc file (its entries), or -1. */
