@@ -21,11 +21,10 @@
 
 extern char **environ;
 
-/* Runs main_fn(arg) as the first task of a new loop.  A failure is printed
- * and reported to the driver, which then shows the row as failed. */
-static void run(void (*main_fn)(void *), void *arg)
+/* A loop's failure is printed and reported to the driver, which then
+ * shows the row as failed. */
+static void report(cx_error *e)
 {
-    cx_error *e = cx_run(main_fn, arg);
     if (e) {
         static char why[256];
         cx_error_print(e, stderr);
@@ -35,6 +34,9 @@ static void run(void (*main_fn)(void *), void *arg)
         cx_error_unref(e);
     }
 }
+
+/* Runs main_fn(arg) as the first task of a new loop. */
+static void run(void (*main_fn)(void *), void *arg) { report(cx_run(main_fn, arg)); }
 
 /* @asynccontextmanager async def trivial_acm(): yield 1 */
 static void trivial_acm(cx_gen *g, void *arg) { cx_yield(g, arg); }
@@ -200,14 +202,7 @@ static void echo_loops(long n, int loops)
     cx_error *e = cx_run_threads(loops, serve_loops, &r);
     if (repin)
         sched_setaffinity(0, sizeof pinned, &pinned);
-    if (e) {
-        static char why[256];
-        cx_error_print(e, stderr);
-        snprintf(why, sizeof why, "failed (%s: %s)", cx_error_type(e)->name,
-                 cx_error_message(e));
-        bench_failure = why;
-        cx_error_unref(e);
-    }
+    report(e);
 }
 
 void cx_echo_1_loop(long n) { echo_loops(n, 1); }

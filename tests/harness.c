@@ -161,6 +161,20 @@ void th_check_site(const char *at, int at_line, const cx_error *e, const char *f
     exit(1);
 }
 
+long th_status_kib(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    size_t n = strlen(field);
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0 && line[n] == ':')
+            v = strtol(line + n + 1, NULL, 10);
+    if (f)
+        fclose(f);
+    return v;
+}
+
 int th_count_fds(void)
 {
     int n = 0;

@@ -86,6 +86,8 @@ long th_live_blocks(void);
 
 /* How many descriptors the process has open (the entries of /proc/self/fd). */
 int th_count_fds(void);
+/* A /proc/self/status field in KiB (VmRSS, VmHWM ...), or -1. */
+long th_status_kib(const char *field);
 
 /* Removes path and everything below it, giving each directory back its
  * owner's permissions first (tests take them away); follows no link. */

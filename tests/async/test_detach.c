@@ -360,20 +360,6 @@ TEST(taskgroup_start_into_a_group_shutting_down_raises_runtime_error)
 
 /* ---- memory stays flat ---- */
 
-/* A /proc/self/status field in KiB. */
-static long status_kib(const char *field)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long v = -1;
-    size_t n = strlen(field);
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, field, n) == 0 && line[n] == ':')
-            v = strtol(line + n + 1, NULL, 10);
-    if (f)
-        fclose(f);
-    return v;
-}
 
 enum { FLAT_TASKS = 100000, FLAT_BATCH = 1000 };
 
@@ -399,9 +385,9 @@ static void flat_body(flat_run *r, cx_taskgroup *tg)
     for (int b = 0; b < FLAT_TASKS / FLAT_BATCH; b++) {
         spawn_batch(r, tg);
         if (b == 9)
-            r->rss_warm = status_kib("VmRSS");
+            r->rss_warm = th_status_kib("VmRSS");
     }
-    r->rss_end = status_kib("VmRSS");
+    r->rss_end = th_status_kib("VmRSS");
 }
 
 static void flat_main(void *arg)

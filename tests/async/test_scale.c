@@ -15,20 +15,6 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A /proc/self/status field in KiB. */
-static long status_kib(const char *field)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long v = -1;
-    size_t n = strlen(field);
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, field, n) == 0 && line[n] == ':')
-            v = strtol(line + n + 1, NULL, 10);
-    if (f)
-        fclose(f);
-    return v;
-}
 
 typedef struct {
     long active, peak, entered, exited;
@@ -77,11 +63,11 @@ static void spawn_all(void *arg)
 TEST(scale_100000_tasks_each_in_an_async_with_that_sleeps_complete)
 {
     gauge g = {0};
-    long base = status_kib("VmRSS");
+    long base = th_status_kib("VmRSS");
     double t0 = now_s();
     cx_error *e = cx_run(spawn_all, &g);
     double wall = now_s() - t0;
-    long peak = status_kib("VmHWM");
+    long peak = th_status_kib("VmHWM");
     CHECK(e == NULL);
     CHECK_EQ(g.entered, TASKS);
     CHECK_EQ(g.exited, TASKS);

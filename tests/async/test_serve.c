@@ -405,19 +405,6 @@ TEST(scale_serve_a_burst_of_1000_simultaneous_connections_completely)
 
 enum { SOAK_SEQUENTIAL = 20000, SOAK_CONCURRENT = 1000 };
 
-static long status_kib(const char *field)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long v = -1;
-    size_t n = strlen(field);
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, field, n) == 0 && line[n] == ':')
-            v = strtol(line + n + 1, NULL, 10);
-    if (f)
-        fclose(f);
-    return v;
-}
 
 typedef struct {
     client_run c;
@@ -450,12 +437,12 @@ static void soak(void *arg)
         r->c.port = cx_server_port(srv);
         sequential(&r->c, SOAK_CONCURRENT);
         concurrent(&r->c, SOAK_CONCURRENT);
-        r->rss_warm = status_kib("VmRSS");
+        r->rss_warm = th_status_kib("VmRSS");
         r->fds_warm = th_count_fds();
         sequential(&r->c, SOAK_SEQUENTIAL);
-        r->rss_seq = status_kib("VmRSS");
+        r->rss_seq = th_status_kib("VmRSS");
         concurrent(&r->c, SOAK_CONCURRENT);
-        r->rss_end = status_kib("VmRSS");
+        r->rss_end = th_status_kib("VmRSS");
         r->fds_end = th_count_fds();
     }
 }
