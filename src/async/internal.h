@@ -102,6 +102,7 @@ cx__loops *cx__async_loops(void);
  * the first loop to listen on host:port binds first and sets `port` (its
  * choice for port 0); cx__shared_port_join waits until it has. */
 typedef struct cx__shared_port {
+    cx__loops *loops; /* the run it belongs to */
     char *host;
     int requested, port;
     bool binding;

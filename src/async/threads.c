@@ -24,8 +24,6 @@ typedef struct {
 
 /* ---- ports the loops share ---- */
 
-static cx__loops *shared_of(cx__shared_port *p);
-
 cx__shared_port *cx__shared_port_join(cx__loops *loops, const char *host, int port)
 {
     pthread_mutex_lock(&loops->lock);
@@ -37,7 +35,7 @@ cx__shared_port *cx__shared_port_join(cx__loops *loops, const char *host, int po
             pthread_cond_wait(&loops->bound, &loops->lock);
         p->users++;
     } else {
-        p = malloc(sizeof *p + sizeof loops);
+        p = malloc(sizeof *p);
         char *h = strdup(host);
         if (!p || !h) {
             free(p);
@@ -45,25 +43,17 @@ cx__shared_port *cx__shared_port_join(cx__loops *loops, const char *host, int po
             pthread_mutex_unlock(&loops->lock);
             cx_raise(&cx_MemoryError, "listen %s:%d: no memory", host, port);
         }
-        *p = (cx__shared_port){.host = h, .requested = port, .port = port, .binding = true,
+        *p = (cx__shared_port){.loops = loops, .host = h, .requested = port, .port = port, .binding = true,
                                .users = 1, .next = loops->ports};
-        memcpy(p + 1, &loops, sizeof loops);
         loops->ports = p;
     }
     pthread_mutex_unlock(&loops->lock);
     return p;
 }
 
-static cx__loops *shared_of(cx__shared_port *p)
-{
-    cx__loops *loops;
-    memcpy(&loops, p + 1, sizeof loops);
-    return loops;
-}
-
 void cx__shared_port_set(cx__shared_port *p, int port)
 {
-    cx__loops *loops = shared_of(p);
+    cx__loops *loops = p->loops;
     pthread_mutex_lock(&loops->lock);
     if (p->binding) {
         p->port = port;
@@ -75,7 +65,7 @@ void cx__shared_port_set(cx__shared_port *p, int port)
 
 void cx__shared_port_leave(cx__shared_port *p)
 {
-    cx__loops *loops = shared_of(p);
+    cx__loops *loops = p->loops;
     pthread_mutex_lock(&loops->lock);
     if (p->binding) { /* its binder failed before it bound */
         p->binding = false;
