@@ -66,7 +66,8 @@ static void spawn_main(void *arg)
 
 void cx_task_spawn_await(long n) { run(spawn_main, &n); }
 
-/* ---- tasks_100k: n tasks at once, each an async with around a 10 ms sleep ---- */
+/* ---- tasks_100k: n tasks at once in one task group, each an async with
+ * around a 10 ms sleep ---- */
 
 /* The async with is over a class-based manager (enter/exit do nothing), on
  * both sides: async_with_acm measures generator managers. */
@@ -77,17 +78,14 @@ static void one_task(void *arg)
         cx_sleep(0.010);
 }
 
+/* asyncio's `async with TaskGroup() as tg: tg.create_task(...)`: a task the
+ * group frees as soon as it ends, no handle kept. */
 static void many_main(void *arg)
 {
     long n = *(long *)arg;
-    cx_task **tasks = malloc((size_t)n * sizeof *tasks);
-    if (!tasks)
-        cx_raise(&cx_MemoryError, "tasks_100k: no memory for %ld tasks", n);
-    for (long i = 0; i < n; i++)
-        tasks[i] = cx_spawn(one_task, NULL);
-    for (long i = 0; i < n; i++)
-        cx_await_task(tasks[i]);
-    free(tasks);
+    cx_async_with (cx_taskgroup *tg, cx_taskgroup_new())
+        for (long i = 0; i < n; i++)
+            cx_taskgroup_start(tg, one_task, NULL);
 }
 
 void cx_tasks_many(long n) { run(many_main, &n); }

@@ -10,6 +10,7 @@ Commands on stdin, one a line; one reply line each on stdout:
   run <case> <impl> <n>                -> total ns for n operations
   rss <case> <impl> <n>                -> KiB of peak RSS growth per task,
                                           measured in a fresh interpreter
+                                          after a run of one task
 A failure replies 'error <text>'.  `peers.py --rss <case> <impl> <n>` is the
 fresh interpreter's side.
 """
@@ -175,9 +176,9 @@ async def one_task():
 
 
 async def many_tasks(n):
-    tasks = [asyncio.create_task(one_task()) for _ in range(n)]
-    for t in tasks:
-        await t
+    async with asyncio.TaskGroup() as tg:
+        for _ in range(n):
+            tg.create_task(one_task())
 
 
 def tasks_many(n):
@@ -265,6 +266,7 @@ def status_kib(field):
 
 def rss_child(case, impl, n):
     fn = PEERS[(case, impl)]
+    timed(fn, 1)  # as cx-bench: code and first allocations are not the tasks'
     before = status_kib('VmRSS')
     timed(fn, n)
     peak = status_kib('VmHWM')

@@ -11,14 +11,15 @@
 #include "../core/internal.h"
 #include "../coro/coro.h"
 
-#define CX__NOT_QUEUED ((size_t)-1)
+#define CX__NOT_QUEUED UINT32_MAX
 
 /* A point in time the loop's one timer fires for: sleeps and timeouts. */
 typedef struct cx__deadline {
     uint64_t at;   /* uv_hrtime() nanoseconds */
-    uint64_t seq;  /* ties break first come, first served */
-    size_t index;  /* in the heap, or CX__NOT_QUEUED */
+    uint32_t seq;   /* ties break first come, first served (compared mod 2^32) */
+    uint32_t index; /* in the heap, or CX__NOT_QUEUED (timers.c) */
     void (*fire)(struct cx__deadline *d);
+    struct cx__deadline *prev, *next; /* in the FIFO (timers.c) */
 } cx__deadline;
 
 typedef struct cx__sched cx__sched;
@@ -54,6 +55,7 @@ struct cx_task {
     int cancel_requests;     /* asyncio's cancelling() */
     cx_error *error;         /* how it ended (owned) */
     cx_task *waiter;         /* the task in cx_await_task on it */
+    cx_task *next_ready;     /* after it in the ready queue */
     cx_task *prev_all, *next_all;
     cx_taskgroup *group;     /* the group that owns it, or NULL */
     cx_task *next_in_group, *prev_in_group;

@@ -15,12 +15,14 @@
 
 #include "sched.h"
 
-static __thread cx__sched *sched;    /* the loop running on this thread */
-static __thread cx_task *running;    /* the task running, NULL in the loop */
+/* Initial-exec, as the core's hot thread-locals are (error.c). */
+static __thread cx__sched *sched __attribute__((tls_model("initial-exec"))); /* this thread's loop */
+static __thread cx_task *running __attribute__((tls_model("initial-exec"))); /* NULL: the loop */
 
-/* Out of line so the thread-local is read afresh after a switch. */
-__attribute__((noinline)) static cx_task *running_task(void) { return running; }
-__attribute__((noinline)) static void set_running(cx_task *t) { running = t; }
+/* A task never changes threads (each loop is its thread's), so these
+ * thread-locals' addresses hold across a switch. */
+static cx_task *running_task(void) { return running; }
+static void set_running(cx_task *t) { running = t; }
 
 cx_task *cx__current(void) { return running_task(); }
 
@@ -151,8 +153,10 @@ static void after_switch(cx__sched *s)
 
 static cx_task *ready_pop(cx__sched *s)
 {
-    cx_task *t = s->ready[s->ready_first];
-    s->ready_first = (s->ready_first + 1) & (s->ready_cap - 1);
+    cx_task *t = s->ready_head;
+    s->ready_head = t->next_ready;
+    if (!s->ready_head)
+        s->ready_tail = NULL;
     s->nready--;
     t->queued = false;
     return t;
@@ -172,7 +176,7 @@ static cx_task *ready_pop(cx__sched *s)
 static cx_task *next_handoff(cx__sched *s, cx_task *t)
 {
     if (!s->nready || s->cancel_pending || s->handoffs >= HANDOFFS_PER_POLL ||
-        s->ready[s->ready_first] == t || t->stack_exhausted)
+        s->ready_head == t || t->stack_exhausted)
         return NULL;
     s->handoffs++;
     return ready_pop(s);
@@ -217,7 +221,12 @@ void cx__task_wake(cx_task *t)
         return;
     cx__sched *s = t->s;
     t->queued = true;
-    s->ready[(s->ready_first + s->nready) & (s->ready_cap - 1)] = t;
+    t->next_ready = NULL;
+    if (s->ready_tail)
+        s->ready_tail->next_ready = t;
+    else
+        s->ready_head = t;
+    s->ready_tail = t;
     if (s->nready++ == 0)
         uv_idle_start(&s->idle, on_idle);
 }
@@ -406,24 +415,8 @@ static void task_main(void *p)
     abort(); /* a finished task is never resumed */
 }
 
-/* Room in the ready queue for one more live task. */
-static void ready_reserve(cx__sched *s)
-{
-    if (s->live + 1 <= s->ready_cap)
-        return;
-    size_t cap = s->ready_cap ? 2 * s->ready_cap : 64;
-    cx_task **ready = cx_malloc(cap * sizeof *ready);
-    for (size_t i = 0; i < s->nready; i++)
-        ready[i] = s->ready[(s->ready_first + i) & (s->ready_cap - 1)];
-    cx_free(s->ready);
-    s->ready = ready;
-    s->ready_cap = cap;
-    s->ready_first = 0;
-}
-
 static cx_task *task_new(cx__sched *s, void (*fn)(void *), void *arg)
 {
-    ready_reserve(s);
     size_t index;
     bool fresh;
     char *slot = cx__slot_take(&s->slots, &index, &fresh);
@@ -632,7 +625,6 @@ static void close_loop(cx__sched *s)
     uv_loop_close(&s->loop);
     cx__timers_fini(s);
     cx__slots_release(&s->slots);
-    cx_free(s->ready);
     sched = NULL;
     cx_free(s);
 }

@@ -33,20 +33,15 @@ struct cx__sched {
     uv_timer_t timer;         /* fires for the earliest deadline */
     uv_idle_t idle;           /* runs the ready tasks while there are some */
     cx__coro *loop_coro;      /* the context the loop runs on */
-    cx_task **ready;          /* the ready queue: a ring of ready_cap (a power of
-                               * two, at least the live tasks: a task is in it
-                               * at most once, so a wake never allocates) */
-    size_t ready_cap, ready_first, nready;
+    cx_task *ready_head, *ready_tail; /* the ready queue, through the tasks
+                                       * (a wake never allocates) */
+    size_t nready;
     cx__deadline **heap;
     size_t heap_len, heap_cap;
     /* Deadlines that came in order (each no earlier than the last, as
-     * sleeps and timeouts of one length do) wait in a FIFO ring instead:
-     * positions fifo_head..fifo_tail (not wrapped; slot p % fifo_cap), NULL
-     * where one was removed. */
-    cx__deadline **fifo;
-    size_t fifo_cap, fifo_head, fifo_tail, fifo_live;
-    uint64_t fifo_last_at;
-    uint64_t seq;
+     * sleeps and timeouts of one length do) wait in a FIFO list instead. */
+    cx__deadline *fifo_head, *fifo_tail;
+    uint32_t seq;
     size_t live;              /* tasks not finished */
     cx_task *all;             /* every task not yet freed */
     cx_task *main;

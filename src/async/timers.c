@@ -2,11 +2,10 @@
  * timeouts need no libuv handle of their own (nothing to close), and 100,000
  * sleeping tasks cost one pointer each here.
  *
- * A deadline no earlier than the last one queued goes to a FIFO ring
- * instead, where taking the first out moves nothing: with 100,000 tasks
- * sleeping, every step of the heap's sift read a deadline on another task's
- * stack (a cache miss each), a sixth of the run.  The earliest deadline is
- * the earlier of the ring's first and the heap's top. */
+ * A deadline no earlier than the last one queued goes to a FIFO list
+ * instead, where taking the first out moves nothing (each step of a heap's
+ * sift reads a deadline on another task's stack).  The earliest deadline is
+ * the earlier of the list's first and the heap's top. */
 #include <stdlib.h>
 
 #include "sched.h"
@@ -15,13 +14,13 @@ static __thread cx__sched *timers_of; /* set by cx__timers_init for this thread 
 
 static bool before(const cx__deadline *a, const cx__deadline *b)
 {
-    return a->at < b->at || (a->at == b->at && a->seq < b->seq);
+    return a->at < b->at || (a->at == b->at && (int32_t)(a->seq - b->seq) < 0);
 }
 
 static void place(cx__sched *s, size_t i, cx__deadline *d)
 {
     s->heap[i] = d;
-    d->index = i;
+    d->index = (uint32_t)i; /* the heap stays below CX__NOT_QUEUED - 1 entries */
 }
 
 static void sift_up(cx__sched *s, size_t i)
@@ -55,86 +54,42 @@ static void sift_down(cx__sched *s, size_t i)
     place(s, i, d);
 }
 
-/* A deadline's index: its place in the heap, or FIFO_BIT | its position in
- * the ring (CX__NOT_QUEUED when in neither). */
-#define FIFO_BIT ((size_t)1 << (sizeof(size_t) * 8 - 2))
+/* A deadline's index: its place in the heap, IN_FIFO, or CX__NOT_QUEUED. */
+#define IN_FIFO (CX__NOT_QUEUED - 1)
 
-static bool in_fifo(const cx__deadline *d)
-{
-    return d->index != CX__NOT_QUEUED && (d->index & FIFO_BIT);
-}
+static bool in_fifo(const cx__deadline *d) { return d->index == IN_FIFO; }
 
-static cx__deadline **fifo_at(cx__sched *s, size_t pos)
-{
-    return &s->fifo[pos & (s->fifo_cap - 1)];
-}
-
-/* Drops the removed entries at both ends. */
-static void fifo_trim(cx__sched *s)
-{
-    while (s->fifo_head < s->fifo_tail && !*fifo_at(s, s->fifo_head))
-        s->fifo_head++;
-    bool trimmed = false;
-    while (s->fifo_tail > s->fifo_head && !*fifo_at(s, s->fifo_tail - 1)) {
-        s->fifo_tail--;
-        trimmed = true;
-    }
-    if (s->fifo_head == s->fifo_tail)
-        s->fifo_head = s->fifo_tail = 0;
-    else if (trimmed)
-        s->fifo_last_at = (*fifo_at(s, s->fifo_tail - 1))->at;
-}
-
-/* Moves the ring's entries to positions 0.. of a ring of `cap` slots,
- * leaving out the removed ones. */
-static void fifo_rebuild(cx__sched *s, size_t cap)
-{
-    cx__deadline **ring = malloc(cap * sizeof *ring);
-    if (!ring)
-        cx_raise(&cx_MemoryError, "deadline queue: out of memory");
-    size_t n = 0;
-    for (size_t pos = s->fifo_head; pos < s->fifo_tail; pos++) {
-        cx__deadline *d = *fifo_at(s, pos);
-        if (d) {
-            d->index = FIFO_BIT | n;
-            ring[n++] = d;
-        }
-    }
-    free(s->fifo);
-    s->fifo = ring;
-    s->fifo_cap = cap;
-    s->fifo_head = 0;
-    s->fifo_tail = n;
-}
-
+/* The FIFO is a list through the deadlines themselves (they live on their
+ * tasks' stacks): adding one never allocates, removing one moves nothing. */
 static void fifo_push(cx__sched *s, cx__deadline *d)
 {
-    if (s->fifo_tail - s->fifo_head == s->fifo_cap) {
-        /* Full: compact in place if removed entries take half the room,
-         * else grow. */
-        size_t cap = s->fifo_cap ? s->fifo_cap : 64;
-        if (s->fifo_live > s->fifo_cap / 2 || !s->fifo_cap)
-            cap *= 2;
-        fifo_rebuild(s, cap);
-    }
-    *fifo_at(s, s->fifo_tail) = d;
-    d->index = FIFO_BIT | s->fifo_tail++;
-    s->fifo_live++;
-    s->fifo_last_at = d->at;
+    d->index = IN_FIFO;
+    d->next = NULL;
+    d->prev = s->fifo_tail;
+    if (s->fifo_tail)
+        s->fifo_tail->next = d;
+    else
+        s->fifo_head = d;
+    s->fifo_tail = d;
 }
 
 static void fifo_take_out(cx__sched *s, cx__deadline *d)
 {
-    *fifo_at(s, d->index & ~FIFO_BIT) = NULL;
+    if (d->prev)
+        d->prev->next = d->next;
+    else
+        s->fifo_head = d->next;
+    if (d->next)
+        d->next->prev = d->prev;
+    else
+        s->fifo_tail = d->prev;
     d->index = CX__NOT_QUEUED;
-    s->fifo_live--;
-    fifo_trim(s);
 }
 
 /* The deadline due first, or NULL. */
 static cx__deadline *earliest(cx__sched *s)
 {
-    cx__deadline *f = s->fifo_head < s->fifo_tail ? *fifo_at(s, s->fifo_head) : NULL;
+    cx__deadline *f = s->fifo_head;
     cx__deadline *h = s->heap_len ? s->heap[0] : NULL;
     if (!f)
         return h;
@@ -188,9 +143,7 @@ void cx__timers_fini(cx__sched *s)
     free(s->heap);
     s->heap = NULL;
     s->heap_len = s->heap_cap = 0;
-    free(s->fifo);
-    s->fifo = NULL;
-    s->fifo_cap = s->fifo_head = s->fifo_tail = s->fifo_live = 0;
+    s->fifo_head = s->fifo_tail = NULL;
     timers_of = NULL;
 }
 
@@ -201,7 +154,7 @@ void cx__deadline_add(cx__deadline *d, uint64_t at)
     cx__sched *s = timers_of;
     d->at = at;
     d->seq = s->seq++;
-    if (s->fifo_head == s->fifo_tail || at >= s->fifo_last_at) {
+    if (!s->fifo_tail || at >= s->fifo_tail->at) {
         fifo_push(s, d);
     } else {
         if (s->heap_len == s->heap_cap) {

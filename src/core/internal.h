@@ -80,6 +80,8 @@ __attribute__((cold)) void cx__null_argument(const char *who, const char *arg);
  * its resumer's (set by gen.c around a resume). */
 cx__handled *cx__outer_handling(void);
 void cx__set_outer_handling(cx__handled *n);
+/* Sets the link, returns the one it replaced (also declared in coro.h). */
+CX_API cx__handled *cx__coro_swap_outer_handling(cx__handled *n);
 _Noreturn void cx__raise_error(cx_error *e);
 _Noreturn void cx__unhandled(cx_error *e);
 const cx_type *cx__errno_type(int errnum);

@@ -13,6 +13,16 @@ static __thread cx__handled *outer_handling __attribute__((tls_model("initial-ex
 __attribute__((noinline)) cx__handled *cx__outer_handling(void) { return outer_handling; }
 __attribute__((noinline)) void cx__set_outer_handling(cx__handled *n) { outer_handling = n; }
 
+/* Sets the link and returns the one it replaces, in one call: gen.c around
+ * each resume, cx-async at each task switch (a task suspended inside a
+ * generator must not lend its handled error to the next task that runs). */
+__attribute__((noinline)) CX_API cx__handled *cx__coro_swap_outer_handling(cx__handled *n)
+{
+    cx__handled *old = outer_handling;
+    outer_handling = n;
+    return old;
+}
+
 inline cx_error *cx__handled_error(void)
 {
     cx__handled *n = cx__ts.handling ? cx__ts.handling : outer_handling;

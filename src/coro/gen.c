@@ -57,16 +57,6 @@ __attribute__((noinline)) void cx__coro_set_current(cx__coro *c) { running = c; 
 cx__coro *cx__coro_running_raw(void);
 cx__coro *cx__coro_running_raw(void) { return running; }
 
-/* cx-async swaps the resumer link (cx__outer_handling) with each task, as
- * it swaps the frame state: a task suspended inside a generator must not
- * lend its handled error to the next task that runs. */
-CX_API cx__handled *cx__coro_swap_outer_handling(cx__handled *n)
-{
-    cx__handled *old = cx__outer_handling();
-    cx__set_outer_handling(n);
-    return old;
-}
-
 /* ---- per-thread pools: a generator manager's enter+exit allocates
  * nothing once the thread has used one ----
  *
@@ -418,8 +408,7 @@ __attribute__((noinline, cold)) static void take_stack(cx_gen *g)
  * generator sees the link the resumer sees, as it is). */
 __attribute__((noinline)) static void switch_in_handling(cx_gen *g, cx__coro *back)
 {
-    cx__handled *outer = cx__outer_handling();
-    cx__set_outer_handling(cx__ts.handling);
+    cx__handled *outer = cx__coro_swap_outer_handling(cx__ts.handling);
     swap_state(g);
     cx__coro_jump(back, g->coro);
     cx__set_outer_handling(outer);
