@@ -151,11 +151,27 @@ static void after_switch(cx__sched *s)
         task_freed_slot(t);
 }
 
+/* How much of a suspended task's stack, below its bookkeeping, is fetched
+ * ahead (prefetch_task): what one suspended in cx_sleep inside an async
+ * with uses (about 1 KiB), with room. */
+#define PREFETCH_STACK 1536
+
+/* With many tasks ready, each is on a page of its own, cold: the next one's
+ * bookkeeping and the top of its stack are fetched while this one runs. */
+static void prefetch_task(const cx_task *t)
+{
+    const char *end = (const char *)(t + 1);
+    for (const char *p = (const char *)t - PREFETCH_STACK; p < end; p += 64)
+        __builtin_prefetch(p, 1);
+}
+
 static cx_task *ready_pop(cx__sched *s)
 {
     cx_task *t = s->ready_head;
     s->ready_head = t->next_ready;
-    if (!s->ready_head)
+    if (s->ready_head)
+        prefetch_task(s->ready_head);
+    else
         s->ready_tail = NULL;
     s->nready--;
     t->queued = false;
