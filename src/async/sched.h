@@ -10,9 +10,7 @@ typedef struct cx__slots {
     size_t nchunks, cap;
     char *next;      /* the next never-used slot of the newest chunk */
     size_t left;
-    void *free;      /* slots given back, oldest first (a FIFO) */
-    void *free_tail;
-    size_t nfree;
+    void *free;      /* slots given back, the last first */
 } cx__slots;
 
 /* Slots per chunk: slot i is chunks[i / CX__SLOTS_PER_CHUNK], position

@@ -91,13 +91,6 @@ void cx__slots_init(cx__slots *p)
     p->slot_size = cx_async_stack_size();
 }
 
-/* A slot given back is reused only after SLOT_QUARANTINE others were, first
- * come first served.  (Stale handles do not depend on it: a handle carries
- * its task's generation, sched.c.)  Kept within the caches'
- * associativity: slots lie a power of two apart, so their tops share cache
- * sets, and rotating through more of them than a set has ways turned each
- * spawn + await's touches into cache misses. */
-#define SLOT_QUARANTINE 8
 
 static void **slot_link(cx__slots *p, void *slot)
 {
@@ -117,10 +110,9 @@ void *cx__slot_at(const cx__slots *p, size_t i)
 
 void *cx__slot_take(cx__slots *p, size_t *index, bool *fresh)
 {
-    if (p->nfree > SLOT_QUARANTINE) {
+    if (p->free) { /* the last given back: its top is the likeliest in cache */
         void *slot = p->free;
         p->free = *slot_link(p, slot);
-        p->nfree--;
         *fresh = false;
         return slot;
     }
@@ -157,13 +149,8 @@ void *cx__slot_take(cx__slots *p, size_t *index, bool *fresh)
  * bookkeeping reuses: the page is already touched. */
 void cx__slot_give(cx__slots *p, void *slot)
 {
-    *slot_link(p, slot) = NULL;
-    if (p->free)
-        *slot_link(p, p->free_tail) = slot;
-    else
-        p->free = slot;
-    p->free_tail = slot;
-    p->nfree++;
+    *slot_link(p, slot) = p->free;
+    p->free = slot;
 }
 
 void cx__slots_release(cx__slots *p)
