@@ -131,6 +131,7 @@ _Noreturn void cx__unhandled(cx_error *e)
     if (cx__port_on_main_thread())
         exit(1);
     pthread_exit(NULL);
+    __builtin_unreachable(); /* winpthreads does not declare pthread_exit noreturn */
 }
 
 /* ---- the boundary ---- */
