@@ -426,8 +426,8 @@ int main(int argc, char **argv)
     const char *at = getenv("TH_CHILD_AT");
     child_at = at ? atoi(at) : 0;
 #endif
-    if (argc > 2 && strcmp(argv[1], "--skip") == 0) {
-        printf("skipped on this platform: %s\n", argv[2]);
+    if (argc > 3 && strcmp(argv[1], "--skip") == 0) {
+        printf("%s: skipped on this platform: %s\n", argv[2], argv[3]);
         return TH_SKIP_STATUS;
     }
     cx_set_allocator(counting_malloc, counting_realloc, counting_free);

@@ -87,8 +87,9 @@ void th_check_site(const char *at, int at_line, const cx_error *e, const char *f
 /* Skips, for what a platform lacks.  th_skip ends the running test as
  * skipped, saying why; call it first in the test (it raises, and so is not
  * to be caught).  A test a platform cannot build (a file of POSIX-only tests
- * on Windows, tests/CMakeLists.txt) is run as `test_<label> --skip REASON`,
- * which says why.  Either way a test run alone exits 77, CTest's
+ * on Windows, tests/CMakeLists.txt) is run as
+ * `test_<label> --skip NAME REASON`, which says why.  Either way the line
+ * is "NAME: skipped on this platform: REASON".  Either way a test run alone exits 77, CTest's
  * SKIP_RETURN_CODE here. */
 #define TH_SKIP_STATUS 77
 _Noreturn void th_skip(const char *why);
