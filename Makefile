@@ -12,8 +12,9 @@
 #   make iofault         the I/O fault injection alone, with its counts (also in make check)
 #   make fuzz FUZZ_SECONDS=60    each libFuzzer target (tests/fuzz) for that long, corpus merged
 #   make platforms       the core, gen, contextlib and resources suites on musl x86-64, i686,
-#                        armhf, aarch64 and riscv64 (cross compilers + qemu-user): one line
-#                        per target, builds and installs in build-platforms/NAME
+#                        armhf, aarch64 and riscv64 (cross compilers + qemu-user), and the
+#                        core and contextlib on Windows (mingw-x86_64: mingw-w64 + Wine): one
+#                        line per target, builds and installs in build-platforms/NAME
 #   make install PREFIX=/usr/local
 #   make abi-check       the shared libraries' ABI against abi/*.abi (make abi-baseline rewrites them)
 #   make docs            the API reference (Doxygen, warnings are errors): build/docs/html

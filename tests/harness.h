@@ -47,8 +47,20 @@ void th_check_str(const char *file, int line, const char *as, const char *bs,
 #define TRY_CAPTURE(fn, arg) cx_protect((fn), (arg))
 
 /* Runs fn in a child process; returns its wait status and captures its stderr
- * (malloc'd, NUL-terminated) into *err_text when err_text is not NULL. */
+ * (malloc'd, NUL-terminated) into *err_text when err_text is not NULL.
+ * Windows has no fork: the child is this program run again on the same
+ * test, which becomes the child at the same call (the k-th of the test), so
+ * a test must reach it the same way each time, and fn's stdout goes where
+ * the test's does.  Its status reads with the macros below. */
 int th_run_child(void (*fn)(void *), void *arg, char **err_text);
+#ifdef _WIN32
+/* The child's exit code as waitpid would give it; a crash (an exception
+ * code past 255) is not an exit. */
+#define WIFEXITED(status) (((status) & 0x7f) == 0)
+#define WEXITSTATUS(status) (((status) >> 8) & 0xff)
+#else
+#include <sys/wait.h>
+#endif
 
 /* What cx_error_print prints for e (malloc'd). */
 char *th_printed(const cx_error *e);
@@ -72,6 +84,16 @@ void th_check_site(const char *at, int at_line, const cx_error *e, const char *f
         CHECK_SITE((e), __FILE__, __LINE__, __func__);                         \
     } while (0)
 
+/* Skips, for what a platform lacks.  th_skip ends the running test as
+ * skipped, saying why; call it first in the test (it raises, and so is not
+ * to be caught).  A test a platform cannot build (a file of POSIX-only tests
+ * on Windows, tests/CMakeLists.txt) is run as
+ * `test_<label> --skip NAME REASON`, which says why.  Either way the line
+ * is "NAME: skipped on this platform: REASON".  Either way a test run alone exits 77, CTest's
+ * SKIP_RETURN_CODE here. */
+#define TH_SKIP_STATUS 77
+_Noreturn void th_skip(const char *why);
+
 /* The leak gate: every test runs with a counting allocator under cx (see
  * cx_set_allocator); a test fails if, once the thread's caches are drained,
  * more blocks are live through cx than before it, or more descriptors are
@@ -84,7 +106,8 @@ void th_set_allocator(void *(*m)(size_t), void *(*r)(void *, size_t), void (*f)(
 /* Blocks allocated through cx and not yet freed (caches included). */
 long th_live_blocks(void);
 
-/* How many descriptors the process has open (the entries of /proc/self/fd). */
+/* How many descriptors the process has open (the entries of /proc/self/fd;
+ * on Windows the C runtime's open descriptors). */
 int th_count_fds(void);
 /* A /proc/self/status field in KiB (VmRSS, VmHWM ...), or -1. */
 long th_status_kib(const char *field);

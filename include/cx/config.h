@@ -12,6 +12,13 @@
 #define CX__GCC 1
 #endif
 
+/* ---- systems ----
+ * Windows (mingw-w64): the core only, no generators yet
+ * (docs/portability.md). */
+#if defined(_WIN32)
+#define CX__WINDOWS 1
+#endif
+
 /* ---- CPUs with an assembly switch (src/coro/switch_*.S) ----
  * 64-bit pointers on x86-64 and aarch64 (not x32 or ILP32).  32-bit ARM: a
  * core with the ARM instruction set and VFP (armhf and the like; the switch
@@ -28,6 +35,10 @@
 #define CX__ARM 1
 #elif defined(__riscv) && __riscv_xlen == 64 && (!defined(__riscv_flen) || __riscv_flen == 64)
 #define CX__RISCV64 1
+#endif
+/* x86-64 Windows (LLP64, its own calling convention): no switch yet. */
+#if defined(__x86_64__) && defined(_WIN64)
+#define CX__WIN64 1
 #endif
 
 /* ---- sanitizers ---- */
@@ -49,14 +60,24 @@
 /* ---- linkage and attributes ---- */
 
 /* Marks a declaration as part of cx's ABI: default visibility while cx itself
- * is built (everything else is hidden), nothing for its users. */
-#if defined(CX_BUILDING)
+ * is built (everything else is hidden), nothing for its users.  On Windows
+ * exported from the DLL (only these are); users need no dllimport, the
+ * linker imports them (mingw-w64's auto-import, also for data). */
+#if defined(CX_BUILDING) && defined(CX__WINDOWS)
+#define CX_API __declspec(dllexport)
+#elif defined(CX_BUILDING)
 #define CX_API __attribute__((visibility("default")))
 #else
 #define CX_API
 #endif
 
+/* Windows: cx formats with mingw-w64's C99 printf (the build defines
+ * __USE_MINGW_ANSI_STDIO), whatever its users' own printf is: %zu, %lld. */
+#ifdef CX__WINDOWS
+#define CX__PRINTF(fmt, args) __attribute__((format(gnu_printf, fmt, args)))
+#else
 #define CX__PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#endif
 
 /* C11 spells "never returns" _Noreturn; C++ has no such keyword. */
 #ifdef __cplusplus
@@ -68,9 +89,17 @@
 /* ---- the jump primitive (frame.h) ----
  * GCC's __builtin_setjmp on x86-64 and aarch64, clang's on x86-64; _setjmp
  * elsewhere, under TSan (which follows only libc's longjmp), or when
- * CX_USE_LIBC_SETJMP is defined (the same way for cx and its users). */
+ * CX_USE_LIBC_SETJMP is defined (the same way for cx and its users).
+ * x86-64 Windows takes the builtin too: mingw-w64's setjmp/longjmp (the CRT's)
+ * unwind to the target frame with RtlUnwindEx, which walks the SEH tables
+ * (.pdata) of every frame in between and cannot pass a frame that has none
+ * (a future coroutine's stack, hand-written assembly); the builtin restores
+ * the frame, stack pointer and landing address directly, as on Linux, and
+ * its caller saves every callee-saved register of the Windows convention
+ * (xmm6-xmm15, rsi, rdi included), so no table is consulted. */
 #if !defined(CX_USE_LIBC_SETJMP) && !defined(CX__TSAN) &&                      \
-    (defined(CX__X86_64) || (defined(CX__AARCH64) && !defined(CX__CLANG)))
+    (defined(CX__X86_64) || defined(CX__WIN64) ||                              \
+     (defined(CX__AARCH64) && !defined(CX__CLANG)))
 #define CX__BUILTIN_JUMP 1
 #endif
 

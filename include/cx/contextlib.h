@@ -84,6 +84,9 @@ CX_API cx_manager cx_nullcontext(void *value);
  * outer block. */
 CX_API cx_manager cx_closing(void *obj, void (*close)(void *obj));
 
+/* Not on Windows yet (docs/portability.md): redirect, capture and chdir
+ * work on descriptors as POSIX has them (dup2 onto 1 and 2, fchdir). */
+#ifndef CX__WINDOWS
 /* redirect_stdout / redirect_stderr: descriptor 1 (2) points at `to`'s
  * descriptor for the block, so output from printf and from write(1, ...)
  * both land there.  Both streams are flushed at entry and exit; the original
@@ -122,6 +125,7 @@ CX_API cx_manager cx_capture_stderr(char **text); /* the same for stderr */
  * so the same manager may nest, each level returning to where it was entered
  * (a relative path is taken from the directory current at each enter). */
 CX_API cx_manager cx_chdir(const char *path);
+#endif /* !CX__WINDOWS */
 
 /* Call sites: each function above that can raise, or whose manager can,
  * is also a macro recording the caller's file, line and function (CX__AT,

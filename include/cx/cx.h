@@ -9,11 +9,14 @@
 #include "try.h"
 #include "with.h"
 #include "contextlib.h"
+/* The rest needs POSIX: Windows builds the core alone (docs/portability.md). */
+#ifndef CX__WINDOWS
 #include "io.h"
 #include "fs.h"
 #include "gen.h"
 #include "sync.h"
 #include "state.h"
 #include "monitor.h"
+#endif
 
 #endif

@@ -40,6 +40,11 @@ typedef void *cx__jmp_buf[5];
 #else
 #define CX__SETJMP(buf) __builtin_setjmp(buf)
 #endif
+#elif defined(CX__WINDOWS)
+/* mingw-w64 has no _setjmp of one argument: setjmp, whose longjmp unwinds
+ * through the SEH tables (config.h). */
+typedef jmp_buf cx__jmp_buf;
+#define CX__SETJMP(buf) setjmp(buf)
 #else
 typedef jmp_buf cx__jmp_buf;
 #define CX__SETJMP(buf) _setjmp(buf)
@@ -96,11 +101,21 @@ typedef struct cx__state {
     const cx__site *here;
 } cx__state;
 
-/* The running thread's (or coroutine's) state.  Initial-exec TLS: one
- * %fs-relative access, no call, from the library and from its users. */
-CX_API extern __thread cx__state cx__ts __attribute__((tls_model("initial-exec")));
-
 CX_API cx__state *cx__state_get(void);
+
+/* The running thread's (or coroutine's) state.  Initial-exec TLS: one
+ * %fs-relative access, no call, from the library and from its users.
+ * Windows: a DLL cannot share a thread-local with the programs using it
+ * (mingw-w64's are emulated, and a program and the DLL each linking their
+ * own copy of the emulation would see two), so its users reach the state
+ * through cx__state_get: one call, what an emulated access costs anyway. */
+#if defined(CX__WINDOWS) && defined(CX_BUILDING)
+extern __thread cx__state cx__ts; /* not exported */
+#elif defined(CX__WINDOWS)
+#define cx__ts (*cx__state_get())
+#else
+CX_API extern __thread cx__state cx__ts __attribute__((tls_model("initial-exec")));
+#endif
 
 /* The site of the code it is written in, as a pointer to a constant:
  * recording it is one store. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "../port/port.h"
 
 /* Raising MemoryError must never need memory: this one is static and
  * immortal, so it carries no context or site of its own. */
@@ -114,7 +115,7 @@ static void mark_inline_truncated(cx_error *e)
 static void format_truncated(cx_error *e, const char *fmt, va_list ap)
 {
     char *heap = cx__alloc(TRUNCATED_KEEP + sizeof TRUNCATED);
-    FILE *f = heap ? fmemopen(heap, TRUNCATED_KEEP + 1, "w") : NULL;
+    FILE *f = heap ? cx__port_fmemopen(heap, TRUNCATED_KEEP + 1) : NULL;
     if (!f) {
         cx__dealloc(heap);
         e->inline_msg[0] = '\0';

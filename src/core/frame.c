@@ -40,10 +40,11 @@ static _Noreturn void jump_to(cx__jump *j)
 {
 #ifdef CX__BUILTIN_JUMP
     __builtin_longjmp(j->jb, 1);
-#elif defined(CX__TSAN)
+#elif defined(CX__TSAN) || defined(CX__WINDOWS)
     /* TSan unwinds its shadow stack on longjmp but not on _longjmp (there it
      * grows at every raise until it overflows); a _setjmp buffer saved no
-     * signal mask, so longjmp restores none. */
+     * signal mask, so longjmp restores none.  Windows has longjmp alone
+     * (frame.h: setjmp). */
     longjmp(j->jb, 1);
 #else
     _longjmp(j->jb, 1);
@@ -131,6 +132,7 @@ _Noreturn void cx__unhandled(cx_error *e)
     if (cx__port_on_main_thread())
         exit(1);
     pthread_exit(NULL);
+    __builtin_unreachable(); /* winpthreads does not declare pthread_exit noreturn */
 }
 
 /* ---- the boundary ---- */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "../port/port.h"
 
 /* Errors printed from the ends of a chain when no memory can be had to hold
  * the whole of it. */
@@ -37,13 +38,11 @@ static void print_trail(const cx_error *e, FILE *out)
 
 static void print_member(const cx_error *m, FILE *out)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&text, &len);
-    if (!mem)
+    cx__port_text mem;
+    if (!cx__port_text_open(&mem))
         return;
-    cx_error_print(m, mem);
-    fclose(mem);
+    cx_error_print(m, mem.out);
+    char *text = cx__port_text_close(&mem);
     for (char *line = text, *end; line && *line; line = end ? end + 1 : NULL) {
         end = strchr(line, '\n');
         fprintf(out, "    | %.*s\n", end ? (int)(end - line) : (int)strlen(line), line);

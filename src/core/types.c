@@ -57,7 +57,10 @@ const cx_type *cx__errno_type(int errnum)
     case ECHILD: return &cx_ChildProcessError;
     case ESRCH: return &cx_ProcessLookupError;
     case EPIPE:
-    case ESHUTDOWN: return &cx_BrokenPipeError;
+#ifdef ESHUTDOWN /* not in Windows' C runtime */
+    case ESHUTDOWN:
+#endif
+        return &cx_BrokenPipeError;
     case ECONNABORTED: return &cx_ConnectionAbortedError;
     case ECONNREFUSED: return &cx_ConnectionRefusedError;
     case ECONNRESET: return &cx_ConnectionResetError;

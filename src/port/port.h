@@ -1,8 +1,10 @@
 /* The platform layer: every call cx's sources make that differs between
  * kernels or C libraries goes through here.  One implementation per
  * platform, chosen by CMake (CX_PORT): linux.c for Linux with any C library
- * (glibc, musl), posix.c for other POSIX systems.  A new platform is one new
- * file implementing this header; docs/portability.md traces each item.
+ * (glibc, musl), posix.c for other POSIX systems (each with unix.c, what
+ * they share), windows.c for Windows, which builds the core only and so
+ * implements the first part alone.  A new platform is one new file
+ * implementing this header; docs/portability.md traces each item.
  *
  * Internal: nothing here is exported.  Public detection (compilers, CPUs,
  * sanitizers) stays in include/cx/config.h; what only cx's sources need to
@@ -10,13 +12,13 @@
 #ifndef CX_PORT_H
 #define CX_PORT_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
+#include <stdio.h>
 
-/* ---- platform detection (internal) ---- */
+#include <cx/config.h>
+
+/* ---- platform detection (internal; CX__WINDOWS: config.h) ---- */
 #if defined(__linux__)
 #define CX__LINUX 1
 #endif
@@ -24,13 +26,7 @@
 #define CX__DARWIN 1
 #endif
 
-/* Mappings whose pages cost memory only once touched.  Where the flag does
- * not exist (FreeBSD, macOS) every anonymous mapping already behaves so. */
-#ifdef MAP_NORESERVE
-#define CX__MAP_NORESERVE MAP_NORESERVE
-#else
-#define CX__MAP_NORESERVE 0
-#endif
+/* ==== what the core needs: every platform ==== */
 
 /* ---- errno text ---- */
 
@@ -42,6 +38,40 @@ const char *cx__port_strerror(int errnum, char *buf, size_t size);
 
 /* Whether the calling thread is the process's initial thread. */
 bool cx__port_on_main_thread(void);
+
+/* ---- formatting ---- */
+
+/* A stream writing into `buf`, which takes at most `size` bytes and refuses
+ * the rest (fmemopen's "w"), for what printf cannot format whole; NULL with
+ * errno where the C library has no such stream (Windows). */
+FILE *cx__port_fmemopen(char *buf, size_t size);
+
+/* Text written to a stream, then taken whole (open_memstream's use):
+ * cx__port_text_open gives the stream in t->out, or false (nothing to
+ * close); cx__port_text_close closes it and returns the text, NUL-ended and
+ * malloc'd (free() it), or NULL when it could not be had. */
+typedef struct cx__port_text {
+    FILE *out;
+    char *text;
+    size_t len;
+} cx__port_text;
+bool cx__port_text_open(cx__port_text *t);
+char *cx__port_text_close(cx__port_text *t);
+
+/* ==== the rest of the library: POSIX systems ==== */
+#ifndef CX__WINDOWS
+
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+
+/* Mappings whose pages cost memory only once touched.  Where the flag does
+ * not exist (FreeBSD, macOS) every anonymous mapping already behaves so. */
+#ifdef MAP_NORESERVE
+#define CX__MAP_NORESERVE MAP_NORESERVE
+#else
+#define CX__MAP_NORESERVE 0
+#endif
 
 /* ---- signal masks ---- */
 
@@ -88,4 +118,5 @@ int cx__port_capture_fd(void);
 /* ru_maxrss in KiB (Linux and the BSDs report KiB, macOS bytes). */
 long cx__port_maxrss_kib(const struct rusage *ru);
 
+#endif /* !CX__WINDOWS */
 #endif

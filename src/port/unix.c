@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -42,6 +43,27 @@ const char *cx__port_strerror(int errnum, char *buf, size_t size)
         text = buf;
     }
     return text;
+}
+
+/* ---- formatting ---- */
+
+FILE *cx__port_fmemopen(char *buf, size_t size) { return fmemopen(buf, size, "w"); }
+
+bool cx__port_text_open(cx__port_text *t)
+{
+    t->text = NULL;
+    t->len = 0;
+    t->out = open_memstream(&t->text, &t->len);
+    return t->out != NULL;
+}
+
+char *cx__port_text_close(cx__port_text *t)
+{
+    if (fclose(t->out) != 0) {
+        free(t->text);
+        return NULL;
+    }
+    return t->text;
 }
 
 /* ---- signal masks ---- */

@@ -273,6 +273,7 @@ TEST(exitstack_error_raised_after_an_entry_error_was_suppressed_propagates_witho
  * managers that raise in a finally after their yield.  The generator manager
  * already chains what it raises to the error thrown in; ExitStack must see
  * that and leave the chain alone, not loop on it. */
+#ifndef _WIN32
 static void raises_in_finally(cx_gen *g, void *name)
 {
     cx_try {
@@ -292,9 +293,13 @@ static void generator_managers_raising_in_finally(void *arg)
         cx_raise(&cx_Exception, "1");
     }
 }
+#endif
 
 TEST(exitstack_generator_managers_raising_in_finally_chain_each_error_once)
 {
+#ifdef _WIN32
+    th_skip("generator managers (gen.h): no generators on Windows yet");
+#else
     cx_error *e = cx_protect(generator_managers_raising_in_finally, NULL);
     const char *want[] = {"4", "3", "2", "1"};
     cx_error *c = e;
@@ -304,6 +309,7 @@ TEST(exitstack_generator_managers_raising_in_finally_chain_each_error_once)
     }
     CHECK(c == NULL);
     cx_error_unref(e);
+#endif
 }
 
 static void suppress_then_exit_raises(void *arg)

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -757,6 +756,10 @@ static void raise_unencodable(void *arg)
  * marked. */
 TEST(message_printf_fails_to_format_keeps_its_start_and_is_marked_truncated)
 {
+#ifdef _WIN32
+    th_skip("mingw-w64's printf drops a wide character it cannot encode instead of failing "
+            "(EILSEQ): nothing here fails to format");
+#endif
     cx_error *e = caught(raise_unencodable, NULL);
     CHECK_STR(cx_error_message(e), "name ...[truncated]");
     cx_error_unref(e);

@@ -1,7 +1,6 @@
 /* Every thread has its own frame chain. */
 #include <pthread.h>
-#include <sys/wait.h>
-#include <sys/wait.h>
+#include <stdint.h>
 
 #include "probe.h"
 
@@ -10,8 +9,8 @@
 
 static void *raise_and_catch_many(void *arg)
 {
-    long id = (long)arg;
-    volatile long caught = 0;
+    long id = (long)(intptr_t)arg; /* intptr_t: long is narrower on 64-bit Windows */
+    volatile intptr_t caught = 0;
     for (volatile int i = 0; i < ROUNDS; i++) {
         cx_try {
             cx_raise(&cx_ValueError, "%ld:%d", id, i);
@@ -28,12 +27,12 @@ static void *raise_and_catch_many(void *arg)
 TEST(threads_raising_concurrently_each_catch_their_own_errors)
 {
     pthread_t t[THREADS];
-    for (long i = 0; i < THREADS; i++)
+    for (intptr_t i = 0; i < THREADS; i++)
         pthread_create(&t[i], NULL, raise_and_catch_many, (void *)i);
     for (int i = 0; i < THREADS; i++) {
         void *caught;
         pthread_join(t[i], &caught);
-        CHECK_EQ((long)caught, ROUNDS);
+        CHECK_EQ((intptr_t)caught, ROUNDS);
     }
 }
 

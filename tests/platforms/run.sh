@@ -2,10 +2,14 @@
 # make platforms: the core on every platform cx supports besides the
 # development machine's.  For each target it configures build-platforms/NAME
 # with cmake/toolchains/NAME.cmake, builds the library and the core, gen,
-# contextlib and resources suites, runs them (cross targets through
-# qemu-user: the toolchain's CMAKE_CROSSCOMPILING_EMULATOR), installs into
-# build-platforms/NAME/prefix, and prints one line:
+# contextlib and resources suites (those the target builds: Windows, the
+# core and contextlib), runs them (cross targets through their emulator, the
+# toolchain's CMAKE_CROSSCOMPILING_EMULATOR: qemu-user, or Wine for
+# mingw-x86_64), installs into build-platforms/NAME/prefix, and prints one
+# line:
 #   platform NAME: P passed, F failed
+# A test that skips (what the platform lacks, saying why: skipped.log) is
+# neither: their count goes to stderr.
 # A target that does not configure, build or install counts one failure.
 # Exits 1 if any target failed.  Each step's output is in
 # build-platforms/NAME/<step>.log; a failure names the log and the failed
@@ -23,7 +27,7 @@ set -u
 src=$(cd "$(dirname "$0")/../.." && pwd)
 out=${CX_PLATFORMS_DIR:-$src/build-platforms}
 jobs=${JOBS:-2}
-all="musl-x86_64 i686 armhf aarch64 riscv64"
+all="musl-x86_64 i686 armhf aarch64 riscv64 mingw-x86_64"
 targets=${*:-$all}
 
 # The tools each target needs, as scripts/deps.sh takes them.
@@ -34,6 +38,8 @@ deps_of() {
     armhf) cross_deps arm-linux-gnueabihf armhf qemu-arm ;;
     aarch64) cross_deps aarch64-linux-gnu arm64 qemu-aarch64 ;;
     riscv64) cross_deps riscv64-linux-gnu riscv64 qemu-riscv64 ;;
+    # Debian's wine64 puts its loader off PATH (cmake/toolchains/wine-run.sh).
+    mingw-x86_64) echo "x86_64-w64-mingw32-gcc=gcc-mingw-w64-x86-64 /usr/lib/wine/wine64=wine64" ;;
     *) return 1 ;;
     esac
 }
@@ -88,7 +94,13 @@ for name in $targets; do
             else
                 failed=$(printf '%s\n' "$line" | sed -E 's/.* ([0-9]+) tests? failed out of.*/\1/')
                 total=$(printf '%s\n' "$line" | sed -E 's/.*out of ([0-9]+).*/\1/')
-                passed=$((total - failed))
+                skipped=$(grep -ac '^[[:space:]]*[0-9]* - .* (Skipped)$' "$dir/test.log")
+                passed=$((total - failed - skipped))
+                # Each skip's reason, from the tests' whole output.
+                grep -ah ': skipped on this platform: ' "$dir/Testing/Temporary/LastTest.log" \
+                    > "$dir/skipped.log" 2>/dev/null
+                [ "$skipped" -ne 0 ] &&
+                    echo "platform $name: $skipped skipped, each saying why ($dir/skipped.log)" >&2
                 if [ "$failed" -ne 0 ]; then
                     echo "platform $name: failed tests ($dir/test.log):" >&2
                     sed -n '/The following tests FAILED/,$p' "$dir/test.log" |
