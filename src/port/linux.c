@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -78,3 +80,32 @@ bool cx__port_map_count(long *maps, long *max)
 }
 
 long cx__port_maxrss_kib(const struct rusage *ru) { return ru->ru_maxrss; }
+
+int cx__port_ofd_lock(int fd, short type)
+{
+    struct flock lk = {.l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+    int rc;
+    while ((rc = fcntl(fd, F_OFD_SETLK, &lk)) != 0 && errno == EINTR)
+        ;
+    return rc;
+}
+
+/* statx where the kernel has it (4.11, and its C library the wrapper). */
+int cx__port_entry_stat(int dirfd, const char *name, cx__port_entry *out)
+{
+#ifdef STATX_TYPE
+    struct statx sx;
+    if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_TYPE | STATX_INO, &sx) ==
+        0) {
+        out->mode = sx.stx_mode;
+        out->dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+        out->ino = sx.stx_ino;
+        out->mount_root = (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+                          (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+        return 0;
+    }
+    if (errno != ENOSYS)
+        return -1;
+#endif
+    return cx__port_entry_fstatat(dirfd, name, out);
+}

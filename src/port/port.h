@@ -61,9 +61,12 @@ char *cx__port_text_close(cx__port_text *t);
 /* ==== the rest of the library: POSIX systems ==== */
 #ifndef CX__WINDOWS
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/types.h>
 
 /* Mappings whose pages cost memory only once touched.  Where the flag does
  * not exist (FreeBSD, macOS) every anonymous mapping already behaves so. */
@@ -112,6 +115,44 @@ int cx__port_tmpfile(const char *dir);
 /* A private read-write descriptor for captured output: anonymous memory
  * where the kernel has it, else an unnamed file in /tmp; -1 with errno. */
 int cx__port_capture_fd(void);
+
+/* ---- file locks and directory entries ---- */
+
+/* An open-file-description lock of `type` (F_RDLCK or F_WRLCK) on all of
+ * fd, without waiting: the kernel drops it when the last descriptor of that
+ * open goes, whatever process holds it, and the process's own fcntl and
+ * flock locks cannot release it.  0, or -1 with errno: EAGAIN or EACCES
+ * when another holds a conflicting one; EINVAL, ENOLCK or EOPNOTSUPP where
+ * the kernel or file system has no such locks.  Linux: F_OFD_SETLK; other
+ * systems: flock, whose locks are the open's too but which a flock of the
+ * program's own on the same descriptor converts or drops. */
+int cx__port_ofd_lock(int fd, short type);
+
+/* A directory entry as lstat sees it, and whether it is the root of a
+ * mount (a bind mount of the same file system has the same st_dev: only
+ * Linux's statx tells; false elsewhere). */
+typedef struct {
+    mode_t mode;
+    dev_t dev;
+    ino_t ino;
+    bool mount_root;
+} cx__port_entry;
+/* 0, or -1 with errno. */
+int cx__port_entry_stat(int dirfd, const char *name, cx__port_entry *out);
+/* The POSIX part of cx__port_entry_stat (mount_root false), for the
+ * platform files (unix.c). */
+int cx__port_entry_fstatat(int dirfd, const char *name, cx__port_entry *out);
+
+/* ---- condition variables on the monotonic clock ---- */
+
+/* Initialises c so that cx__port_cond_deadline's deadlines apply to it: on
+ * CLOCK_MONOTONIC where the platform can set a condition's clock (POSIX
+ * clock selection; macOS cannot), else on CLOCK_REALTIME.  A pthread error
+ * number, 0 on success. */
+int cx__port_cond_init(pthread_cond_t *c);
+/* The pthread_cond_timedwait deadline, for a condition made by
+ * cx__port_cond_init, of the CLOCK_MONOTONIC instant `monotonic_ns`. */
+struct timespec cx__port_cond_deadline(int64_t monotonic_ns);
 
 /* ---- resource usage ---- */
 

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "port.h"
@@ -58,4 +59,22 @@ long cx__port_maxrss_kib(const struct rusage *ru)
 #else
     return ru->ru_maxrss;
 #endif
+}
+
+/* flock's locks are the open's too, on the BSDs and macOS as on Linux, but
+ * a flock by the program on the same descriptor converts or drops them. */
+int cx__port_ofd_lock(int fd, short type)
+{
+    int rc;
+    while ((rc = flock(fd, (type == F_WRLCK ? LOCK_EX : LOCK_SH) | LOCK_NB)) != 0 &&
+           errno == EINTR)
+        ;
+    if (rc != 0 && errno == EWOULDBLOCK)
+        errno = EAGAIN;
+    return rc;
+}
+
+int cx__port_entry_stat(int dirfd, const char *name, cx__port_entry *out)
+{
+    return cx__port_entry_fstatat(dirfd, name, out);
 }

@@ -2,11 +2,14 @@
  * signal masks, mappings.  What differs between them is in linux.c or
  * posix.c. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "port.h"
@@ -122,4 +125,49 @@ void cx__port_discard(void *addr, size_t size)
 #else
     posix_madvise(addr, size, POSIX_MADV_DONTNEED);
 #endif
+}
+
+int cx__port_entry_fstatat(int dirfd, const char *name, cx__port_entry *out)
+{
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return -1;
+    *out = (cx__port_entry){st.st_mode, st.st_dev, st.st_ino, false};
+    return 0;
+}
+
+#if defined(_POSIX_CLOCK_SELECTION) && _POSIX_CLOCK_SELECTION > 0
+#define COND_CLOCK CLOCK_MONOTONIC
+#else
+#define COND_CLOCK CLOCK_REALTIME
+#endif
+
+int cx__port_cond_init(pthread_cond_t *c)
+{
+#if COND_CLOCK == CLOCK_MONOTONIC
+    pthread_condattr_t attr;
+    int rc = pthread_condattr_init(&attr);
+    if (rc != 0)
+        return rc;
+    rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (rc == 0)
+        rc = pthread_cond_init(c, &attr);
+    pthread_condattr_destroy(&attr);
+    return rc;
+#else
+    return pthread_cond_init(c, NULL);
+#endif
+}
+
+struct timespec cx__port_cond_deadline(int64_t monotonic_ns)
+{
+    int64_t at = monotonic_ns;
+#if COND_CLOCK != CLOCK_MONOTONIC
+    /* The same distance from now on the wall clock. */
+    struct timespec mono, wall;
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    clock_gettime(CLOCK_REALTIME, &wall);
+    at += ((int64_t)wall.tv_sec - mono.tv_sec) * 1000000000 + (wall.tv_nsec - mono.tv_nsec);
+#endif
+    return (struct timespec){(time_t)(at / 1000000000), (long)(at % 1000000000)};
 }

@@ -15,6 +15,7 @@
 #include <cx/io.h>
 
 #include "../core/internal.h"
+#include "../port/port.h"
 
 /* The length of path's directory part including its final slash (0 when
  * path names a file in the working directory). */
@@ -148,14 +149,7 @@ static bool same_file(const struct stat *a, const struct stat *b)
  * means nothing across namespaces.  OFD locks are not the process's
  * fcntl locks: a body that locks or unlocks the FILE's descriptor with
  * F_SETLK or flock cannot release this one. */
-static int take_writer_lock(int fd)
-{
-    struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
-    int rc;
-    while ((rc = fcntl(fd, F_OFD_SETLK, &lk)) != 0 && errno == EINTR)
-        ;
-    return rc;
-}
+static int take_writer_lock(int fd) { return cx__port_ofd_lock(fd, F_WRLCK); }
 
 /* Creates the temporary file (s->tmp's XXXXXX filled in) with `mode` and
  * returns its descriptor with the writer's lock held, or -1 with errno. */
@@ -267,9 +261,8 @@ static void remove_stale(const char *path)
         int fd = openat(dirfd(d), ent->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)
             continue; /* not ours to read: not ours to judge */
-        struct flock lk = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
         struct stat mine, named;
-        if (fcntl(fd, F_OFD_SETLK, &lk) == 0 && fstat(fd, &mine) == 0 && S_ISREG(mine.st_mode) &&
+        if (cx__port_ofd_lock(fd, F_RDLCK) == 0 && fstat(fd, &mine) == 0 && S_ISREG(mine.st_mode) &&
             fstatat(dirfd(d), ent->d_name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
             same_file(&mine, &named))
             unlinkat(dirfd(d), ent->d_name, 0);

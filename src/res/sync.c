@@ -10,6 +10,7 @@
 #include <cx/try.h>
 
 #include "../core/internal.h"
+#include "../port/port.h"
 
 /* ---- Which locks this thread holds through cx ----
  *
@@ -461,8 +462,8 @@ cx_manager cx_flock(int fd, int operation)
 const cx_type cx_RateLimitExceeded = {"RateLimitExceeded", &cx_RuntimeError};
 
 /* The calls in the window, oldest first, as a ring of CLOCK_MONOTONIC
- * nanoseconds.  `changed` (on CLOCK_MONOTONIC) wakes waiters when a call is
- * forgotten. */
+ * nanoseconds.  `changed` (cx__port_cond_init's) wakes waiters when a call
+ * is forgotten. */
 struct cx_rate_limiter {
     pthread_mutex_t mutex;
     pthread_cond_t changed;
@@ -491,11 +492,7 @@ cx_rate_limiter *cx_rate_limiter_new(int max_calls, double period_s, bool wait)
                  "cx_rate_limiter_new: period_s must be positive and under 1e9, not %g",
                  period_s);
     cx_rate_limiter *rl = cx_malloc(sizeof *rl + (size_t)max_calls * sizeof rl->stamps[0]);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    int rc = pthread_cond_init(&rl->changed, &attr);
-    pthread_condattr_destroy(&attr);
+    int rc = cx__port_cond_init(&rl->changed);
     if (rc == 0 && (rc = pthread_mutex_init(&rl->mutex, NULL)) != 0)
         pthread_cond_destroy(&rl->changed);
     if (rc != 0) {
@@ -546,8 +543,7 @@ static int64_t admit(cx_rate_limiter *rl)
         }
         if (!rl->wait)
             return -1;
-        int64_t until = *stamp_at(rl, 0) + rl->period_ns;
-        struct timespec ts = {(time_t)(until / 1000000000), (long)(until % 1000000000)};
+        struct timespec ts = cx__port_cond_deadline(*stamp_at(rl, 0) + rl->period_ns);
         pthread_cond_timedwait(&rl->changed, &rl->mutex, &ts);
     }
 }

@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cx/fs.h>
 
 #include "../core/internal.h"
+#include "../port/port.h"
 
 #ifndef STATX_ATTR_MOUNT_ROOT
 #define STATX_ATTR_MOUNT_ROOT 0x00002000
@@ -24,8 +24,7 @@ typedef struct {
 } dir_id;
 
 /* What an entry is, without following it: type, identity and whether it is
- * the root of a mount (a bind mount of the same file system has the same
- * st_dev: only statx tells). */
+ * the root of a mount (known on Linux only: port.h). */
 typedef struct {
     mode_t mode;
     dir_id id;
@@ -34,26 +33,10 @@ typedef struct {
 
 static int entry_stat(int dirfd, const char *name, entry_info *out)
 {
-#ifdef STATX_TYPE
-    struct statx sx;
-    if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_TYPE | STATX_INO, &sx) ==
-        0) {
-        out->mode = sx.stx_mode;
-        out->id.dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
-        out->id.ino = sx.stx_ino;
-        out->mount_root = (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
-                          (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
-        return 0;
-    }
-    if (errno != ENOSYS)
+    cx__port_entry e;
+    if (cx__port_entry_stat(dirfd, name, &e) != 0)
         return -1;
-#endif
-    struct stat st;
-    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-        return -1;
-    out->mode = st.st_mode;
-    out->id = (dir_id){st.st_dev, st.st_ino};
-    out->mount_root = false;
+    *out = (entry_info){e.mode, {e.dev, e.ino}, e.mount_root};
     return 0;
 }
 

@@ -342,8 +342,12 @@ TEST(gen_map_limit_raises_memory_error_naming_it_and_the_process_recovers)
     int status = th_run_child(burst_to_the_map_limit, NULL, &err);
     fprintf(stderr, "%s", err);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+#ifdef CX_TEST_PORT_LINUX /* the only layer that can count the mappings */
     CHECK(strstr(err, "cannot map a generator stack: the process has ") != NULL);
     CHECK(strstr(err, " of vm.max_map_count=") != NULL);
+#else
+    CHECK(strstr(err, "no memory for its stack (mmap failed)") != NULL);
+#endif
     CHECK(strstr(err, "threads after: yes\n") != NULL);
     CHECK(strstr(err, "generators after: yes\n") != NULL);
     free(err);

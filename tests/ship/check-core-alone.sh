@@ -1,6 +1,8 @@
 #!/bin/sh
 # The core alone: configures a scratch build of the source tree with every
-# optional module OFF (-DCX_SQLITE=OFF -DCX_PG=OFF -DCX_ASYNC=OFF), builds
+# optional module OFF (-DCX_SQLITE=OFF -DCX_PG=OFF -DCX_ASYNC=OFF) and the
+# platform layer of the BSDs and macOS (-DCX_PORT=posix: src/port/posix.c,
+# POSIX calls only, tested here on every make check), builds
 # the libraries, the tour, the bench and the core's test programs, runs the
 # core suites (labels core, contextlib, resources), installs the build
 # into a scratch prefix and checks that the tree has libcx, its headers and
@@ -27,7 +29,7 @@ fail() { echo "core alone: $*" >&2; exit 1; }
 # debug information.
 cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" \
       -DCMAKE_C_COMPILER="$cc" \
-      -DCX_SQLITE=OFF -DCX_PG=OFF -DCX_ASYNC=OFF -DCX_CORE_ALONE_TEST=OFF \
+      -DCX_SQLITE=OFF -DCX_PG=OFF -DCX_ASYNC=OFF -DCX_CORE_ALONE_TEST=OFF -DCX_PORT=posix \
       > "$work/configure.log" 2>&1 || { cat "$work/configure.log" >&2; fail "configure failed"; }
 for m in sqlite:SQLITE pg:PG async:ASYNC; do
     grep -q "^-- cx: module ${m%:*}: skipped (-DCX_${m#*:}=OFF)\$" "$work/configure.log" ||
