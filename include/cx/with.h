@@ -65,12 +65,15 @@ CX_API void *cx_manager_enter(cx_manager *m);
  * Raises cx_ValueError if m is NULL or has no type. */
 CX_API bool cx_manager_exit(cx_manager *m, cx_error *err);
 
+/* Aligned to a cache line, so that the frame and the compiler's jump buffer
+ * (frame.h), which every cx_with writes, are one line wherever the stack
+ * puts the statement (docs/benchmarks.md, "mutex_with"). */
 typedef struct cx__with {
     cx__jump j;
     const cx__site *site; /* NULL in cx's own sources */
     void *value;
     cx_manager m;
-} cx__with;
+} __attribute__((aligned(64))) cx__with;
 
 /* A raise landed in the with: exit runs given the error; returns only if
  * exit suppressed it. */
@@ -80,20 +83,11 @@ CX_API void cx__with_exit_error(cx__with *w);
 CX_API CX__NORETURN void cx__manager_too_big(const char *file, int line, const char *func,
                                              const cx_manager_type *type, size_t size);
 
-/* The hot path is inline.  Which exit is due is not kept in the with: a
- * local pointer (`entered`) is the with while its frame is pushed and NULL
- * otherwise, so on the clean path the end of the block is the pop and the
- * exit call, nothing to test but that pointer. */
-
-/* The statement's locals that change while its jump buffer is set are
- * volatile where setjmp's rule applies to them (_setjmp, and clang's
- * builtin: frame.h); GCC's __builtin_setjmp reloads them. */
-#if defined(CX__BUILTIN_JUMP) && !defined(CX__CLANG)
-#define CX__WITH_VOLATILE
-#else
-#define CX__WITH_VOLATILE volatile
-#endif
-typedef cx__with *CX__WITH_VOLATILE cx__with_ref;
+/* The hot path is inline.  Exit is due exactly while the with's frame is
+ * the top of the chain: frames nest, so every frame pushed in the body is
+ * popped before the body is left, and a raise that lands in the with pops
+ * its frame before the landing runs exit.  No local of the statement
+ * changes while its jump buffer is set, so none needs `volatile`. */
 
 /* Makes the manager's enter call before the frame is pushed: if enter
  * raises, neither the body nor exit runs. */
@@ -108,52 +102,24 @@ static inline cx__with *cx__with_start(cx__with *w, cx_manager m, const cx__site
 }
 
 /* Pushes the frame: from here on exit is due.  Returns the value to bind. */
-static inline void *cx__with_enter(cx__with *w, cx__with_ref *entered)
+static inline void *cx__with_enter(cx__with *w)
 {
     cx__jump_push(&w->j);
-    *entered = w;
     return w->value;
 }
 
-/* A raise landed in the with: its frame is gone; exit runs given the error.
- * The store to `entered` is one GCC cannot look through: the landing is
- * reached from calls made before `entered` was set, and GCC's flow analysis
- * would warn it "may be used uninitialized". */
-static inline void cx__with_caught(cx__with *w, cx__with_ref *entered)
+/* The statement's scope ends: its body ended or was left by break,
+ * continue, return or goto, or a landing's exit suppressed the error.  If
+ * exit is due, the frame is popped and exit runs given no error, naming
+ * the statement. */
+static inline void cx__with_leave(cx__with *w)
 {
-    cx__with *volatile *entered_v = entered; /* no cast: -Wcast-qual */
-    *entered_v = NULL;
-    cx__with_exit_error(w);
-}
-
-/* Leaving the statement any way but a raise: if exit is due, the frame is
- * popped and exit runs given no error, naming `site` (the statement's). */
-static inline void cx__with_leave(cx__with_ref *entered, const cx__site *site)
-{
-    cx__with *w = *entered;
-    if (!w)
+    if (cx__ts.top != &w->j.f)
         return;
-    *entered = NULL;
     cx__jump_pop(&w->j);
-    if (site)
-        cx__ts.here = site;
+    if (w->site)
+        cx__ts.here = w->site;
     w->m.type->exit(w->m.state.bytes, NULL);
-}
-
-/* Left by return or goto. */
-static inline void cx__with_cleanup(cx__with_ref *entered)
-{
-    if (*entered)
-        cx__with_leave(entered, (*entered)->site);
-}
-
-/* The step of both fors: the inner one's after the body or a continue, the
- * outer one's after the inner one, a landing or a break.  The site is
- * passed again, as a constant, so the clean path does not load it. */
-static inline cx__with *cx__with_done(cx__with_ref *entered, const cx__site *site)
-{
-    cx__with_leave(entered, site);
-    return (cx__with *)0;
 }
 
 /* cx_manager_make, inline so a constant-sized state is copied in place
@@ -212,21 +178,19 @@ struct cx__value {
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #define CX__WITH_BIND(n, decl, mgr)                                            \
-    CX__WITH(CX__CAT(cx__w, n), CX__CAT(cx__we, n), CX__CAT(cx__wo, n), decl, mgr)
+    CX__WITH(CX__CAT(cx__w, n), CX__CAT(cx__wo, n), decl, mgr)
 
 /* `once` makes each for run its statement once; `break` and `continue` in
- * the body end the inner one. */
-#define CX__WITH(w, entered, once, decl, mgr)                                  \
-    for (cx__with w, *CX__WITH_VOLATILE entered                                \
-                     __attribute__((cleanup(cx__with_cleanup))) = 0,           \
-                     *CX__WITH_VOLATILE once =                                 \
-                         cx__with_start(&w, (mgr), CX__STMT_SITE);             \
-         once; once = cx__with_done(&entered, CX__STMT_SITE))                  \
+ * the body end the inner one.  Exit runs in w's cleanup, when the
+ * statement is left by any path but a raise. */
+#define CX__WITH(w, once, decl, mgr)                                           \
+    for (cx__with w __attribute__((cleanup(cx__with_leave))),                 \
+         *once = cx__with_start(&w, (mgr), CX__STMT_SITE);                     \
+         once; once = 0)                                                       \
         if (CX__SETJMP(w.j.jb))                                                \
-            cx__with_caught(&w, &entered);                                     \
+            cx__with_exit_error(&w);                                           \
         else                                                                   \
-            for (decl = CX__VALUE(cx__with_enter(&w, &entered)); once;         \
-                 once = cx__with_done(&entered, CX__STMT_SITE))
+            for (decl = CX__VALUE(cx__with_enter(&w)); once; once = 0)
 #ifdef CX__GCC
 #pragma GCC diagnostic pop
 #endif

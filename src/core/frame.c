@@ -6,7 +6,11 @@
 #include "internal.h"
 #include "../port/port.h"
 
-__thread cx__state cx__ts __attribute__((tls_model("initial-exec")));
+/* Aligned to 32 bytes, which it fits in: its words, which every statement
+ * writes, are one cache line wherever the thread's block of thread-locals
+ * puts it (docs/benchmarks.md, "mutex_with"). */
+_Static_assert(sizeof(cx__state) <= 32, "cx__ts fits its alignment");
+__thread cx__state cx__ts __attribute__((tls_model("initial-exec"), aligned(32)));
 
 cx__state *cx__state_get(void) { return &cx__ts; }
 
