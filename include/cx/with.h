@@ -86,8 +86,15 @@ CX_API CX__NORETURN void cx__manager_too_big(const char *file, int line, const c
 /* The hot path is inline.  Exit is due exactly while the with's frame is
  * the top of the chain: frames nest, so every frame pushed in the body is
  * popped before the body is left, and a raise that lands in the with pops
- * its frame before the landing runs exit.  No local of the statement
- * changes while its jump buffer is set, so none needs `volatile`. */
+ * its frame before the landing runs exit.  The one local of the statement
+ * written while its jump buffer is set, `once`, is volatile where setjmp's
+ * rule applies (_setjmp, and clang's builtin: frame.h); GCC's
+ * __builtin_setjmp reloads it. */
+#if defined(CX__BUILTIN_JUMP) && !defined(CX__CLANG)
+#define CX__WITH_VOLATILE
+#else
+#define CX__WITH_VOLATILE volatile
+#endif
 
 /* Makes the manager's enter call before the frame is pushed: if enter
  * raises, neither the body nor exit runs. */
@@ -185,7 +192,7 @@ struct cx__value {
  * statement is left by any path but a raise. */
 #define CX__WITH(w, once, decl, mgr)                                           \
     for (cx__with w __attribute__((cleanup(cx__with_leave))),                 \
-         *once = cx__with_start(&w, (mgr), CX__STMT_SITE);                     \
+         *CX__WITH_VOLATILE once = cx__with_start(&w, (mgr), CX__STMT_SITE);   \
          once; once = 0)                                                       \
         if (CX__SETJMP(w.j.jb))                                                \
             cx__with_exit_error(&w);                                           \
