@@ -8,13 +8,7 @@
 # the loader then took the host's /lib32/libc.so.6 (libc6-i386, another
 # glibc build) for an i686 guest, whose fork() hung in the child.
 set(CMAKE_SYSTEM_NAME Linux)
-set(CMAKE_C_COMPILER ${CX_CROSS_TRIPLE}-gcc)
-set(CMAKE_ASM_COMPILER ${CX_CROSS_TRIPLE}-gcc)
-set(CMAKE_FIND_ROOT_PATH /usr/${CX_CROSS_TRIPLE})
-set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
-set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+include(${CMAKE_CURRENT_LIST_DIR}/sysroot.cmake)
 set(CMAKE_CROSSCOMPILING_EMULATOR ${CX_CROSS_QEMU} -L /usr/${CX_CROSS_TRIPLE}
     -E LD_LIBRARY_PATH=/usr/${CX_CROSS_TRIPLE}/lib)
 # pkg-config sees the target's libraries only (Debian multiarch), never the

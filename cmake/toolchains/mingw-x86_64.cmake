@@ -6,14 +6,8 @@
 set(CMAKE_SYSTEM_NAME Windows)
 set(CMAKE_SYSTEM_PROCESSOR x86_64)
 set(CX_CROSS_TRIPLE x86_64-w64-mingw32)
-set(CMAKE_C_COMPILER ${CX_CROSS_TRIPLE}-gcc)
-set(CMAKE_ASM_COMPILER ${CX_CROSS_TRIPLE}-gcc)
 set(CMAKE_RC_COMPILER ${CX_CROSS_TRIPLE}-windres)
-set(CMAKE_FIND_ROOT_PATH /usr/${CX_CROSS_TRIPLE})
-set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
-set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+include(${CMAKE_CURRENT_LIST_DIR}/sysroot.cmake)
 # The DLLs a test loads: libcx.dll from the build directory, libgcc_s_seh-1
 # and libwinpthread-1 from the toolchain (where its compiler says they are).
 set(cx_wine_dlls ${CMAKE_BINARY_DIR})
