@@ -19,16 +19,14 @@
 static __thread cx__sched *sched __attribute__((tls_model("initial-exec"))); /* this thread's loop */
 static __thread cx_task *running __attribute__((tls_model("initial-exec"))); /* NULL: the loop */
 
-/* A task never changes threads (each loop is its thread's), so these
- * thread-locals' addresses hold across a switch. */
-static cx_task *running_task(void) { return running; }
-static void set_running(cx_task *t) { running = t; }
+/* A task never changes threads (each loop is its thread's): these are read
+ * and written directly, their addresses holding across a switch. */
 
-cx_task *cx__current(void) { return running_task(); }
+cx_task *cx__current(void) { return running; }
 
 cx_task *cx_current_task(void)
 {
-    cx_task *t = running_task();
+    cx_task *t = running;
     return t ? cx__task_handle(t) : NULL;
 }
 bool cx__async_running(void) { return sched != NULL; }
@@ -37,7 +35,7 @@ uv_loop_t *cx__async_loop(void) { return &sched->loop; }
 
 cx_task *cx__async_task(const char *what)
 {
-    cx_task *t = running_task();
+    cx_task *t = running;
     if (!t)
         cx_raise(&cx_RuntimeError, "%s: not inside a task (run it from cx_run or cx_spawn)",
                  what);
@@ -131,7 +129,7 @@ static void task_freed_slot(cx_task *t);
 static void mark_running(cx_task *t)
 {
     t->status = CX__TASK_RUNNING;
-    set_running(t);
+    running = t;
     cx__coro_set_current(t->resume_at);
 }
 
@@ -213,7 +211,7 @@ static void suspend(cx_task *t)
         cx__coro_switch(t->resume_at, next->resume_at);
     } else {
         swap_state(t);
-        set_running(NULL);
+        running = NULL;
         cx__coro_set_current(s->loop_coro);
         cx__coro_switch(t->resume_at, s->loop_coro);
     }
@@ -293,7 +291,7 @@ static void on_idle(uv_idle_t *h)
 
 bool cx__task_park(bool cancellable)
 {
-    cx_task *t = running_task();
+    cx_task *t = running;
     t->status = CX__TASK_PARKED;
     t->park_cancellable = cancellable;
     suspend(t);
@@ -519,7 +517,7 @@ void cx__task_free(cx_task *t)
     if (t->is_main)
         return;
     t->released = true;
-    if (t->status == CX__TASK_DONE && t != running_task())
+    if (t->status == CX__TASK_DONE && t != running)
         task_freed_slot(t);
 }
 

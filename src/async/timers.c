@@ -20,7 +20,7 @@ static bool before(const cx__deadline *a, const cx__deadline *b)
 static void place(cx__sched *s, size_t i, cx__deadline *d)
 {
     s->heap[i] = d;
-    d->index = (uint32_t)i; /* the heap stays below CX__NOT_QUEUED - 1 entries */
+    d->index = (uint32_t)i; /* below IN_FIFO: cx__deadline_add's bound */
 }
 
 static void sift_up(cx__sched *s, size_t i)
@@ -159,6 +159,9 @@ void cx__deadline_add(cx__deadline *d, uint64_t at)
     } else {
         if (s->heap_len == s->heap_cap) {
             size_t cap = s->heap_cap ? s->heap_cap * 2 : 64;
+            if (cap > IN_FIFO) /* every index stays below IN_FIFO */
+                cx_raise(&cx_MemoryError, "deadline queue: full at %zu deadlines",
+                         s->heap_cap);
             cx__deadline **heap = realloc(s->heap, cap * sizeof *heap);
             if (!heap)
                 cx_raise(&cx_MemoryError, "deadline queue: out of memory");
