@@ -7,22 +7,11 @@
 #include <cx/async.h>
 
 #include "harness.h"
+#include "stale.h"
 
-static void nothing(void *arg) { (void)arg; }
-static void count(void *arg) { ++*(int *)arg; }
 static void napping(void *arg) { cx_sleep(0.01); ++*(int *)arg; }
 static void fails(void *arg) { (void)arg; cx_raise(&cx_KeyError, "lost key"); }
-static void done_it(void *t) { (void)cx_task_done(t); }
 static void detach_it(void *t) { cx_task_detach(t); }
-
-static void check_stale(cx_error *e, const char *what)
-{
-    CHECK(e && cx_error_is(e, &cx_ValueError));
-    char want[128];
-    snprintf(want, sizeof want, "%s: stale task handle (the task was released)", what);
-    CHECK_STR(cx_error_message(e), want);
-    cx_error_unref(e);
-}
 
 /* Counts the occurrences of needle in hay. */
 static int occurrences(const char *hay, const char *needle)
@@ -165,7 +154,6 @@ TEST(task_detach_of_a_task_group_task_raises_runtime_error)
     CHECK(cx_run(detach_group_task, NULL) == NULL);
 }
 
-static void await_it(void *t) { cx_await_task(t); }
 
 static void detach_awaited(void *arg)
 {
@@ -216,7 +204,6 @@ static void keep_own_handle(void *arg)
     kept = cx_current_task();
 }
 
-static void cancel_it(void *t) { cx_task_cancel(t); }
 
 static void stale_after_reuse(void *arg)
 {

@@ -8,22 +8,7 @@
 #include <cx/async.h>
 
 #include "harness.h"
-
-static void nothing(void *arg) { (void)arg; }
-static void count(void *arg) { ++*(int *)arg; }
-
-static void await_it(void *t) { cx_await_task(t); }
-static void cancel_it(void *t) { cx_task_cancel(t); }
-static void done_it(void *t) { (void)cx_task_done(t); }
-
-static void check_stale(cx_error *e, const char *what)
-{
-    CHECK(e && cx_error_is(e, &cx_ValueError));
-    char want[128];
-    snprintf(want, sizeof want, "%s: stale task handle (the task was released)", what);
-    CHECK_STR(cx_error_message(e), want);
-    cx_error_unref(e);
-}
+#include "stale.h"
 
 static void await_twice(void *arg)
 {
