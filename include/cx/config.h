@@ -19,6 +19,13 @@
 #define CX__WINDOWS 1
 #endif
 
+/* ferror_unlocked: in glibc and musl (declared by cx/io.h for C programs
+ * that do not ask for it: -std=c11 hides it; C++ compilers on Linux define
+ * _GNU_SOURCE, which declares it). */
+#if defined(__linux__)
+#define CX__FERROR_UNLOCKED 1
+#endif
+
 /* ---- CPUs with an assembly switch (src/coro/switch_*.S) ----
  * 64-bit pointers on x86-64 and aarch64 (not x32 or ILP32).  32-bit ARM: a
  * core with the ARM instruction set and VFP (armhf and the like; the switch
@@ -122,11 +129,6 @@ __attribute__((noreturn, cold, unused)) static void cx__assert_failed(const char
 #define CX_ASSERT(x) ((x) ? (void)0 : cx__assert_failed(#x, __FILE__, __LINE__))
 #else
 #define CX_ASSERT(x) ((void)0)
-#endif
-
-/* ferror_unlocked: glibc's and musl's, declared under _GNU_SOURCE. */
-#if defined(__linux__) && defined(_GNU_SOURCE)
-#define CX__FERROR_UNLOCKED 1
 #endif
 
 /* Valgrind's client requests, where its header is installed. */

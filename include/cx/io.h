@@ -27,19 +27,86 @@ extern "C" {
  * per with. */
 CX_API cx_manager cx_open(const char *path, const char *mode);
 
-/* cx_open is also inline: the manager is built in the with statement's own
- * storage (its state is the path and mode; enter opens, exit closes). */
+/* cx_open is also inline, enter and exit included: a cx_using over a file
+ * calls fopen and fclose from the user's own function, as hand-written C
+ * does (a call around each costs 1-2%: docs/benchmarks.md).  The library
+ * raises the failures. */
 typedef struct cx__file {
     const char *path, *mode;
     FILE *f;
 } cx__file;
-CX_API extern const cx_manager_type cx__open_type;
+/* Raises what cx_open's enter raises for a NULL or invalid path or mode,
+ * or for fopen's errno. */
+CX_API CX__NORETURN void cx__open_failed(const cx__file *s);
+/* Raises what cx_open's exit raises: fclose's errno if it failed (`closed`
+ * false), else the EIO of an earlier failed read or write. */
+CX_API CX__NORETURN void cx__close_failed(const cx__file *s, bool closed);
+
+/* True for the mode strings cx_open accepts (see cx_open). */
+static inline bool cx__fopen_mode_ok(const char *mode)
+{
+    if (!mode || (mode[0] != 'r' && mode[0] != 'w' && mode[0] != 'a'))
+        return false;
+    unsigned seen = 0;
+    for (const char *p = mode + 1; *p; p++) {
+        unsigned bit;
+        switch (*p) {
+        case '+': bit = 1; break;
+        case 'b': bit = 2; break;
+        case 't': bit = 4; break;
+        case 'x': bit = 8; break;
+        case 'e': bit = 16; break;
+        case 'm': bit = 32; break;
+        case 'c': bit = 64; break;
+        default: return false;
+        }
+        if (seen & bit)
+            return false;
+        seen |= bit;
+    }
+    return (seen & 6) != 6 && (!(seen & 8) || mode[0] != 'r');
+}
+
+static inline void *cx__open_enter(void *state)
+{
+    cx__file *s = (cx__file *)state;
+    if (!s->path || !cx__fopen_mode_ok(s->mode) || !(s->f = fopen(s->path, s->mode)))
+        cx__open_failed(s);
+    return s->f;
+}
+
+#if defined(CX__FERROR_UNLOCKED) && !defined(__cplusplus)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wredundant-decls"
+int ferror_unlocked(FILE *stream);
+#pragma GCC diagnostic pop
+#endif
+
+/* The stream is the statement's own until fclose: its error indicator is
+ * read without taking the stream's lock where libc allows it. */
+static inline bool cx__open_exit(void *state, cx_error *err)
+{
+    cx__file *s = (cx__file *)state;
+    (void)err;
+    /* stdio drops the data of a failed write and later flushes succeed:
+     * the error indicator is the only trace left. */
+#ifdef CX__FERROR_UNLOCKED
+    int lost = ferror_unlocked(s->f);
+#else
+    int lost = ferror(s->f);
+#endif
+    int closed = fclose(s->f) == 0;
+    if (!closed || lost)
+        cx__close_failed(s, closed);
+    return false;
+}
 
 static inline cx_manager cx__open(const char *path, const char *mode)
 {
+    static const cx_manager_type type = {"open", cx__open_enter, cx__open_exit};
     cx__file s = {path, mode, NULL};
     cx_manager m;
-    m.type = &cx__open_type;
+    m.type = &type;
     __builtin_memcpy(m.state.bytes, &s, sizeof s); /* fits: 24 of 64 bytes */
     return m;
 }

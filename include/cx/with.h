@@ -212,27 +212,41 @@ typedef struct cx__using {
     cx_manager m;
 } cx__using;
 
+/* What the block's end needs: the cx_using, and its exit in a local whose
+ * address does not escape, so that a constant manager type's exit (cx_open's)
+ * is a direct call the compiler can inline. */
+typedef struct cx__using_ref {
+    cx__using *u;
+    bool (*exit)(void *state, cx_error *err);
+} cx__using_ref;
+
+/* Start and leave are always inlined: GCC would judge them cold in a loop's
+ * body and keep the manager's enter and exit out of line (one more call
+ * around fopen and fclose costs cx_open 1-2%: docs/benchmarks.md). */
+#define CX__USING_INLINE static inline __attribute__((always_inline))
+
 /* Enters the manager, then pushes the frame: if enter raises, nothing of
- * the cx_using is left to undo.  Returns u. */
-static inline cx__using *cx__using_start(cx__using *u, const cx__site *site, cx_manager m)
+ * the cx_using is left to undo. */
+CX__USING_INLINE cx__using_ref cx__using_start(cx__using *u, const cx__site *site, cx_manager m)
 {
     u->site = site;
     u->m = m;
     cx__ts.here = site;
     u->value = m.type->enter(u->m.state.bytes);
     cx__frame_push(&u->f, CX__FRAME_USING);
-    return u;
+    cx__using_ref ref = {u, m.type->exit};
+    return ref;
 }
 
 /* The block is left by its end, return, goto, break or continue (a raise
  * skips this: the unwinder runs the exit).  Errors the exit raises name the
  * declaration. */
-static inline void cx__using_leave(cx__using **ref)
+CX__USING_INLINE void cx__using_leave(cx__using_ref *ref)
 {
-    cx__using *u = *ref;
+    cx__using *u = ref->u;
     cx__ts.top = u->f.prev;
     cx__ts.here = u->site;
-    u->m.type->exit(u->m.state.bytes, NULL);
+    ref->exit(u->m.state.bytes, NULL);
 }
 
 /* Enters a manager where it is declared; its exit runs when the enclosing
@@ -266,7 +280,7 @@ static inline void cx__using_leave(cx__using **ref)
 
 #define CX__USING(u, ref, decl, mgr)                                            \
     cx__using u;                                                               \
-    cx__using *ref __attribute__((cleanup(cx__using_leave), unused)) =         \
+    cx__using_ref ref __attribute__((cleanup(cx__using_leave), unused)) =      \
         cx__using_start(&u, CX__SITE_HERE(), (mgr));                           \
     decl = CX__VALUE(u.value)
 

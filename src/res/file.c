@@ -18,67 +18,21 @@ __attribute__((noinline, cold)) static _Noreturn void file_failed(const char *wh
     cx_raise_errno(errno, "%s %s", what, path);
 }
 
-/* True for the mode strings cx_open accepts (see cx_open). */
-static bool fopen_mode_ok(const char *mode)
+void cx__open_failed(const cx__file *s)
 {
-    if (!mode || (mode[0] != 'r' && mode[0] != 'w' && mode[0] != 'a'))
-        return false;
-    unsigned seen = 0;
-    for (const char *p = mode + 1; *p; p++) {
-        unsigned bit;
-        switch (*p) {
-        case '+': bit = 1; break;
-        case 'b': bit = 2; break;
-        case 't': bit = 4; break;
-        case 'x': bit = 8; break;
-        case 'e': bit = 16; break;
-        case 'm': bit = 32; break;
-        case 'c': bit = 64; break;
-        default: return false;
-        }
-        if (seen & bit)
-            return false;
-        seen |= bit;
-    }
-    return (seen & 6) != 6 && (!(seen & 8) || mode[0] != 'r');
-}
-
-static void *file_enter(void *state)
-{
-    cx__file *s = state;
     if (!s->path || !s->mode)
         cx_raise(&cx_ValueError, "cx_open: %s is NULL", s->path ? "mode" : "path");
-    if (!fopen_mode_ok(s->mode))
+    if (!cx__fopen_mode_ok(s->mode))
         cx_raise(&cx_ValueError, "invalid mode: '%s'", s->mode);
-    s->f = fopen(s->path, s->mode);
-    if (!s->f)
-        file_failed("open", s->path);
-    return s->f;
+    file_failed("open", s->path);
 }
 
-/* The stream is the statement's own until fclose: its error indicator is
- * read without taking the stream's lock where libc allows it. */
-#ifdef CX__FERROR_UNLOCKED
-#define stream_error ferror_unlocked
-#else
-#define stream_error ferror
-#endif
-
-static bool file_exit(void *state, cx_error *err)
+void cx__close_failed(const cx__file *s, bool closed)
 {
-    cx__file *s = state;
-    (void)err;
-    /* stdio drops the data of a failed write and later flushes succeed:
-     * the error indicator is the only trace left. */
-    int lost = stream_error(s->f);
-    if (fclose(s->f) != 0)
+    if (!closed)
         file_failed("close", s->path);
-    if (lost)
-        cx_raise_errno(EIO, "close %s: an earlier read or write failed", s->path);
-    return false;
+    cx_raise_errno(EIO, "close %s: an earlier read or write failed", s->path);
 }
-
-const cx_manager_type cx__open_type = {"open", file_enter, file_exit};
 
 /* For programs that call it through a pointer or by its symbol. */
 cx_manager (cx_open)(const char *path, const char *mode)
