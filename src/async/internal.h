@@ -31,8 +31,9 @@ enum { CX__TASK_NEW, CX__TASK_RUNNING, CX__TASK_PARKED, CX__TASK_DONE, CX__TASK_
 struct cx_task {
     cx__sched *s;
     /* Kept when the slot is reused (task_new leaves them): a handle is the
-     * slot's index and its generation, bumped each time a task is freed.
-     * Below the slot's top word, which the free list borrows. */
+     * slot's index and its generation, bumped each time a task is freed;
+     * the coroutine is restarted.  Below the slot's top word, which the
+     * free list borrows. */
     uint32_t index;
     uint32_t gen;
     cx__coro *coro;

@@ -469,7 +469,10 @@ static cx_task *task_new(cx__sched *s, void (*fn)(void *), void *arg)
     t->next_in_group = NULL;
     t->prev_in_group = NULL;
     t->slot = slot;
-    t->coro = cx__coro_new_on(slot, s->slots.slot_size - tsize, task_main, t);
+    if (fresh)
+        t->coro = cx__coro_new_on(slot, s->slots.slot_size - tsize, task_main, t);
+    else /* the coroutine of the slot's last task, which ended */
+        cx__coro_restart(t->coro, task_main, t);
     t->resume_at = t->coro;
     t->next_all = s->all;
     if (s->all)
@@ -506,8 +509,7 @@ static void task_freed_slot(cx_task *t)
     t->status = CX__TASK_FREED;
     t->gen++; /* every handle to it is stale from now on */
     cx_error_unref(t->error);
-    cx__coro_free(t->coro);
-    cx__slot_give(&s->slots, t->slot);
+    cx__slot_give(&s->slots, t->slot); /* its coroutine with it (task_new) */
 }
 
 /* The main task is cx_run's to free (it reads its error at the end), even
@@ -638,6 +640,8 @@ static void close_loop(cx__sched *s)
     uv_run(&s->loop, UV_RUN_DEFAULT);
     uv_loop_close(&s->loop);
     cx__timers_fini(s);
+    for (void *slot; (slot = cx__slot_take_given(&s->slots));)
+        cx__coro_free(task_at(s, slot)->coro);
     cx__slots_release(&s->slots);
     sched = NULL;
     cx_free(s);

@@ -21,6 +21,8 @@ void cx__slots_init(cx__slots *p);
 /* A free slot, or NULL when none can be mapped.  *index is its index; *fresh
  * tells a slot never used by this loop (its task header holds garbage). */
 void *cx__slot_take(cx__slots *p, size_t *index, bool *fresh);
+/* The slot given back last, or NULL if none is. */
+void *cx__slot_take_given(cx__slots *p);
 /* The slot of index i, or NULL if this loop never handed it out. */
 void *cx__slot_at(const cx__slots *p, size_t i);
 void cx__slot_give(cx__slots *p, void *slot);

@@ -108,11 +108,18 @@ void *cx__slot_at(const cx__slots *p, size_t i)
     return p->chunks[chunk] + pos * p->slot_size;
 }
 
+void *cx__slot_take_given(cx__slots *p)
+{
+    void *slot = p->free;
+    if (slot)
+        p->free = *slot_link(p, slot);
+    return slot;
+}
+
 void *cx__slot_take(cx__slots *p, size_t *index, bool *fresh)
 {
-    if (p->free) { /* the last given back: its top is the likeliest in cache */
-        void *slot = p->free;
-        p->free = *slot_link(p, slot);
+    void *slot = cx__slot_take_given(p); /* its top is the likeliest in cache */
+    if (slot) {
         *fresh = false;
         return slot;
     }
@@ -137,7 +144,7 @@ void *cx__slot_take(cx__slots *p, size_t *index, bool *fresh)
         p->next = m;
         p->left = SLOTS_PER_CHUNK;
     }
-    void *slot = p->next;
+    slot = p->next;
     *index = (p->nchunks - 1) * SLOTS_PER_CHUNK + (SLOTS_PER_CHUNK - p->left);
     *fresh = true;
     p->next += p->slot_size;

@@ -504,6 +504,21 @@ cx__coro *cx__coro_new_on(void *mem, size_t size, cx__coro_entry *entry, void *a
     return c;
 }
 
+void cx__coro_restart(cx__coro *c, cx__coro_entry *entry, void *arg)
+{
+    CX_ASSERT(!c->map && c->low);
+    c->entry = entry;
+    c->arg = arg;
+#ifdef CX__ASAN
+    /* The frames it last switched away from never returned: their redzones
+     * are still poisoned. */
+    c->asan_fake = NULL;
+    __asan_unpoison_memory_region(stack_low(c), stack_bytes(c));
+#endif
+    tsan_fiber_fresh(c);
+    prepare(c);
+}
+
 void cx__coro_free(cx__coro *c)
 {
     if (!c->map) { /* a stack the caller provided: theirs to reuse */

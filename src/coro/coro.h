@@ -36,6 +36,11 @@ CX_API cx__coro *cx__coro_new(size_t stack_size, cx__coro_entry *entry, void *ar
  * bookkeeping in the top bytes.  cx__coro_free only forgets it (the memory
  * stays the caller's, who may call this again on it). */
 CX_API cx__coro *cx__coro_new_on(void *mem, size_t size, cx__coro_entry *entry, void *arg);
+/* A coroutine of cx__coro_new_on that will never be switched back to (it
+ * switched away for the last time) runs entry(arg) from the start at its
+ * next switch, on the same memory: cx__coro_free and cx__coro_new_on in one,
+ * without clearing it. */
+CX_API void cx__coro_restart(cx__coro *c, cx__coro_entry *entry, void *arg);
 /* The coroutine running on this thread (the thread's own context if none);
  * the switcher of tasks and generators keeps it up to date. */
 CX_API cx__coro *cx__coro_current(void);
