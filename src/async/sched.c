@@ -80,7 +80,7 @@ void cx__async_raise_uv(int status, const char *fmt, ...)
 
 static void swap_state(cx_task *t)
 {
-    cx__state *s = cx__state_get();
+    cx__state *s = &cx__ts;
     cx__state mine = *s;
     *s = t->other;
     t->other = mine;
@@ -113,7 +113,7 @@ static void stack_report(void)
  * running task keeps in `other`, passes from t to next. */
 static void handoff_state(cx_task *t, cx_task *next)
 {
-    cx__state *s = cx__state_get();
+    cx__state *s = &cx__ts;
     cx__state loop = t->other;
     t->other = *s;
     *s = next->other;

@@ -23,8 +23,15 @@ void cx__slots_init(cx__slots *p);
 void *cx__slot_take(cx__slots *p, size_t *index, bool *fresh);
 /* The slot given back last, or NULL if none is. */
 void *cx__slot_take_given(cx__slots *p);
-/* The slot of index i, or NULL if this loop never handed it out. */
-void *cx__slot_at(const cx__slots *p, size_t i);
+/* The slot of index i, or NULL if this loop never handed it out.  Inline:
+ * every call through a task handle looks its slot up. */
+static inline void *cx__slot_at(const cx__slots *p, size_t i)
+{
+    size_t chunk = i / CX__SLOTS_PER_CHUNK, pos = i % CX__SLOTS_PER_CHUNK;
+    if (chunk >= p->nchunks || (chunk == p->nchunks - 1 && pos >= CX__SLOTS_PER_CHUNK - p->left))
+        return NULL; /* not carved yet */
+    return p->chunks[chunk] + pos * p->slot_size;
+}
 void cx__slot_give(cx__slots *p, void *slot);
 void cx__slots_release(cx__slots *p);
 

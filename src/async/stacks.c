@@ -97,17 +97,6 @@ static void **slot_link(cx__slots *p, void *slot)
     return (void **)((char *)slot + p->slot_size - sizeof(void *));
 }
 
-void *cx__slot_at(const cx__slots *p, size_t i)
-{
-    size_t chunk = i / SLOTS_PER_CHUNK;
-    if (chunk >= p->nchunks)
-        return NULL;
-    size_t pos = i % SLOTS_PER_CHUNK;
-    if (chunk == p->nchunks - 1 && pos >= SLOTS_PER_CHUNK - p->left)
-        return NULL; /* not carved yet */
-    return p->chunks[chunk] + pos * p->slot_size;
-}
-
 void *cx__slot_take_given(cx__slots *p)
 {
     void *slot = p->free;
