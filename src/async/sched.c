@@ -197,7 +197,8 @@ static cx_task *next_handoff(cx__sched *s, cx_task *t)
 }
 
 /* The running task t stops running: the next ready task, or the loop,
- * runs.  Returns when t is resumed. */
+ * runs.  Returns when t is resumed.  The switch is inline, as a
+ * generator's (cx__coro_jump): t resumes at a label in here. */
 static void suspend(cx_task *t)
 {
     cx__sched *s = t->s;
@@ -208,12 +209,12 @@ static void suspend(cx_task *t)
     if (next) {
         mark_running(next);
         handoff_state(t, next);
-        cx__coro_switch(t->resume_at, next->resume_at);
+        cx__coro_jump(t->resume_at, next->resume_at);
     } else {
         swap_state(t);
         running = NULL;
         cx__coro_set_current(s->loop_coro);
-        cx__coro_switch(t->resume_at, s->loop_coro);
+        cx__coro_jump(t->resume_at, s->loop_coro);
     }
     after_switch(s);
 }
@@ -223,7 +224,7 @@ static void resume(cx__sched *s, cx_task *t)
 {
     mark_running(t);
     swap_state(t);
-    cx__coro_switch(s->loop_coro, t->resume_at);
+    cx__coro_jump(s->loop_coro, t->resume_at);
     after_switch(s);
 }
 
