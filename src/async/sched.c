@@ -511,13 +511,15 @@ static void task_freed_slot(cx_task *t)
 }
 
 /* The main task is cx_run's to free (it reads its error at the end), even
- * when another task awaited it. */
+ * when another task awaited it.  A task some task awaits is freed by that
+ * one once it has woken (a group's end may release one of its tasks first:
+ * the waiter still reads it). */
 void cx__task_free(cx_task *t)
 {
     if (t->is_main)
         return;
     t->released = true;
-    if (t->status == CX__TASK_DONE && t != running)
+    if (t->status == CX__TASK_DONE && t != running && !t->waiter)
         task_freed_slot(t);
 }
 
