@@ -187,6 +187,8 @@ static cx_task *ready_pop(cx__sched *s)
  * (the loop then runs asyncio.run's last rounds itself), t is the next
  * (a yield with nothing else ready), or t must be reported from another
  * stack (after_switch). */
+void cx__poll_soon(void) { sched->handoffs = HANDOFFS_PER_POLL; }
+
 static cx_task *next_handoff(cx__sched *s, cx_task *t)
 {
     if (!s->nready || s->cancel_pending || s->handoffs >= HANDOFFS_PER_POLL ||

@@ -428,6 +428,66 @@ TEST(timeout_of_zero_cancels_at_the_first_suspension)
     CHECK_STR(th_trace, "runs-until-first-suspension timeout");
 }
 
+/* asyncio.timeout(0) call_soon()s its expiry: it runs before the task's
+ * next step, so even a cx_sleep(0) (a suspension that is ready at once) is
+ * where the cancellation lands. */
+static void await_task(void *t) { cx_await_task(t); }
+
+static void yield_forever(void *arg)
+{
+    (void)arg;
+    for (;;)
+        cx_sleep(0);
+}
+
+static void timeout_zero_then_yield(void *arg)
+{
+    int siblings = (int)(long)arg;
+    cx_task *ts[4];
+    for (int i = 0; i < siblings; i++)
+        ts[i] = cx_spawn(yield_forever, NULL); /* ready: sleep(0) hands off to them */
+    cx_try {
+        cx_async_with (cx_timeout(0)) {
+            th_log("runs-until-first-suspension");
+            cx_sleep(0);
+            th_log("not-reached");
+        }
+    } cx_except (&cx_TimeoutError, e) {
+        th_log("timeout");
+    }
+    for (int i = 0; i < siblings; i++) {
+        cx_task_cancel(ts[i]);
+        cx_error_unref(cx_protect(await_task, ts[i]));
+    }
+}
+
+TEST(timeout_of_zero_cancels_at_the_first_suspension_even_a_sleep_zero)
+{
+    CHECK(cx_run(timeout_zero_then_yield, (void *)0L) == NULL);
+    CHECK_STR(th_trace, "runs-until-first-suspension timeout");
+}
+
+TEST(timeout_of_zero_cancels_at_a_sleep_zero_that_hands_off_to_ready_tasks)
+{
+    CHECK(cx_run(timeout_zero_then_yield, (void *)4L) == NULL);
+    CHECK_STR(th_trace, "runs-until-first-suspension timeout");
+}
+
+static void timeout_zero_no_suspension(void *arg)
+{
+    (void)arg;
+    cx_async_with (cx_timeout(0))
+        th_log("body");
+    cx_sleep(0); /* no cancellation left over */
+    th_log("after");
+}
+
+TEST(timeout_of_zero_leaves_a_body_that_never_suspends_alone)
+{
+    CHECK(cx_run(timeout_zero_no_suspension, NULL) == NULL);
+    CHECK_STR(th_trace, "body after");
+}
+
 static void timeout_infinite(void *arg)
 {
     (void)arg;
@@ -502,8 +562,6 @@ TEST(timeout_manager_value_can_be_entered_again)
     CHECK(e == NULL);
     CHECK_STR(th_trace, "timeout0 timeout1");
 }
-
-static void await_task(void *t) { cx_await_task(t); }
 
 /* A task of a group (cx_taskgroup_spawn) awaited by a task outside it: the
  * group's end releases the task, and may come first (here the owner, its
