@@ -96,7 +96,9 @@ static void swap_state(cx_task *t)
 static void stack_check(cx_task *t)
 {
     char here;
-    if ((size_t)(&here - (char *)t->slot) < STACK_MARGIN && t->coro == cx__coro_current())
+    /* Below the margin, or already past the end (a large frame may step
+     * over the margin in one go). */
+    if ((uintptr_t)&here < (uintptr_t)t->slot + STACK_MARGIN && t->coro == cx__coro_current())
         t->stack_exhausted = true;
 }
 
