@@ -427,7 +427,20 @@ TEST(run_threads_servers_on_one_port_share_it_and_every_loop_accepts)
 }
 
 /* Ctrl-C while the tasks only ever yield to each other (every switch a
- * hand-off, the loop polling once per budget): the signal is still seen. */
+ * hand-off, the loop polling once per budget): the signal is still seen.
+ * Not under TSan: it defers an asynchronous signal until the thread makes
+ * an intercepted call, and with the tasks as its fibers the signal was
+ * never handled there (the case timed out). */
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+#ifndef UNDER_TSAN
+#define UNDER_TSAN 0
+#endif
 static void yield_forever(void *arg)
 {
     (void)arg;
@@ -449,12 +462,20 @@ static void yield_for_ctrl_c(void *arg)
 
 TEST(ctrl_c_reaches_a_loop_whose_tasks_only_yield_to_each_other)
 {
+    if (UNDER_TSAN) {
+        th_log("skipped: TSan delays the signal");
+        return;
+    }
     ctrl_c_case k = {0, SIG_DFL, yield_for_ctrl_c, NULL, 1};
     CHECK_EXIT(run_ctrl_c_case(&k), CHILD_KEYBOARD_INTERRUPT);
 }
 
 TEST(ctrl_c_under_run_threads_reaches_loops_whose_tasks_only_yield)
 {
+    if (UNDER_TSAN) {
+        th_log("skipped: TSan delays the signal");
+        return;
+    }
     ctrl_c_case k = {2, SIG_DFL, yield_for_ctrl_c, NULL, 1};
     CHECK_EXIT(run_ctrl_c_case(&k), CHILD_KEYBOARD_INTERRUPT);
 }
