@@ -122,6 +122,10 @@ bool cx__async_running(void);
 CX_API uv_loop_t *cx__async_loop(void);
 uint64_t cx__async_now(void);
 void cx__deadline_add(cx__deadline *d, uint64_t at);
+/* The loop polls, and so runs its timers, before a task runs again: a
+ * deadline already due fires before the running task's next step (as
+ * asyncio's call_soon of it would). */
+void cx__poll_soon(void);
 void cx__deadline_remove(cx__deadline *d);
 
 /* The task group hears of its tasks' ends. */

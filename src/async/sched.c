@@ -96,7 +96,9 @@ static void swap_state(cx_task *t)
 static void stack_check(cx_task *t)
 {
     char here;
-    if ((size_t)(&here - (char *)t->slot) < STACK_MARGIN && t->coro == cx__coro_current())
+    /* Below the margin, or already past the end (a large frame may step
+     * over the margin in one go). */
+    if ((uintptr_t)&here < (uintptr_t)t->slot + STACK_MARGIN && t->coro == cx__coro_current())
         t->stack_exhausted = true;
 }
 
@@ -187,6 +189,8 @@ static cx_task *ready_pop(cx__sched *s)
  * (the loop then runs asyncio.run's last rounds itself), t is the next
  * (a yield with nothing else ready), or t must be reported from another
  * stack (after_switch). */
+void cx__poll_soon(void) { sched->handoffs = HANDOFFS_PER_POLL; }
+
 static cx_task *next_handoff(cx__sched *s, cx_task *t)
 {
     if (!s->nready || s->cancel_pending || s->handoffs >= HANDOFFS_PER_POLL ||
@@ -514,13 +518,15 @@ static void task_freed_slot(cx_task *t)
 }
 
 /* The main task is cx_run's to free (it reads its error at the end), even
- * when another task awaited it. */
+ * when another task awaited it.  A task some task awaits is freed by that
+ * one once it has woken (a group's end may release one of its tasks first:
+ * the waiter still reads it). */
 void cx__task_free(cx_task *t)
 {
     if (t->is_main)
         return;
     t->released = true;
-    if (t->status == CX__TASK_DONE && t != running)
+    if (t->status == CX__TASK_DONE && t != running && !t->waiter)
         task_freed_slot(t);
 }
 

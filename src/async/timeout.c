@@ -36,6 +36,8 @@ static void *timeout_enter(void *state)
         uint64_t now = cx__async_now();
         double ns = s->seconds > 0 ? s->seconds * 1e9 : 0;
         cx__deadline_add(&s->d, ns >= 1.8e19 ? UINT64_MAX : now + (uint64_t)ns);
+        if (ns == 0) /* due now: cancels at the first suspension, even cx_sleep(0)'s */
+            cx__poll_soon();
     }
     return NULL;
 }

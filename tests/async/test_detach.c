@@ -410,3 +410,29 @@ TEST(scale_100000_tasks_started_in_one_group_leave_resident_memory_flat)
     flat_run r = {.group = true};
     check_flat(&r, "cx_taskgroup_start");
 }
+
+/* Last-freed-first: the task spawned right after a detached one ended takes
+ * its slot, every time; the old handle never reaches it. */
+static void reuse_after_detach(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 1000; i++) {
+        cx_task *old = cx_spawn(nothing, NULL);
+        cx_task_detach(old);
+        cx_sleep(0); /* old ends and is freed */
+        int ran = 0;
+        cx_task *next = cx_spawn(count, &ran);
+        check_stale(cx_protect(cancel_it, old), "cx_task_cancel");
+        check_stale(cx_protect(done_it, old), "cx_task_done");
+        check_stale(cx_protect(await_it, old), "cx_await_task");
+        check_stale(cx_protect(detach_it, old), "cx_task_detach");
+        CHECK(!cx_task_done(next));
+        cx_await_task(next);
+        CHECK_EQ(ran, 1);
+    }
+}
+
+TEST(task_detached_handle_stays_stale_while_its_slot_is_reused_1000_times)
+{
+    CHECK(cx_run(reuse_after_detach, NULL) == NULL);
+}

@@ -428,6 +428,66 @@ TEST(timeout_of_zero_cancels_at_the_first_suspension)
     CHECK_STR(th_trace, "runs-until-first-suspension timeout");
 }
 
+/* asyncio.timeout(0) call_soon()s its expiry: it runs before the task's
+ * next step, so even a cx_sleep(0) (a suspension that is ready at once) is
+ * where the cancellation lands. */
+static void await_task(void *t) { cx_await_task(t); }
+
+static void yield_forever(void *arg)
+{
+    (void)arg;
+    for (;;)
+        cx_sleep(0);
+}
+
+static void timeout_zero_then_yield(void *arg)
+{
+    int siblings = (int)(long)arg;
+    cx_task *ts[4];
+    for (int i = 0; i < siblings; i++)
+        ts[i] = cx_spawn(yield_forever, NULL); /* ready: sleep(0) hands off to them */
+    cx_try {
+        cx_async_with (cx_timeout(0)) {
+            th_log("runs-until-first-suspension");
+            cx_sleep(0);
+            th_log("not-reached");
+        }
+    } cx_except (&cx_TimeoutError, e) {
+        th_log("timeout");
+    }
+    for (int i = 0; i < siblings; i++) {
+        cx_task_cancel(ts[i]);
+        cx_error_unref(cx_protect(await_task, ts[i]));
+    }
+}
+
+TEST(timeout_of_zero_cancels_at_the_first_suspension_even_a_sleep_zero)
+{
+    CHECK(cx_run(timeout_zero_then_yield, (void *)0L) == NULL);
+    CHECK_STR(th_trace, "runs-until-first-suspension timeout");
+}
+
+TEST(timeout_of_zero_cancels_at_a_sleep_zero_that_hands_off_to_ready_tasks)
+{
+    CHECK(cx_run(timeout_zero_then_yield, (void *)4L) == NULL);
+    CHECK_STR(th_trace, "runs-until-first-suspension timeout");
+}
+
+static void timeout_zero_no_suspension(void *arg)
+{
+    (void)arg;
+    cx_async_with (cx_timeout(0))
+        th_log("body");
+    cx_sleep(0); /* no cancellation left over */
+    th_log("after");
+}
+
+TEST(timeout_of_zero_leaves_a_body_that_never_suspends_alone)
+{
+    CHECK(cx_run(timeout_zero_no_suspension, NULL) == NULL);
+    CHECK_STR(th_trace, "body after");
+}
+
 static void timeout_infinite(void *arg)
 {
     (void)arg;
@@ -501,4 +561,59 @@ TEST(timeout_manager_value_can_be_entered_again)
     cx_error *e = cx_run(timeout_reused, NULL);
     CHECK(e == NULL);
     CHECK_STR(th_trace, "timeout0 timeout1");
+}
+
+/* A task of a group (cx_taskgroup_spawn) awaited by a task outside it: the
+ * group's end releases the task, and may come first (here the owner, its
+ * cancellation queued before the member ends, runs before the awaiter);
+ * the awaiter still sees the task's end, and never a later task that took
+ * its memory. */
+typedef struct {
+    cx_task *owner, *member;
+    int awaited;
+} outside_await;
+
+static void yield_once(void *arg) { (void)arg; cx_sleep(0); }
+
+static void raise_key_error(void *arg) { (void)arg; cx_raise(&cx_KeyError, "a later task"); }
+
+static void await_member(void *arg)
+{
+    outside_await *o = arg;
+    cx_await_task(o->member);
+    o->awaited = 1;
+}
+
+static void cancel_owner(void *arg) { cx_task_cancel(((outside_await *)arg)->owner); }
+
+static void owner_of_group(void *arg)
+{
+    outside_await *o = arg;
+    o->owner = cx_current_task();
+    cx_async_with (cx_taskgroup *tg, cx_taskgroup_new()) {
+        o->member = cx_taskgroup_spawn(tg, yield_once, NULL);
+        cx_task_detach(cx_spawn(await_member, o));
+        cx_task_detach(cx_spawn(cancel_owner, o));
+    }
+}
+
+static void outside_awaiter(void *arg)
+{
+    outside_await *o = arg;
+    cx_task *owner = cx_spawn(owner_of_group, o);
+    cx_error *e = cx_protect(await_task, owner);
+    CHECK(e && cx_error_is(e, &cx_CancelledError));
+    cx_error_unref(e);
+    cx_task *later = cx_spawn(raise_key_error, NULL); /* may take the member's memory */
+    cx_sleep(0.01);
+    e = cx_protect(await_task, later);
+    CHECK(e && cx_error_is(e, &cx_KeyError));
+    cx_error_unref(e);
+}
+
+TEST(group_task_awaited_from_outside_is_seen_to_end_when_the_group_ends_first)
+{
+    outside_await o = {0};
+    CHECK(cx_run(outside_awaiter, &o) == NULL);
+    CHECK_EQ(o.awaited, 1);
 }

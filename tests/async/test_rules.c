@@ -271,3 +271,52 @@ TEST(task_near_the_end_of_its_stack_when_it_suspends_stops_with_a_message)
     CHECK(strstr(err, "cx_async_set_stack_size") != NULL);
     free(err);
 }
+
+/* Frames larger than the 2 KiB margin may step over it between two
+ * suspensions: a task found past its stack's end (in the memory of the
+ * task below it) is stopped as one found within the margin.  The task runs
+ * second, so that the slot below its stack is the main task's. */
+#define DESCEND_BY(bytes)                                                      \
+    static void descend_##bytes(int depth)                                     \
+    {                                                                          \
+        volatile char buf[bytes];                                              \
+        buf[0] = 1;                                                            \
+        deepest = buf;                                                         \
+        cx_sleep(0);                                                           \
+        if (depth > 0)                                                         \
+            descend_##bytes(depth - 1);                                        \
+        buf[1] = buf[0];                                                       \
+    }
+DESCEND_BY(3072)
+DESCEND_BY(3840)
+DESCEND_BY(4096)
+DESCEND_BY(5120)
+
+static void (*const descents[])(int) = {descend_3072, descend_3840, descend_4096, descend_5120};
+
+static void deep_in_big_steps(void *arg)
+{
+    cx_sleep(0); /* binds cx_sleep now */
+    descents[(size_t)arg](8); /* 24 KiB or more: past the end of 16 KiB */
+}
+
+static void await_deep_in_big_steps(void *arg) { cx_await_task(cx_spawn(deep_in_big_steps, arg)); }
+
+static void run_deep_in_big_steps(void *arg)
+{
+    cx_async_set_stack_size(16 * 1024);
+    cx_error *e = cx_run(await_deep_in_big_steps, arg);
+    cx_error_unref(e);
+    exit(0);
+}
+
+TEST(task_past_the_end_of_its_stack_when_it_suspends_stops_with_a_message)
+{
+    for (size_t i = 0; i < sizeof descents / sizeof *descents; i++) {
+        char *err = NULL;
+        int status = th_run_child(run_deep_in_big_steps, (void *)i, &err);
+        CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+        CHECK(strstr(err, "task stack nearly exhausted") != NULL);
+        free(err);
+    }
+}

@@ -705,3 +705,91 @@ TEST(sleeps_left_after_many_cancellations_still_end_in_deadline_order)
     for (int i = 1; i < ring_nwoken; i++)
         CHECK(ring_woken[i - 1] < ring_woken[i]);
 }
+
+/* The ready queue: a task cancelled while it waits there, whether it never
+ * ran (next in line after its canceller) or yielded (cx_sleep(0)). */
+typedef struct {
+    cx_task *victim;
+    int steps;
+} queued_victim;
+
+static void step_yield_step(void *arg)
+{
+    queued_victim *q = arg;
+    q->steps++;
+    cx_sleep(0);
+    q->steps++;
+}
+
+static void cancel_victim(void *arg)
+{
+    queued_victim *q = arg;
+    cx_task_cancel(q->victim);
+}
+
+static void await_cancelled_victim(queued_victim *q)
+{
+    cx_try {
+        cx_await_task(q->victim);
+        th_log("not-cancelled");
+    } cx_except (&cx_CancelledError, e) {
+        th_log("cancelled:%d", q->steps);
+    }
+}
+
+static void cancel_next_in_line(void *arg)
+{
+    (void)arg;
+    queued_victim q = {0};
+    cx_task *canceller = cx_spawn(cancel_victim, &q);
+    q.victim = cx_spawn(step_yield_step, &q); /* queued right behind the canceller */
+    cx_await_task(canceller);
+    await_cancelled_victim(&q);
+}
+
+TEST(cancel_of_the_task_next_in_the_ready_queue_means_it_never_runs)
+{
+    CHECK(cx_run(cancel_next_in_line, NULL) == NULL);
+    CHECK_STR(th_trace, "cancelled:0");
+}
+
+static void cancel_yielded(void *arg)
+{
+    (void)arg;
+    queued_victim q = {0};
+    q.victim = cx_spawn(step_yield_step, &q);
+    cx_task *canceller = cx_spawn(cancel_victim, &q); /* runs while the victim is queued */
+    cx_await_task(canceller);
+    await_cancelled_victim(&q);
+}
+
+TEST(cancel_of_a_task_queued_by_its_sleep_zero_raises_cancelled_error_there)
+{
+    CHECK(cx_run(cancel_yielded, NULL) == NULL);
+    CHECK_STR(th_trace, "cancelled:1");
+}
+
+/* cx_task_detach(cx_current_task()): the task runs on and is freed at its
+ * end, from the stack of whoever runs next. */
+static void detach_self(void *arg)
+{
+    int *steps = arg;
+    ++*steps;
+    cx_task_detach(cx_current_task());
+    cx_sleep(0);
+    ++*steps;
+}
+
+static void spawn_self_detaching(void *arg)
+{
+    for (int i = 0; i < 100; i++)
+        cx_spawn(detach_self, arg);
+    cx_sleep(0.01);
+}
+
+TEST(a_task_detaching_itself_runs_on_and_is_freed_at_its_end)
+{
+    int steps = 0;
+    CHECK(cx_run(spawn_self_detaching, &steps) == NULL);
+    CHECK_EQ(steps, 200);
+}

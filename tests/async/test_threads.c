@@ -425,3 +425,91 @@ TEST(run_threads_servers_on_one_port_share_it_and_every_loop_accepts)
     CHECK(w.served[0] > 0); /* the kernel spreads connections by their */
     CHECK(w.served[1] > 0); /* addresses: both miss 200 times only by design */
 }
+
+/* Ctrl-C while the tasks only ever yield to each other (every switch a
+ * hand-off, the loop polling once per budget): the signal is still seen.
+ * Not under TSan: it defers an asynchronous signal until the thread makes
+ * an intercepted call, and with the tasks as its fibers the signal was
+ * never handled there (the case timed out). */
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+#ifndef UNDER_TSAN
+#define UNDER_TSAN 0
+#endif
+static void yield_forever(void *arg)
+{
+    (void)arg;
+    for (;;)
+        cx_sleep(0);
+}
+
+static void yield_for_ctrl_c(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 8; i++)
+        cx_task_detach(cx_spawn(yield_forever, NULL));
+    cx_scope {
+        cx_defer(mark_unwound, NULL);
+        tell_parent_when_all_wait();
+        yield_forever(NULL);
+    }
+}
+
+TEST(ctrl_c_reaches_a_loop_whose_tasks_only_yield_to_each_other)
+{
+    if (UNDER_TSAN) {
+        th_log("skipped: TSan delays the signal");
+        return;
+    }
+    ctrl_c_case k = {0, SIG_DFL, yield_for_ctrl_c, NULL, 1};
+    CHECK_EXIT(run_ctrl_c_case(&k), CHILD_KEYBOARD_INTERRUPT);
+}
+
+TEST(ctrl_c_under_run_threads_reaches_loops_whose_tasks_only_yield)
+{
+    if (UNDER_TSAN) {
+        th_log("skipped: TSan delays the signal");
+        return;
+    }
+    ctrl_c_case k = {2, SIG_DFL, yield_for_ctrl_c, NULL, 1};
+    CHECK_EXIT(run_ctrl_c_case(&k), CHILD_KEYBOARD_INTERRUPT);
+}
+
+/* A task handle passed to another loop is refused there (cx_ValueError),
+ * never taken for that loop's task in the same slot. */
+static pthread_barrier_t loops_met;
+static cx_task *napping_tasks[2];
+static int loops_numbered;
+
+static void nap(void *arg) { (void)arg; cx_sleep(0.1); }
+static void cancel_handle(void *t) { cx_task_cancel(t); }
+static void done_handle(void *t) { (void)cx_task_done(t); }
+
+static void use_the_other_loops_handle(void *arg)
+{
+    (void)arg;
+    int me = __atomic_fetch_add(&loops_numbered, 1, __ATOMIC_SEQ_CST);
+    cx_task *mine = cx_spawn(nap, NULL); /* the same slot in both loops */
+    napping_tasks[me] = mine;
+    pthread_barrier_wait(&loops_met);
+    cx_task *theirs = napping_tasks[1 - me];
+    cx_error *e = cx_protect(cancel_handle, theirs);
+    CHECK(e && cx_error_is(e, &cx_ValueError));
+    cx_error_unref(e);
+    e = cx_protect(done_handle, theirs);
+    CHECK(e && cx_error_is(e, &cx_ValueError));
+    cx_error_unref(e);
+    cx_await_task(mine); /* not cancelled by the other loop */
+}
+
+TEST(run_threads_a_handle_from_another_loop_raises_value_error_and_spares_its_slot)
+{
+    pthread_barrier_init(&loops_met, NULL, 2);
+    CHECK(cx_run_threads(2, use_the_other_loops_handle, NULL) == NULL);
+    pthread_barrier_destroy(&loops_met);
+}
