@@ -184,13 +184,14 @@ static cx_task *ready_pop(cx__sched *s)
  * and a task that only ever yields (cx_sleep(0)) must not starve the I/O. */
 #define HANDOFFS_PER_POLL 64
 
+/* The budget spent: the next suspension goes through the loop. */
+void cx__poll_soon(void) { sched->handoffs = HANDOFFS_PER_POLL; }
+
 /* The task to switch to straight from t, which suspends, or NULL to go
  * through the loop: when none is ready, the budget is spent, main has ended
  * (the loop then runs asyncio.run's last rounds itself), t is the next
  * (a yield with nothing else ready), or t must be reported from another
  * stack (after_switch). */
-void cx__poll_soon(void) { sched->handoffs = HANDOFFS_PER_POLL; }
-
 static cx_task *next_handoff(cx__sched *s, cx_task *t)
 {
     if (!s->nready || s->cancel_pending || s->handoffs >= HANDOFFS_PER_POLL ||
@@ -329,8 +330,9 @@ int cx__task_uncancel(cx_task *t)
  * slot's generation above them.  Freeing a task bumps its slot's
  * generation, so every handle to it goes stale at once, however soon the
  * slot carries a new task; a loop's slots start from a generation of their
- * own, so a handle of another loop is refused too.  (32-bit generations
- * wrap: a handle kept across 2^32 reuses of one slot could match again.) */
+ * own, so a handle of another loop is refused too.  (The generation
+ * wraps in a handle: after 2^32 reuses of one slot a stale handle could
+ * match again, after 2^12 where pointers have 32 bits: docs/async.md.) */
 #define IDX_BITS (UINTPTR_MAX > 0xffffffffu ? 32 : 20)
 #define IDX_MASK (((uintptr_t)1 << IDX_BITS) - 1)
 
