@@ -51,8 +51,13 @@ static void task_main(void *arg)
  * judges it like any other raise. */
 static void raise_returned(cx_error *e)
 {
-    if (e)
-        cx_raise(cx_error_type(e), "%s", cx_error_message(e));
+    if (!e)
+        return;
+    const cx_type *type = cx_error_type(e);
+    char message[512];
+    snprintf(message, sizeof message, "%s", cx_error_message(e));
+    cx_error_unref(e);
+    cx_raise(type, "%s", message);
 }
 
 #define OUTSIDE "async.h outside a task"
@@ -115,6 +120,7 @@ NA_CASE(cx_error_group_item, "e", RETURNS, CHECK(cx_error_group_item(NULL, 0) ==
 NA_CASE(cx_error_group_item, "i=SIZE_MAX", RETURNS, {
     cx_error *e = cx_protect(raise_key_error, NULL);
     CHECK(cx_error_group_item(e, SIZE_MAX) == NULL);
+    cx_error_unref(e);
 });
 
 /* ========================================================== in a task */
