@@ -649,8 +649,9 @@ static void close_loop(cx__sched *s)
     uv_run(&s->loop, UV_RUN_DEFAULT);
     uv_loop_close(&s->loop);
     cx__timers_fini(s);
-    for (void *slot; (slot = cx__slot_take_given(&s->slots));)
-        cx__coro_free(task_at(s, slot)->coro);
+    if (cx__coro_free_on_caller_memory_matters()) /* 100,000 cold pages otherwise */
+        for (void *slot; (slot = cx__slot_take_given(&s->slots));)
+            cx__coro_free(task_at(s, slot)->coro);
     cx__slots_release(&s->slots);
     sched = NULL;
     cx_free(s);

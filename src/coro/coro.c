@@ -519,6 +519,17 @@ void cx__coro_restart(cx__coro *c, cx__coro_entry *entry, void *arg)
     prepare(c);
 }
 
+bool cx__coro_free_on_caller_memory_matters(void)
+{
+#if defined(CX__TSAN)
+    return true;
+#elif defined(CX__VALGRIND)
+    return RUNNING_ON_VALGRIND != 0;
+#else
+    return false;
+#endif
+}
+
 void cx__coro_free(cx__coro *c)
 {
     if (!c->map) { /* a stack the caller provided: theirs to reuse */

@@ -41,6 +41,10 @@ CX_API cx__coro *cx__coro_new_on(void *mem, size_t size, cx__coro_entry *entry, 
  * next switch, on the same memory: cx__coro_free and cx__coro_new_on in one,
  * without clearing it. */
 CX_API void cx__coro_restart(cx__coro *c, cx__coro_entry *entry, void *arg);
+/* Whether cx__coro_free of a coroutine on caller memory does anything: only
+ * under Valgrind and TSan, which track stacks.  Otherwise a caller dropping
+ * many at once may skip the calls (and the cold pages they would touch). */
+CX_API bool cx__coro_free_on_caller_memory_matters(void);
 /* The coroutine running on this thread (the thread's own context if none);
  * the switcher of tasks and generators keeps it up to date. */
 CX_API cx__coro *cx__coro_current(void);
