@@ -769,27 +769,3 @@ TEST(cancel_of_a_task_queued_by_its_sleep_zero_raises_cancelled_error_there)
     CHECK_STR(th_trace, "cancelled:1");
 }
 
-/* cx_task_detach(cx_current_task()): the task runs on and is freed at its
- * end, from the stack of whoever runs next. */
-static void detach_self(void *arg)
-{
-    int *steps = arg;
-    ++*steps;
-    cx_task_detach(cx_current_task());
-    cx_sleep(0);
-    ++*steps;
-}
-
-static void spawn_self_detaching(void *arg)
-{
-    for (int i = 0; i < 100; i++)
-        cx_spawn(detach_self, arg);
-    cx_sleep(0.01);
-}
-
-TEST(a_task_detaching_itself_runs_on_and_is_freed_at_its_end)
-{
-    int steps = 0;
-    CHECK(cx_run(spawn_self_detaching, &steps) == NULL);
-    CHECK_EQ(steps, 200);
-}
