@@ -768,4 +768,3 @@ TEST(cancel_of_a_task_queued_by_its_sleep_zero_raises_cancelled_error_there)
     CHECK(cx_run(cancel_yielded, NULL) == NULL);
     CHECK_STR(th_trace, "cancelled:1");
 }
-
