@@ -491,16 +491,10 @@ cx__coro *cx__coro_new_on(void *mem, size_t size, cx__coro_entry *entry, void *a
     cx__coro *c = (cx__coro *)top;
     memset(c, 0, sizeof *c);
     c->low = mem;
-    c->entry = entry;
-    c->arg = arg;
-#ifdef CX__ASAN
-    __asan_unpoison_memory_region(stack_low(c), (size_t)(stack_top(c) - stack_low(c)));
-#endif
 #ifdef CX__VALGRIND
     c->valgrind_id = VALGRIND_STACK_REGISTER(stack_low(c), (char *)c);
 #endif
-    tsan_fiber_fresh(c);
-    prepare(c);
+    cx__coro_restart(c, entry, arg);
     return c;
 }
 
@@ -510,8 +504,8 @@ void cx__coro_restart(cx__coro *c, cx__coro_entry *entry, void *arg)
     c->entry = entry;
     c->arg = arg;
 #ifdef CX__ASAN
-    /* The frames it last switched away from never returned: their redzones
-     * are still poisoned. */
+    /* Frames that never returned (the last entry's, or the memory's
+     * earlier user's) may have left their redzones poisoned. */
     c->asan_fake = NULL;
     __asan_unpoison_memory_region(stack_low(c), stack_bytes(c));
 #endif
