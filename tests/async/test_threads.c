@@ -431,16 +431,13 @@ TEST(run_threads_servers_on_one_port_share_it_and_every_loop_accepts)
  * Not under TSan: it defers an asynchronous signal until the thread makes
  * an intercepted call, and with the tasks as its fibers the signal was
  * never handled there (the case timed out). */
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
+static void skip_under_tsan(void)
+{
+#ifdef CX__TSAN
+    th_skip("TSan defers the signal past tasks that only yield to each other");
 #endif
-#endif
-#ifndef UNDER_TSAN
-#define UNDER_TSAN 0
-#endif
+}
+
 static void yield_forever(void *arg)
 {
     (void)arg;
@@ -462,20 +459,14 @@ static void yield_for_ctrl_c(void *arg)
 
 TEST(ctrl_c_reaches_a_loop_whose_tasks_only_yield_to_each_other)
 {
-    if (UNDER_TSAN) {
-        th_log("skipped: TSan delays the signal");
-        return;
-    }
+    skip_under_tsan();
     ctrl_c_case k = {0, SIG_DFL, yield_for_ctrl_c, NULL, 1};
     CHECK_EXIT(run_ctrl_c_case(&k), CHILD_KEYBOARD_INTERRUPT);
 }
 
 TEST(ctrl_c_under_run_threads_reaches_loops_whose_tasks_only_yield)
 {
-    if (UNDER_TSAN) {
-        th_log("skipped: TSan delays the signal");
-        return;
-    }
+    skip_under_tsan();
     ctrl_c_case k = {2, SIG_DFL, yield_for_ctrl_c, NULL, 1};
     CHECK_EXIT(run_ctrl_c_case(&k), CHILD_KEYBOARD_INTERRUPT);
 }
