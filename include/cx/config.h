@@ -18,11 +18,17 @@
 #if defined(_WIN32)
 #define CX__WINDOWS 1
 #endif
+#if defined(__linux__)
+#define CX__LINUX 1
+#endif
+#if defined(__APPLE__) && defined(__MACH__)
+#define CX__DARWIN 1
+#endif
 
 /* ferror_unlocked: in glibc and musl (declared by cx/io.h for C programs
  * that do not ask for it: -std=c11 hides it; C++ compilers on Linux define
  * _GNU_SOURCE, which declares it). */
-#if defined(__linux__)
+#if defined(CX__LINUX)
 #define CX__FERROR_UNLOCKED 1
 #endif
 

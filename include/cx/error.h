@@ -115,12 +115,14 @@ typedef struct cx_error cx_error;
     cx__raise_from(CX__SITE, (t), (cause), __VA_ARGS__)
 
 /* Python's `raise e`: raises an existing error (takes a new reference; the
- * caller keeps its own).  The error being handled becomes e's context,
- * cutting any cycle where it closes.  When e may not be changed (another
- * thread has read it; or the cycle runs through an error that may not be
- * changed or through an ExceptionGroup), a copy of e (type, message, site,
- * cause, errno) with that context is raised instead; with no memory for the
- * copy, e is raised with its context unchanged.  e NULL raises cx_ValueError
+ * caller keeps its own).  The error being handled becomes e's context; a
+ * loop that closes on the handled error's context chain is cut there, as
+ * Python does.  When e may not be changed (another thread has read it), or
+ * a loop would close any other way (through a cause, as after
+ * `raise X from e`, or an ExceptionGroup: Python leaves those to its
+ * collector), a copy of e (type, message, site, cause, errno) with that
+ * context is raised instead, and cx_error_print shows it as e; with no
+ * memory for the copy, e is raised with its context unchanged.  e NULL raises cx_ValueError
  * "cx_throw: e is NULL". */
 CX_API CX__NORETURN void cx_throw(cx_error *e);
 

@@ -69,6 +69,7 @@ static void clear_links(cx_error *e)
     e->cause = NULL;
     e->items = NULL;
     e->nitems = 0;
+    e->copy_of = NULL;
 }
 
 /* An error with its links clear. */
@@ -263,6 +264,10 @@ __attribute__((noinline)) static void unref_chain(cx_error *e)
                 e->items = NULL;
                 e->nitems = 0;
             }
+            if (e->copy_of) { /* recurses only into an original, never a copy */
+                cx_error_unref(e->copy_of);
+                e->copy_of = NULL;
+            }
             cx_error *cause = e->cause, *next = e->context;
             if (cause && next) {
                 e->cause = parked;
@@ -287,7 +292,7 @@ __attribute__((noinline)) static void unref_chain(cx_error *e)
 static inline bool is_lone(const cx_error *e)
 {
     return !((uintptr_t)e->context | (uintptr_t)e->cause | (uintptr_t)e->items |
-             (uintptr_t)e->msg_on_heap);
+             (uintptr_t)e->copy_of | (uintptr_t)e->msg_on_heap);
 }
 
 /* The common release: the last reference to a lone error with its message
@@ -504,9 +509,25 @@ static bool find_links_to(cx_error *e, cx_error *from, ptr_stack *cuts)
     return ok;
 }
 
-/* Sets e's context to `context`, cutting every link to e reachable from it;
- * false (nothing changed) when this thread may not change an error that
- * would have to change, or memory ran out.  `unlinked`: the caller knows
+/* Whether c's link to e is one Python cuts: a context link on the handled
+ * error's context chain.  Python leaves any other (a cause, a group's
+ * member, a context reached through either) to its collector, as a loop;
+ * cx has none, so the raise takes a copy of e instead, which closes no loop
+ * and prints as e (cx_error_print stops where the chain comes back to it). */
+static bool on_context_chain(const cx_error *c, const cx_error *e, const cx_error *handled)
+{
+    if (c->context != e || c->cause == e)
+        return false;
+    for (const cx_error *h = handled; h; h = h->context)
+        if (h == c)
+            return true;
+    return false;
+}
+
+/* Sets e's context to `context`, cutting the link to e on its context chain;
+ * false (nothing changed) when another link reaches e (on_context_chain),
+ * this thread may not change an error that would have to change, or memory
+ * ran out.  `unlinked`: the caller knows
  * nothing else holds e (a new error, its only reference the raise's), so
  * no cycle can close and no other thread can be reading it. */
 static bool set_context_in_place(cx_error *e, cx_error *context, bool unlinked)
@@ -520,6 +541,8 @@ static bool set_context_in_place(cx_error *e, cx_error *context, bool unlinked)
     ptr_stack cuts;
     stack_init(&cuts);
     bool ok = !context || find_links_to(e, context, &cuts);
+    for (size_t i = 0; ok && i < cuts.n; i++)
+        ok = on_context_chain(cuts.item[i], e, context);
     bool have_e = ok && claim(e);
     size_t claimed = 0;
     while (have_e && claimed < cuts.n && claim(cuts.item[claimed]))
@@ -596,6 +619,7 @@ static cx_error *error_copy(const cx_error *e)
         c->nitems = e->nitems;
     }
     c->cause = cx_error_ref(e->cause);
+    c->copy_of = cx_error_ref(e->copy_of ? e->copy_of : (cx_error *)e);
     return c;
 }
 

@@ -35,6 +35,8 @@ struct cx_error {
     cx_error *context;
     cx_error *cause;
     cx_error **items;    /* an ExceptionGroup's errors (owned), else NULL */
+    cx_error *copy_of;   /* a copy's original (owned; never itself a copy),
+                          * the same error to cx_error_print, else NULL */
     size_t nitems;
     const void *home;    /* the thread that made it (error.c's thread tag) */
     unsigned ntrail;     /* statements it passed through (trail holds the first) */

@@ -89,9 +89,25 @@ static const char *sentence(const cx_error *newer)
                : "During handling of the above exception, another exception occurred:";
 }
 
+/* The error e stands for: a copy cx raised where Python raises the same
+ * object again (docs/errors.md, "Cycles") is its original. */
+static const cx_error *identity(const cx_error *e) { return e->copy_of ? e->copy_of : e; }
+
+/* Whether c is, as Python sees it, one of the first n errors of the chain
+ * from e: where CPython's chain would come round to an error it showed, and
+ * its print stops. */
+static bool shown_before(const cx_error *e, size_t n, const cx_error *c)
+{
+    for (size_t i = 0; i < n; i++, e = older(e))
+        if (identity(e) == identity(c))
+            return true;
+    return false;
+}
+
 /* How many distinct errors the chain from e holds: it ends at NULL or, were
  * a link ever to close a loop, where the first error comes round again
- * (Brent's cycle finding: no memory, a few passes). */
+ * (Brent's cycle finding: no memory, a few passes), or, past a copy, where
+ * an error it showed comes round again. */
 static size_t chain_length(const cx_error *e)
 {
     const cx_error *slow = e, *fast = older(e);
@@ -105,10 +121,14 @@ static size_t chain_length(const cx_error *e)
         fast = older(fast);
         lam++;
     }
-    if (!fast) { /* no loop: count to the end */
+    if (!fast) { /* no loop: count to the end, or to a copy's return */
         size_t n = 0;
-        for (; e; e = older(e))
-            n++;
+        bool copies = false;
+        for (const cx_error *c = e; c; c = older(c), n++) {
+            copies = copies || c->copy_of;
+            if (copies && shown_before(e, n, c))
+                break;
+        }
         return n;
     }
     /* A loop of lam errors: mu errors lead into it. */

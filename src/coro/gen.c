@@ -144,7 +144,7 @@ __attribute__((noinline, cold)) static void pool_put_cold(cx_gen *g)
 }
 
 /* Parks g, whose errors are released and whose stack is parked or freed. */
-static inline __attribute__((always_inline)) void pool_put(cx_gen *g)
+static inline void pool_put(cx_gen *g)
 {
     if (__builtin_expect(pool_room == 0, 0)) {
         pool_put_cold(g);
@@ -156,7 +156,7 @@ static inline __attribute__((always_inline)) void pool_put(cx_gen *g)
 }
 
 /* The pool's first generator, taken (the pool is not empty). */
-static inline __attribute__((always_inline)) void pool_pop(cx_gen *g)
+static inline void pool_pop(cx_gen *g)
 {
     pool = g->next;
     pool_room++;
@@ -164,7 +164,7 @@ static inline __attribute__((always_inline)) void pool_pop(cx_gen *g)
 
 /* g's errors released; its stack freed if it was abandoned mid-body (it
  * cannot be parked for reuse). */
-static inline __attribute__((always_inline)) void gen_clear(cx_gen *g)
+static inline void gen_clear(cx_gen *g)
 {
     if (g->escaped || g->thrown) {
         cx_error_unref(g->escaped);
@@ -178,7 +178,7 @@ static inline __attribute__((always_inline)) void gen_clear(cx_gen *g)
     }
 }
 
-static inline __attribute__((always_inline)) void gen_recycle(cx_gen *g)
+static inline void gen_recycle(cx_gen *g)
 {
     gen_clear(g);
     pool_put(g);
@@ -329,6 +329,8 @@ __attribute__((noinline)) static void *park_gated(void *p, void *unused1, void *
     return NULL;
 }
 
+/* Always inline: GCC keeps it out of line in gen_main's loop otherwise, a
+ * call and return more around every finished body (generator_cm). */
 static inline __attribute__((always_inline)) void park(cx_gen *g)
 {
     cx__gen_gate_p(g, NULL, NULL, park_gated);
@@ -415,7 +417,7 @@ __attribute__((noinline)) static void switch_in_handling(cx_gen *g, cx__coro *ba
 }
 
 /* Runs g until it yields or finishes.  This side stays on its thread. */
-static inline __attribute__((always_inline)) void resume(cx_gen *g)
+static inline void resume(cx_gen *g)
 {
     if (__builtin_expect(!g->coro, 0))
         take_stack(g);
@@ -436,7 +438,7 @@ static inline __attribute__((always_inline)) void resume(cx_gen *g)
 
 /* A new use of g: a body not started, its frame chain the landing frame
  * alone (empty until the coroutine has run its first body). */
-static inline __attribute__((always_inline)) void gen_start(cx_gen *g, cx_gen_fn *fn, void *arg)
+static inline void gen_start(cx_gen *g, cx_gen_fn *fn, void *arg)
 {
     g->serial++;
     g->fn = fn;
@@ -478,7 +480,7 @@ __attribute__((noinline)) static cx_gen *gen_make(cx_gen_fn *fn, void *arg)
  * NULL: gen_recycle clears them, and cx__gen_cm_exit_gated parks only a
  * generator that finished after its cx_yield took what was thrown in and
  * whose escaped error it took.  No register to save, no call. */
-static inline __attribute__((always_inline)) cx_gen *gen_take(cx_gen_fn *fn, void *arg)
+static inline cx_gen *gen_take(cx_gen_fn *fn, void *arg)
 {
     cx_gen *g = pool;
     if (__builtin_expect(!g || g->stack != __atomic_load_n(&default_bytes, __ATOMIC_RELAXED), 0))
@@ -548,7 +550,7 @@ void *cx_yield(cx_gen *g, void *value) { return cx__gen_gate_p(g, value, NULL, y
 
 /* Runs g one step; returns true if it yielded.  An error the body raised is
  * handed back (owned) in *raised. */
-static inline __attribute__((always_inline)) bool step(cx_gen *g, cx_error **raised)
+static inline bool step(cx_gen *g, cx_error **raised)
 {
     *raised = NULL;
     if (__builtin_expect(g->status >= GEN_RUNNING, 0)) {

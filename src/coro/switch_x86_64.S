@@ -47,9 +47,9 @@ CX_END(cx__ctx_boot)
 
 /* A generator manager's enter and exit are named entries into the gate
  * below, each with its target: no C trampoline filling the unused
- * arguments.  They must share the gate's one call site (a gate per entry
- * made the returns after each switch land on another site than the return
- * predictor holds: 37 -> 67 ns a generator manager).  The exit runs on into
+ * arguments.  They must share the gate's one call site: the return after
+ * each switch must land where the return predictor expects
+ * (docs/benchmarks.md, "generator_cm").  The exit runs on into
  * the gate: one taken jump less.  (cx_yield and cx_gen_next, exported, stay
  * C functions: the ABI check reads their types from the debug
  * information.) */

@@ -18,14 +18,6 @@
 
 #include <cx/config.h>
 
-/* ---- platform detection (internal; CX__WINDOWS: config.h) ---- */
-#if defined(__linux__)
-#define CX__LINUX 1
-#endif
-#if defined(__APPLE__) && defined(__MACH__)
-#define CX__DARWIN 1
-#endif
-
 /* ==== what the core needs: every platform ==== */
 
 /* ---- errno text ---- */

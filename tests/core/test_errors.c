@@ -618,20 +618,63 @@ static void raise_from_then_raise_e(void *arg)
     }
 }
 
-/* `raise X from e` then `raise e`: Python keeps a cycle through __cause__
- * for its collector; cx cuts that link, so nothing leaks (the harness counts
- * every block) and e still prints the same chain. */
-TEST(raise_e_whose_chain_reaches_it_through_a_cause_leaks_nothing)
+/* `raise X from e` then `raise e`: Python makes e's context X, whose cause
+ * is e, a loop it leaves to its collector.  cx raises a copy of e instead
+ * (cx has no collector): X keeps its cause, nothing leaks (the harness counts
+ * every block), and the print stops where the chain comes back to e, as
+ * Python's does. */
+TEST(raise_e_whose_chain_reaches_it_through_a_cause_raises_a_copy_and_leaks_nothing)
 {
     cx_error *e = cx_protect(raise_from_then_raise_e, NULL);
     CHECK(cx_error_is(e, &cx_KeyError));
-    cx_error *ctx = cx_error_context(e);
-    CHECK(cx_error_is(ctx, &cx_TypeError));
-    CHECK(cx_error_cause(ctx) == NULL);
+    CHECK_STR(cx_error_message(e), "original");
+    cx_error *x = cx_error_context(e);
+    CHECK(cx_error_is(x, &cx_TypeError));
+    cx_error *original = cx_error_cause(x);
+    CHECK(original != NULL && original != e); /* the copy's original */
+    CHECK_STR(cx_error_message(original), "original");
+    CHECK(cx_error_context(original) == NULL);
     char *text = th_printed(e);
     CHECK(strstr(text, "TypeError: from the original") != NULL);
+    const char *first = strstr(text, "KeyError: original");
+    CHECK(first != NULL);
+    CHECK(strstr(first + 1, "KeyError: original") == NULL); /* shown once */
     free(text);
     cx_error_unref(e);
+}
+
+static void raise_from_then_raise_e_in_finally_and_catch_it(void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_raise(&cx_KeyError, "original");
+    } cx_except (&cx_KeyError, e) {
+        cx_try {
+            cx_raise_from(&cx_TypeError, e, "from the original");
+        } cx_finally {
+            cx_try {
+                cx_throw(e);
+            } cx_except_any (again) {
+                (void)again;
+            }
+        }
+    }
+}
+
+/* The same loop, the re-raised e caught in the finally clause: the
+ * TypeError goes on and keeps its cause (found by the differential tester,
+ * seed 1, scenario 45410: cx cut the cause link to avoid the loop). */
+TEST(raise_from_e_keeps_its_cause_when_e_is_raised_and_caught_in_its_finally)
+{
+    cx_error *x = cx_protect(raise_from_then_raise_e_in_finally_and_catch_it, NULL);
+    CHECK(cx_error_is(x, &cx_TypeError));
+    cx_error *cause = cx_error_cause(x);
+    CHECK(cx_error_is(cause, &cx_KeyError));
+    CHECK_STR(cx_error_message(cause), "original");
+    char *text = th_printed(x);
+    CHECK(strstr(text, "KeyError: original\n\nThe above exception was the direct cause") != NULL);
+    free(text);
+    cx_error_unref(x);
 }
 
 /* ---- long chains (found by a hostile tester, issue 21) ---- */
