@@ -104,6 +104,11 @@ static bool shown_before(const cx_error *e, size_t n, const cx_error *c)
     return false;
 }
 
+/* The copies whose return a print watches for: a chain holds one or two
+ * (a long chain of copies prints its repeats past the first few, in time
+ * linear in its length). */
+#define COPIES_TRACKED 8
+
 /* How many distinct errors the chain from e holds: it ends at NULL or, were
  * a link ever to close a loop, where the first error comes round again
  * (Brent's cycle finding: no memory, a few passes), or, past a copy, where
@@ -121,13 +126,18 @@ static size_t chain_length(const cx_error *e)
         fast = older(fast);
         lam++;
     }
-    if (!fast) { /* no loop: count to the end, or to a copy's return */
-        size_t n = 0;
-        bool copies = false;
+    if (!fast) { /* no loop: count to the end, or to where a copy comes back */
+        const cx_error *originals[COPIES_TRACKED];
+        size_t n = 0, ncopies = 0;
         for (const cx_error *c = e; c; c = older(c), n++) {
-            copies = copies || c->copy_of;
-            if (copies && shown_before(e, n, c))
-                break;
+            for (size_t i = 0; i < ncopies; i++)
+                if (identity(c) == originals[i])
+                    return n;
+            if (c->copy_of && ncopies < COPIES_TRACKED) {
+                if (shown_before(e, n, c))
+                    return n;
+                originals[ncopies++] = c->copy_of;
+            }
         }
         return n;
     }
