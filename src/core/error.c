@@ -247,11 +247,23 @@ static inline bool drop_ref(cx_error *e)
     return __atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0;
 }
 
-/* Iterative, so no chain of contexts or causes, however long, can overflow
- * the stack: an error that dies holding both a cause and a context is
- * parked (linked through its cause field, its context kept) while the cause
- * is followed, and its context is taken up when that runs out.  Only an
- * ExceptionGroup's members recurse. */
+/* The link of dead error e to release next, taken out of e: its cause, else
+ * its context, else its original (a copy's copy_of). */
+static cx_error *take_next_link(cx_error *e)
+{
+    cx_error **slot = e->cause ? &e->cause : e->context ? &e->context : &e->copy_of;
+    cx_error *next = *slot;
+    *slot = NULL;
+    return next;
+}
+
+/* Iterative, so no chain of contexts, causes or copies' originals, however
+ * long, can overflow the stack (an original's own chain may hold a copy, whose
+ * original holds another, and so on): an error that dies holding more than
+ * one of them is parked (linked through its cause field, the context and
+ * original it still holds kept) while its cause is followed, and the rest are
+ * taken up, one at a time, when that runs out.  Only an ExceptionGroup's
+ * members recurse. */
 __attribute__((noinline)) static void unref_chain(cx_error *e)
 {
     cx_error *parked = NULL;
@@ -264,26 +276,25 @@ __attribute__((noinline)) static void unref_chain(cx_error *e)
                 e->items = NULL;
                 e->nitems = 0;
             }
-            if (e->copy_of) { /* recurses only into an original, never a copy */
-                cx_error_unref(e->copy_of);
-                e->copy_of = NULL;
-            }
-            cx_error *cause = e->cause, *next = e->context;
-            if (cause && next) {
-                e->cause = parked;
+            cx_error *next = take_next_link(e);
+            if (e->context || e->copy_of) {
+                e->cause = parked; /* taken: the cause, if any, is `next` */
                 parked = e;
-                e = cause;
-                continue;
+            } else {
+                error_free(e);
             }
-            error_free(e);
-            e = cause ? cause : next;
+            e = next;
         }
         if (!parked)
             return;
-        e = parked->context;
-        cx_error *done = parked;
-        parked = parked->cause;
-        error_free(done);
+        cx_error **slot = parked->context ? &parked->context : &parked->copy_of;
+        e = *slot;
+        *slot = NULL;
+        if (!parked->context && !parked->copy_of) {
+            cx_error *done = parked;
+            parked = parked->cause;
+            error_free(done);
+        }
     }
 }
 

@@ -958,6 +958,60 @@ TEST(unref_of_a_100000_deep_cause_chain_runs_on_a_small_stack)
     pthread_attr_destroy(&attr);
 }
 
+static void raise_from_e_then_raise_e(void *arg)
+{
+    cx_error *e = arg;
+    cx_try {
+        cx_raise_from(&cx_TypeError, e, "from e");
+    } cx_except_any (x) {
+        (void)x;
+        cx_throw(e); /* its context would be x, whose cause is e: a copy */
+    }
+}
+
+static void throw_while_handling_a_new_error(void *arg)
+{
+    cx_try {
+        cx_raise(&cx_ValueError, "new");
+    } cx_except_any (h) {
+        (void)h;
+        cx_throw(arg); /* its context becomes the new error, in place */
+    }
+}
+
+/* "level 0" .. "level n-1", each a copy whose original (held by the copy
+ * alone) has the copy before as its context: releasing the newest releases
+ * its original, which releases the copy before, and so on. */
+static cx_error *copy_chain_of(int n)
+{
+    cx_error *cur = NULL;
+    for (int i = 0; i < n; i++) {
+        struct level l = {cur, i};
+        cx_error *original = caught(raise_over, &l);
+        cx_error *copy = caught(raise_from_e_then_raise_e, original);
+        CHECK(copy != original);
+        cx_error *again = caught(throw_while_handling_a_new_error, copy);
+        CHECK(again == copy);
+        cx_error_unref(again);
+        cx_error_unref(original);
+        cx_error_unref(cur);
+        cur = copy;
+    }
+    return cur;
+}
+
+TEST(unref_of_a_100000_deep_chain_through_copies_originals_runs_on_a_small_stack)
+{
+    cx_error *e = copy_chain_of(100000);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 128 * 1024);
+    pthread_t t;
+    CHECK_EQ(pthread_create(&t, &attr, drop, e), 0);
+    CHECK_EQ(pthread_join(t, NULL), 0);
+    pthread_attr_destroy(&attr);
+}
+
 TEST(print_of_a_100000_deep_cause_chain_shows_every_error)
 {
     cx_error *e = cause_chain_of(100000);
