@@ -122,7 +122,9 @@ typedef struct cx_error cx_error;
  * `raise X from e`, or an ExceptionGroup: Python leaves those to its
  * collector), a copy of e (type, message, site, cause, errno) with that
  * context is raised instead, and cx_error_print shows it as e; with no
- * memory for the copy, e is raised with its context unchanged.  e NULL raises cx_ValueError
+ * memory for the copy, e is raised with its context unchanged.  When the
+ * handled error is such a copy of e, or e's original, or another copy of it
+ * (to Python, e itself), the handled error is raised as it is.  e NULL raises cx_ValueError
  * "cx_throw: e is NULL". */
 CX_API CX__NORETURN void cx_throw(cx_error *e);
 

@@ -247,11 +247,23 @@ static inline bool drop_ref(cx_error *e)
     return __atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL) == 0;
 }
 
-/* Iterative, so no chain of contexts or causes, however long, can overflow
- * the stack: an error that dies holding both a cause and a context is
- * parked (linked through its cause field, its context kept) while the cause
- * is followed, and its context is taken up when that runs out.  Only an
- * ExceptionGroup's members recurse. */
+/* The link of dead error e to release next, taken out of e: its cause, else
+ * its context, else its original (a copy's copy_of). */
+static cx_error *take_next_link(cx_error *e)
+{
+    cx_error **slot = e->cause ? &e->cause : e->context ? &e->context : &e->copy_of;
+    cx_error *next = *slot;
+    *slot = NULL;
+    return next;
+}
+
+/* Iterative, so no chain of contexts, causes or copies' originals, however
+ * long, can overflow the stack (an original's own chain may hold a copy, whose
+ * original holds another, and so on): an error that dies holding more than
+ * one of them is parked (linked through its cause field, the context and
+ * original it still holds kept) while its cause is followed, and the rest are
+ * taken up, one at a time, when that runs out.  Only an ExceptionGroup's
+ * members recurse. */
 __attribute__((noinline)) static void unref_chain(cx_error *e)
 {
     cx_error *parked = NULL;
@@ -264,26 +276,25 @@ __attribute__((noinline)) static void unref_chain(cx_error *e)
                 e->items = NULL;
                 e->nitems = 0;
             }
-            if (e->copy_of) { /* recurses only into an original, never a copy */
-                cx_error_unref(e->copy_of);
-                e->copy_of = NULL;
-            }
-            cx_error *cause = e->cause, *next = e->context;
-            if (cause && next) {
-                e->cause = parked;
+            cx_error *next = take_next_link(e);
+            if (e->context || e->copy_of) {
+                e->cause = parked; /* taken: the cause, if any, is `next` */
                 parked = e;
-                e = cause;
-                continue;
+            } else {
+                error_free(e);
             }
-            error_free(e);
-            e = cause ? cause : next;
+            e = next;
         }
         if (!parked)
             return;
-        e = parked->context;
-        cx_error *done = parked;
-        parked = parked->cause;
-        error_free(done);
+        cx_error **slot = parked->context ? &parked->context : &parked->copy_of;
+        e = *slot;
+        *slot = NULL;
+        if (!parked->context && !parked->copy_of) {
+            cx_error *done = parked;
+            parked = parked->cause;
+            error_free(done);
+        }
     }
 }
 
@@ -475,9 +486,11 @@ static bool stack_push(ptr_stack *s, cx_error *p)
     return true;
 }
 
-/* Collects into `cuts` every error reachable from `from` with a context or
- * cause link to e.  False when e cannot be cut out that way (an
- * ExceptionGroup reached holds e) or memory ran out. */
+/* Collects into `cuts` every error reachable from `from` with a context,
+ * cause or copy_of link to e, following all four kinds of link: a copy holds
+ * its original, so a copy of e reached from `from` closes a loop as e would.
+ * False when e cannot be cut out that way (an ExceptionGroup reached holds
+ * e) or memory ran out. */
 static bool find_links_to(cx_error *e, cx_error *from, ptr_stack *cuts)
 {
     ptr_set seen;
@@ -495,7 +508,7 @@ static bool find_links_to(cx_error *e, cx_error *from, ptr_stack *cuts)
             continue;
         }
         cx__error_observe(c);
-        if (c->context == e || c->cause == e)
+        if (c->context == e || c->cause == e || c->copy_of == e)
             ok = stack_push(cuts, c);
         for (size_t i = 0; ok && i < c->nitems; i++)
             ok = c->items[i] != e && stack_push(&todo, c->items[i]);
@@ -503,6 +516,8 @@ static bool find_links_to(cx_error *e, cx_error *from, ptr_stack *cuts)
             ok = stack_push(&todo, c->context);
         if (ok && c->cause && c->cause != e)
             ok = stack_push(&todo, c->cause);
+        if (ok && c->copy_of && c->copy_of != e)
+            ok = stack_push(&todo, c->copy_of);
     }
     stack_fini(&todo);
     set_fini(&seen);
@@ -512,11 +527,12 @@ static bool find_links_to(cx_error *e, cx_error *from, ptr_stack *cuts)
 /* Whether c's link to e is one Python cuts: a context link on the handled
  * error's context chain.  Python leaves any other (a cause, a group's
  * member, a context reached through either) to its collector, as a loop;
+ * a copy's link to its original is no link to Python and cannot be cut;
  * cx has none, so the raise takes a copy of e instead, which closes no loop
  * and prints as e (cx_error_print stops where the chain comes back to it). */
 static bool on_context_chain(const cx_error *c, const cx_error *e, const cx_error *handled)
 {
-    if (c->context != e || c->cause == e)
+    if (c->context != e || c->cause == e || c->copy_of == e)
         return false;
     for (const cx_error *h = handled; h; h = h->context)
         if (h == c)
@@ -623,10 +639,20 @@ static cx_error *error_copy(const cx_error *e)
     return c;
 }
 
+/* The error e stands for: a copy's original, else e (Python's one object). */
+static const cx_error *original_of(const cx_error *e) { return e->copy_of ? e->copy_of : e; }
+
+/* Whether e and context are, to Python, the same object: raising the error
+ * being handled leaves its context as it is. */
+static bool same_to_python(const cx_error *e, const cx_error *context)
+{
+    return context && original_of(e) == original_of(context);
+}
+
 cx_error *cx__error_chain(cx_error *e, cx_error *context)
 {
     int refs = refs_of(e);
-    if (refs == 1) { /* a new error, the raise its only holder (so context != e) */
+    if (refs == 1 && !e->copy_of) { /* a new error, the raise its only holder (so context != e) */
         cx_error *old = e->context;
         e->context = cx_error_ref(context);
         if (__builtin_expect(old != NULL, 0))
@@ -635,6 +661,14 @@ cx_error *cx__error_chain(cx_error *e, cx_error *context)
     }
     if (refs < 0 || context == e)
         return e;
+    if (same_to_python(e, context)) {
+        /* e and the handled error are copies of one error (or a copy and its
+         * original): Python raises the handled one as it is.  Setting the
+         * one's context to the other would close a loop through copy_of. */
+        cx_error_ref(context);
+        cx_error_unref(e);
+        return context;
+    }
     cx__error_observe(e);
     if (e->context == context || set_context_in_place(e, context, false))
         return e;
@@ -648,7 +682,7 @@ cx_error *cx__error_chain(cx_error *e, cx_error *context)
 
 void cx__error_set_context(cx_error *e, cx_error *context)
 {
-    if (refs_of(e) < 0 || context == e)
+    if (refs_of(e) < 0 || context == e || same_to_python(e, context))
         return;
     cx__error_observe(e);
     if (e->context != context)

@@ -665,6 +665,103 @@ TEST(raise_from_e_keeps_its_cause_when_e_is_raised_and_caught_in_its_finally)
     cx_error_unref(x);
 }
 
+static cx_error *saved_copy, *saved_original;
+
+static void throw_the_copy_while_handling_another(void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_raise(&cx_ValueError, "unrelated");
+    } cx_except_any (h) {
+        (void)h;
+        cx_throw(saved_copy); /* its context becomes the ValueError, in place */
+    }
+}
+
+static void throw_the_original_while_handling_its_copy(void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_throw(saved_copy); /* nothing handled: its context stays */
+    } cx_except_any (h) {
+        (void)h;
+        cx_throw(saved_original); /* to Python, the error being handled */
+    }
+}
+
+/* `raise e` while handling a copy of e: to Python the copy is e, and raising
+ * the error being handled leaves its context as it is.  The original must not
+ * take the copy as its context: the copy holds its original (copy_of), so
+ * that would close a loop no count frees (the harness counts every block),
+ * and the print must show what Python's does, the ValueError then e. */
+TEST(raise_e_while_handling_a_copy_of_e_closes_no_loop_and_prints_as_python)
+{
+    saved_copy = cx_protect(raise_from_then_raise_e, NULL);
+    saved_original = cx_error_ref(cx_error_cause(cx_error_context(saved_copy)));
+    CHECK(saved_original != NULL && saved_original != saved_copy);
+    cx_error *again = cx_protect(throw_the_copy_while_handling_another, NULL);
+    CHECK(again == saved_copy);
+    cx_error_unref(again);
+    cx_error *e = cx_protect(throw_the_original_while_handling_its_copy, NULL);
+    CHECK(cx_error_is(e, &cx_KeyError));
+    char *text = th_printed(e);
+    const char *unrelated = strstr(text, "ValueError: unrelated\n");
+    CHECK(unrelated != NULL);
+    const char *during = strstr(unrelated, "During handling of the above exception");
+    CHECK(during != NULL);
+    CHECK(strstr(during, "KeyError: original\n") != NULL);
+    CHECK(strstr(text, "KeyError: original\n") > during); /* shown once, last */
+    CHECK(strstr(text, "TypeError") == NULL);
+    free(text);
+    cx_error_unref(e);
+    cx_error_unref(saved_original);
+    cx_error_unref(saved_copy);
+}
+
+static void throw_the_original_while_handling_an_error_over_its_copy(void *arg)
+{
+    (void)arg;
+    cx_try {
+        cx_throw(saved_copy); /* nothing handled: its context stays */
+    } cx_except_any (copy) {
+        (void)copy;
+        cx_try {
+            cx_raise(&cx_ValueError, "over the copy");
+        } cx_except_any (z) {
+            (void)z;
+            cx_throw(saved_original); /* Python cuts z's context, e */
+        }
+    }
+}
+
+/* `raise e` while handling z, whose context is a copy of e (whose own
+ * context no longer reaches e): Python cuts z's
+ * context (it is e) and prints z then e.  cx raises a new copy whose context
+ * is z, and its print stops at the old copy: the same text, and no loop
+ * (e taking z as its context would reach e again through the old copy). */
+TEST(raise_e_whose_handled_chain_reaches_a_copy_of_e_closes_no_loop_and_prints_as_python)
+{
+    saved_copy = cx_protect(raise_from_then_raise_e, NULL);
+    saved_original = cx_error_ref(cx_error_cause(cx_error_context(saved_copy)));
+    cx_error_unref(cx_protect(throw_the_copy_while_handling_another, NULL)); /* cut from e */
+    cx_error *e = cx_protect(throw_the_original_while_handling_an_error_over_its_copy, NULL);
+    CHECK(cx_error_is(e, &cx_KeyError));
+    CHECK(cx_error_context(saved_original) == NULL);
+    char *text = th_printed(e);
+    const char *z = strstr(text, "ValueError: over the copy\n");
+    CHECK(z != NULL);
+    const char *during = strstr(z, "During handling of the above exception");
+    CHECK(during != NULL);
+    CHECK(strstr(during, "KeyError: original\n") != NULL);
+    CHECK(strstr(text, "KeyError: original\n") > during); /* shown once, last */
+    CHECK(strstr(text, "TypeError") == NULL);
+    CHECK(strstr(text, "unrelated") == NULL);
+    free(text);
+    cx_error_unref(e);
+    cx_error_unref(saved_original);
+    cx_error_unref(saved_copy);
+}
+
 /* ---- long chains (found by a hostile tester, issue 21) ---- */
 
 struct level {
@@ -937,6 +1034,60 @@ static void *drop(void *e)
 TEST(unref_of_a_100000_deep_cause_chain_runs_on_a_small_stack)
 {
     cx_error *e = cause_chain_of(100000);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 128 * 1024);
+    pthread_t t;
+    CHECK_EQ(pthread_create(&t, &attr, drop, e), 0);
+    CHECK_EQ(pthread_join(t, NULL), 0);
+    pthread_attr_destroy(&attr);
+}
+
+static void raise_from_e_then_raise_e(void *arg)
+{
+    cx_error *e = arg;
+    cx_try {
+        cx_raise_from(&cx_TypeError, e, "from e");
+    } cx_except_any (x) {
+        (void)x;
+        cx_throw(e); /* its context would be x, whose cause is e: a copy */
+    }
+}
+
+static void throw_while_handling_a_new_error(void *arg)
+{
+    cx_try {
+        cx_raise(&cx_ValueError, "new");
+    } cx_except_any (h) {
+        (void)h;
+        cx_throw(arg); /* its context becomes the new error, in place */
+    }
+}
+
+/* "level 0" .. "level n-1", each a copy whose original (held by the copy
+ * alone) has the copy before as its context: releasing the newest releases
+ * its original, which releases the copy before, and so on. */
+static cx_error *copy_chain_of(int n)
+{
+    cx_error *cur = NULL;
+    for (int i = 0; i < n; i++) {
+        struct level l = {cur, i};
+        cx_error *original = caught(raise_over, &l);
+        cx_error *copy = caught(raise_from_e_then_raise_e, original);
+        CHECK(copy != original);
+        cx_error *again = caught(throw_while_handling_a_new_error, copy);
+        CHECK(again == copy);
+        cx_error_unref(again);
+        cx_error_unref(original);
+        cx_error_unref(cur);
+        cur = copy;
+    }
+    return cur;
+}
+
+TEST(unref_of_a_100000_deep_chain_through_copies_originals_runs_on_a_small_stack)
+{
+    cx_error *e = copy_chain_of(100000);
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 128 * 1024);
