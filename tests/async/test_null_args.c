@@ -89,11 +89,13 @@ static void serve_nothing(cx_stream *s, void *arg) { (void)s, (void)arg; }
 
 #if !CX_TEST_NO_ASYNC_PG
 /* A PGconn that never connected (no server is needed for these checks). */
+static void finish_conn(void *c) { PQfinish(c); }
+
 static PGconn *dead_conn(void)
 {
     PGconn *c = PQconnectdb("host=/nonexistent-cx-null-args connect_timeout=1");
     CHECK(c != NULL);
-    return c;
+    return na_keep(c, finish_conn); /* finished after the call */
 }
 #endif
 

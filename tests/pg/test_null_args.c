@@ -21,11 +21,13 @@ static const char *const na_libraries[] = {"libcx-pg.so", NULL};
 
 static void na_invoke(void (*call)(void)) { call(); }
 
+static void finish_conn(void *c) { PQfinish(c); }
+
 static PGconn *dead_conn(void)
 {
     PGconn *c = PQconnectdb("host=/nonexistent-cx-null-args connect_timeout=1");
     CHECK(c != NULL);
-    return c;
+    return na_keep(c, finish_conn); /* finished after the call */
 }
 
 #define NA_HEADER "pg.h"
