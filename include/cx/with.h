@@ -204,6 +204,26 @@ struct cx__value {
 
 /* ---- cx_using: a declaration ---- */
 
+/* A jump into the scope of a cx_using or cx_defer (a case label after one
+ * in the switch's block, a goto to a label after one) skips its enter but
+ * not its cleanup: the exit, or the deferred call, would run on a frame
+ * never made.  Clang refuses such a jump (a cleanup variable's
+ * initialization is bypassed); GCC compiles it.  A pointer to a
+ * variable-length array declared first makes it an error for GCC too
+ * ("jump into scope of identifier with variably modified type").  Its
+ * length is a call, so never a constant, and inlines to nothing; no array
+ * exists.  C++ refuses the jump by itself (it bypasses an initialization),
+ * and has no variable-length arrays. */
+#ifdef __cplusplus
+#define CX__NO_JUMP_IN(name)
+#else
+static inline __attribute__((always_inline)) int cx__vm_length(void) { return 1; }
+#define CX__NO_JUMP_IN(name)                                                   \
+    _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wvla\"")  \
+    char (*name)[cx__vm_length()] __attribute__((unused)) = 0;                 \
+    _Pragma("GCC diagnostic pop")
+#endif
+
 /* The frame of a cx_using, in the block that declares it. */
 typedef struct cx__using {
     cx__frame f;
@@ -279,6 +299,7 @@ CX__USING_INLINE void cx__using_leave(cx__using_ref *ref)
     CX__USING(CX__CAT(cx__u, n), CX__CAT(cx__ur, n), decl, mgr)
 
 #define CX__USING(u, ref, decl, mgr)                                            \
+    CX__NO_JUMP_IN(CX__CAT(u, _nojump))                                        \
     cx__using u;                                                               \
     cx__using_ref ref __attribute__((cleanup(cx__using_leave), unused)) =      \
         cx__using_start(&u, CX__SITE_HERE(), (mgr));                           \
@@ -354,6 +375,7 @@ static inline void cx__defer_run(cx__defer *d)
  * each round, when that round's locals end. */
 #define cx_defer(fn, arg) CX__DEFER(CX__CAT(cx__d, __COUNTER__), fn, arg)
 #define CX__DEFER(d, fn, arg)                                                  \
+    CX__NO_JUMP_IN(CX__CAT(d, _nojump))                                        \
     cx__defer d __attribute__((cleanup(cx__defer_run))) = {                    \
         {NULL, NULL, CX__FRAME_DEFER}, (fn), (arg)};                           \
     cx__defer_push(&d)
