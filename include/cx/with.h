@@ -191,9 +191,12 @@ struct cx__value {
  * the body end the inner one.  Exit runs in w's cleanup, when the
  * statement is left by any path but a raise. */
 #define CX__WITH(w, once, decl, mgr)                                           \
+    CX__VLA_OFF                                                                \
     for (cx__with w __attribute__((cleanup(cx__with_leave))),                 \
-         *CX__WITH_VOLATILE once = cx__with_start(&w, (mgr), CX__STMT_SITE);   \
+         *CX__WITH_VOLATILE once = cx__with_start(&w, (mgr), CX__STMT_SITE)    \
+         CX__NO_JUMP_IN_DECLARATOR(CX__CAT(w, _nojump));                       \
          once; once = 0)                                                       \
+        CX__VLA_ON                                                             \
         if (CX__SETJMP(w.j.jb))                                                \
             cx__with_exit_error(&w);                                           \
         else                                                                   \
@@ -204,25 +207,6 @@ struct cx__value {
 
 /* ---- cx_using: a declaration ---- */
 
-/* A jump into the scope of a cx_using or cx_defer (a case label after one
- * in the switch's block, a goto to a label after one) skips its enter but
- * not its cleanup: the exit, or the deferred call, would run on a frame
- * never made.  Clang refuses such a jump (a cleanup variable's
- * initialization is bypassed); GCC compiles it.  A pointer to a
- * variable-length array declared first makes it an error for GCC too
- * ("jump into scope of identifier with variably modified type").  Its
- * length is a call, so never a constant, and inlines to nothing; no array
- * exists.  C++ refuses the jump by itself (it bypasses an initialization),
- * and has no variable-length arrays. */
-#ifdef __cplusplus
-#define CX__NO_JUMP_IN(name)
-#else
-static inline __attribute__((always_inline)) int cx__vm_length(void) { return 1; }
-#define CX__NO_JUMP_IN(name)                                                   \
-    _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wvla\"")  \
-    char (*name)[cx__vm_length()] __attribute__((unused)) = 0;                 \
-    _Pragma("GCC diagnostic pop")
-#endif
 
 /* The frame of a cx_using, in the block that declares it. */
 typedef struct cx__using {

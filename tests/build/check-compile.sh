@@ -3,9 +3,10 @@
 #   readme      the README's example compiles warning-free, prints and writes
 #               what the README says, and a failed open names its line
 #   jump_in     a jump into the scope of a cx_using or cx_defer (a case label
-#               after one in its block, a goto past one) does not compile, as
-#               clang already refuses it; jumps out of one, and a case in a
-#               block of its own, compile warning-free (-Wvla included)
+#               after one in its block, a goto past one), or into the body of
+#               a cx_with or cx_try, does not compile, as clang
+#               already refuses it; jumps out of them, and a case in a block
+#               of its own, compile warning-free (-Wvla included)
 set -eu
 what=$1 src=$2 cc=$3 include=$4 lib=$5
 extra=${6:-}
@@ -44,7 +45,7 @@ jump_in)
     }
     head='#include <cx/cx.h>
 static void note(void *p) { (void)p; }
-static cx_manager m(void) { return cx_nullcontext(NULL); }'
+static __attribute__((unused)) cx_manager m(void) { return cx_nullcontext(NULL); }'
     cat > "$work/case_after_using.c" <<EOF_C
 $head
 int f(int k) {
@@ -100,6 +101,18 @@ int f(int k) {
         return 2;
     }
     }
+    cx_with (m()) {
+        cx_try {
+            if (k == 3)
+                goto out;
+        } cx_except_any (e) {
+            (void)e;
+        }
+        cx_scope {
+            if (k == 4)
+                goto out;
+        }
+    }
     for (int i = 0; i < k; i++) {
         cx_using (m());
         if (i)
@@ -115,9 +128,26 @@ out:
     return 0;
 }
 EOF_C
-    for bad in case_after_using case_after_defer goto_past_using; do
+    for stmt in 'cx_with (m())' 'cx_try'; do
+        name=goto_into_$(echo "$stmt" | sed 's/ .*//')
+        cat > "$work/$name.c" <<EOF_C
+$head
+int f(int k) {
+    if (k)
+        goto in;
+    $stmt {
+        note(NULL);
+    in:
+        note(NULL);
+    }
+    return k;
+}
+EOF_C
+    done
+    for bad in case_after_using case_after_defer goto_past_using \
+               goto_into_cx_with goto_into_cx_try; do
         if try_compile $bad; then
-            echo "jump_in: $bad.c compiled: its cx_using or cx_defer would run an exit never entered" >&2
+            echo "jump_in: $bad.c compiled: the jump skips an enter whose cleanup still runs" >&2
             exit 1
         fi
         grep -q 'jump' "$work/$bad.err" ||
