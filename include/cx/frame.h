@@ -58,6 +58,36 @@ typedef jmp_buf cx__jmp_buf;
     _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wshadow\"")
 #define CX__SHADOW_ON _Pragma("GCC diagnostic pop")
 
+/* A jump into the scope of a cx_using or cx_defer (a case label after one
+ * in the switch's block, a goto to a label after one), or into the body of
+ * a cx_with or cx_try, skips the enter but not the cleanup: an exit, a
+ * deferred call or a frame pop would run on a frame never made.  Clang
+ * refuses such a jump (a cleanup variable's initialization is bypassed);
+ * GCC compiles it.  A pointer to a variable-length array declared with them
+ * makes it an error for GCC too ("jump into scope of identifier with
+ * variably modified type").  Its length is a call, so never a constant, and
+ * inlines to nothing; no array exists.  CX__NO_JUMP_IN is a declaration of
+ * its own, CX__NO_JUMP_IN_DECLARATOR one more declarator of a for's (inside
+ * CX__VLA_OFF and CX__VLA_ON: -Wvla is not the user's business here).  C++
+ * refuses the jump by itself (it bypasses an initialization) and has no
+ * variable-length arrays. */
+#ifdef __cplusplus
+#define CX__VLA_OFF
+#define CX__VLA_ON
+#define CX__NO_JUMP_IN(name)
+#define CX__NO_JUMP_IN_DECLARATOR(name)
+#else
+static inline __attribute__((always_inline)) int cx__vm_length(void) { return 1; }
+#define CX__VLA_OFF                                                            \
+    _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wvla\"")
+#define CX__VLA_ON _Pragma("GCC diagnostic pop")
+#define CX__NO_JUMP_IN(name)                                                   \
+    CX__VLA_OFF char (*name)[cx__vm_length()] __attribute__((unused)) = 0;      \
+    CX__VLA_ON
+#define CX__NO_JUMP_IN_DECLARATOR(name)                                        \
+    , (*name)[cx__vm_length()] __attribute__((unused)) = 0
+#endif
+
 /* An error being handled (inside an except clause, an exit handler given an
  * error, a finally clause running because of one).  Nodes live inside the
  * constructs on the C stack and each owns a reference; a raise that abandons a

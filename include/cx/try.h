@@ -147,12 +147,13 @@ static inline void cx__try_leave(cx__try *t)
 
 /* Starts a try statement: cx_try { ... } followed by its clauses. */
 #define cx_try                                                                 \
-    CX__SHADOW_OFF                                                             \
+    CX__SHADOW_OFF CX__VLA_OFF                                                 \
     for (cx__try cx__t __attribute__((cleanup(cx__try_leave))),               \
          *cx__tp __attribute__((unused)) =                                     \
-             cx__try_begin(&cx__t, CX__STMT_SITE);                             \
+             cx__try_begin(&cx__t, CX__STMT_SITE)                              \
+         CX__NO_JUMP_IN_DECLARATOR(cx__t_nojump);                              \
          cx__try_next(&cx__t);)                                                \
-        CX__SHADOW_ON                                                          \
+        CX__VLA_ON CX__SHADOW_ON                                               \
         if (cx__t.phase == CX__TRY_SETUP) {                                    \
             if (CX__SETJMP(cx__t.j.jb))                                        \
                 cx__try_landed(&cx__t);                                        \

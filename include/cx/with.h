@@ -191,9 +191,12 @@ struct cx__value {
  * the body end the inner one.  Exit runs in w's cleanup, when the
  * statement is left by any path but a raise. */
 #define CX__WITH(w, once, decl, mgr)                                           \
+    CX__VLA_OFF                                                                \
     for (cx__with w __attribute__((cleanup(cx__with_leave))),                 \
-         *CX__WITH_VOLATILE once = cx__with_start(&w, (mgr), CX__STMT_SITE);   \
+         *CX__WITH_VOLATILE once = cx__with_start(&w, (mgr), CX__STMT_SITE)    \
+         CX__NO_JUMP_IN_DECLARATOR(CX__CAT(w, _nojump));                       \
          once; once = 0)                                                       \
+        CX__VLA_ON                                                             \
         if (CX__SETJMP(w.j.jb))                                                \
             cx__with_exit_error(&w);                                           \
         else                                                                   \
@@ -203,6 +206,7 @@ struct cx__value {
 #endif
 
 /* ---- cx_using: a declaration ---- */
+
 
 /* The frame of a cx_using, in the block that declares it. */
 typedef struct cx__using {
@@ -279,6 +283,7 @@ CX__USING_INLINE void cx__using_leave(cx__using_ref *ref)
     CX__USING(CX__CAT(cx__u, n), CX__CAT(cx__ur, n), decl, mgr)
 
 #define CX__USING(u, ref, decl, mgr)                                            \
+    CX__NO_JUMP_IN(CX__CAT(u, _nojump))                                        \
     cx__using u;                                                               \
     cx__using_ref ref __attribute__((cleanup(cx__using_leave), unused)) =      \
         cx__using_start(&u, CX__SITE_HERE(), (mgr));                           \
@@ -354,6 +359,7 @@ static inline void cx__defer_run(cx__defer *d)
  * each round, when that round's locals end. */
 #define cx_defer(fn, arg) CX__DEFER(CX__CAT(cx__d, __COUNTER__), fn, arg)
 #define CX__DEFER(d, fn, arg)                                                  \
+    CX__NO_JUMP_IN(CX__CAT(d, _nojump))                                        \
     cx__defer d __attribute__((cleanup(cx__defer_run))) = {                    \
         {NULL, NULL, CX__FRAME_DEFER}, (fn), (arg)};                           \
     cx__defer_push(&d)

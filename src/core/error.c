@@ -379,6 +379,21 @@ void cx__error_passed(cx_error *e, const char *what, const cx__site *site)
     release(e);
 }
 
+unsigned cx__error_trail_mark(const cx_error *e)
+{
+    CX_ASSERT(e != NULL);
+    return e->ntrail;
+}
+
+void cx__error_trail_cut(cx_error *e, unsigned mark)
+{
+    CX_ASSERT(e != NULL);
+    if (refs_of(e) <= 0 || e->ntrail <= mark || !claim(e))
+        return;
+    e->ntrail = mark;
+    release(e);
+}
+
 /* ---- the walk that finds a cycle ----
  *
  * Python's rule for `raise e`: the handled error becomes e's context, and a

@@ -71,6 +71,11 @@ cx_error *cx__error_chain(cx_error *e, cx_error *context);
 /* Records that e, in flight, passed through the statement `what` at `site`
  * (kept only while this thread alone may change e). */
 void cx__error_passed(cx_error *e, const char *what, const cx__site *site);
+/* How many statements e has passed: a mark for cx__error_trail_cut. */
+unsigned cx__error_trail_mark(const cx_error *e);
+/* Forgets the statements e passed since `mark` (kept only while this thread
+ * alone may change e): contextlib's `exc.__traceback__ = traceback`. */
+void cx__error_trail_cut(cx_error *e, unsigned mark);
 /* Makes e's links safe to read from this thread (error.c). */
 void cx__error_observe(const cx_error *e);
 cx_error *cx__handled_error(void);

@@ -59,11 +59,13 @@ static void finish(cm_state *s)
 static bool finish_with(cm_state *s, cx_error *err)
 {
     cx_error *raised;
+    unsigned mark = cx__error_trail_mark(err);
     if (cx__gen_throw(s->g, err, &raised))
         cx__cm_didnt_stop(s, "generator didn't stop after throw()");
     if (!raised)
         return true;
     if (raised == err) {
+        cx__error_trail_cut(raised, mark); /* as cx__gen_cm_exit_gated's */
         cx_error_unref(raised);
         return false;
     }

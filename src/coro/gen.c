@@ -661,8 +661,11 @@ bool cx__gen_cm_exit_gated(void *state, cx_error *err)
     cx_gen *g = s->g;
     if (g->status != GEN_SUSPENDED)
         return cx__cm_exit_any(state, err);
-    if (err)
+    unsigned mark = 0;
+    if (err) {
         g->thrown = cx_error_ref(err);
+        mark = cx__error_trail_mark(err);
+    }
     resume(g);
     if (__builtin_expect(g->status != GEN_FINISHED, 0))
         cx__cm_didnt_stop(state, err ? "generator didn't stop after throw()"
@@ -675,6 +678,10 @@ bool cx__gen_cm_exit_gated(void *state, cx_error *err)
     if (__builtin_expect(!raised, 1))
         return err != NULL;
     if (raised == err) {
+        /* Raised again: the generator's statements leave the traceback, as
+         * contextlib restores the body's (they were passed after the body's,
+         * and would read as the generator calling the body). */
+        cx__error_trail_cut(raised, mark);
         cx_error_unref(raised);
         return false;
     }

@@ -1,4 +1,7 @@
 /* cx_contextmanager: contextlib._GeneratorContextManager, case by case. */
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "probe.h"
 
 static void simple(cx_gen *g, void *arg)
@@ -93,6 +96,45 @@ TEST(cm_generator_reraising_the_same_error_propagates_it_unchanged)
     CHECK(cx_error_is(e, &cx_KeyError));
     CHECK_STR(cx_error_message(e), "from the body");
     CHECK(cx_error_context(e) == NULL);
+    cx_error_unref(e);
+}
+
+static int cm_with_line, cm_raise_line;
+
+static void reraises_through_a_using(cx_gen *g, void *arg)
+{
+    (void)arg;
+    cx_using (PROBE(.name = "in the generator"));
+    cx_yield(g, NULL);
+}
+
+static void body_raises_into_a_using(void *arg)
+{
+    (void)arg;
+    cm_with_line = __LINE__; cx_with (cx_contextmanager(reraises_through_a_using, NULL)) {
+        cm_raise_line = __LINE__; cx_raise(&cx_KeyError, "from the body");
+    }
+}
+
+/* contextlib restores the error's traceback when the generator raises it
+ * again (`exc.__traceback__ = traceback`): Python's traceback shows the
+ * with and the body, not the generator, whose statements the error passed
+ * after the body's and which did not call the body. */
+TEST(cm_generator_reraising_the_body_error_adds_none_of_its_statements_to_the_traceback)
+{
+    cx_error *e = cx_protect(body_raises_into_a_using, NULL);
+    CHECK_STR(th_trace, "enter:in the generator exit:in the generator:KeyError");
+    char *text = th_printed(e);
+    char want[1024];
+    snprintf(want, sizeof want,
+             "Traceback (most recent call last):\n"
+             "  File \"%s\", line %d, in body_raises_into_a_using\n"
+             "    cx_with\n"
+             "  File \"%s\", line %d, in body_raises_into_a_using\n"
+             "KeyError: from the body\n",
+             __FILE__, cm_with_line, __FILE__, cm_raise_line);
+    CHECK_STR(text, want);
+    free(text);
     cx_error_unref(e);
 }
 

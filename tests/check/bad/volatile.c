@@ -159,3 +159,34 @@ int array_element(void)
     }
     return seen[1];
 }
+
+/* Read in the body, before the body assigns it: on the loop's next round
+ * after a landing, the read sees the value from before the landing point
+ * (clang -O2 prints -1 -1 10 10 for last = i * 10 with every even i
+ * raising). */
+void read_in_the_body_before_its_assignment(int n)
+{
+    int last = -1; /* expect: R1 */
+    for (int i = 0; i < n; i++) {
+        cx_try {
+            use(last);
+            last = i * 10;
+            work(i);
+        } cx_except_any (e) {
+            (void)e;
+        }
+    }
+}
+
+/* The same in a cx_with that can suppress, in a while loop. */
+void read_in_a_with_body_before_its_assignment(cx_manager m, int n)
+{
+    const char *state = "none"; /* expect: R1 */
+    while (n-- > 0) {
+        cx_with (m) {
+            puts(state);
+            state = "set";
+            work(n);
+        }
+    }
+}

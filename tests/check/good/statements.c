@@ -224,3 +224,19 @@ int deliberate(void)
     }
     return 0;
 }
+
+/* A body that assigns a local before it reads it, in a loop: every round
+ * writes it again before the read, whatever a landing left in it. */
+void assigned_before_read_in_a_loop_body(int n)
+{
+    int last;
+    for (int i = 0; i < n; i++) {
+        cx_try {
+            last = i * 10;
+            use(last);
+            work(i);
+        } cx_except_any (e) {
+            (void)e;
+        }
+    }
+}
