@@ -689,6 +689,19 @@ static void throw_the_original_while_handling_its_copy(void *arg)
     }
 }
 
+/* The print of a raise of KeyError "original" over `first`: first, then
+ * the KeyError after "During handling", shown once, and no TypeError. */
+static void check_printed_then_the_original_once(const char *text, const char *first)
+{
+    const char *at = strstr(text, first);
+    CHECK(at != NULL);
+    const char *during = strstr(at, "During handling of the above exception");
+    CHECK(during != NULL);
+    CHECK(strstr(during, "KeyError: original\n") != NULL);
+    CHECK(strstr(text, "KeyError: original\n") > during); /* shown once, last */
+    CHECK(strstr(text, "TypeError") == NULL);
+}
+
 /* `raise e` while handling a copy of e: to Python the copy is e, and raising
  * the error being handled leaves its context as it is.  The original must not
  * take the copy as its context: the copy holds its original (copy_of), so
@@ -705,13 +718,7 @@ TEST(raise_e_while_handling_a_copy_of_e_closes_no_loop_and_prints_as_python)
     cx_error *e = cx_protect(throw_the_original_while_handling_its_copy, NULL);
     CHECK(cx_error_is(e, &cx_KeyError));
     char *text = th_printed(e);
-    const char *unrelated = strstr(text, "ValueError: unrelated\n");
-    CHECK(unrelated != NULL);
-    const char *during = strstr(unrelated, "During handling of the above exception");
-    CHECK(during != NULL);
-    CHECK(strstr(during, "KeyError: original\n") != NULL);
-    CHECK(strstr(text, "KeyError: original\n") > during); /* shown once, last */
-    CHECK(strstr(text, "TypeError") == NULL);
+    check_printed_then_the_original_once(text, "ValueError: unrelated\n");
     free(text);
     cx_error_unref(e);
     cx_error_unref(saved_original);
@@ -748,13 +755,7 @@ TEST(raise_e_whose_handled_chain_reaches_a_copy_of_e_closes_no_loop_and_prints_a
     CHECK(cx_error_is(e, &cx_KeyError));
     CHECK(cx_error_context(saved_original) == NULL);
     char *text = th_printed(e);
-    const char *z = strstr(text, "ValueError: over the copy\n");
-    CHECK(z != NULL);
-    const char *during = strstr(z, "During handling of the above exception");
-    CHECK(during != NULL);
-    CHECK(strstr(during, "KeyError: original\n") != NULL);
-    CHECK(strstr(text, "KeyError: original\n") > during); /* shown once, last */
-    CHECK(strstr(text, "TypeError") == NULL);
+    check_printed_then_the_original_once(text, "ValueError: over the copy\n");
     CHECK(strstr(text, "unrelated") == NULL);
     free(text);
     cx_error_unref(e);
@@ -1031,9 +1032,9 @@ static void *drop(void *e)
     return NULL;
 }
 
-TEST(unref_of_a_100000_deep_cause_chain_runs_on_a_small_stack)
+/* Releases e's last reference on a thread with a 128 KiB stack. */
+static void drop_on_a_small_stack(cx_error *e)
 {
-    cx_error *e = cause_chain_of(100000);
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 128 * 1024);
@@ -1041,6 +1042,12 @@ TEST(unref_of_a_100000_deep_cause_chain_runs_on_a_small_stack)
     CHECK_EQ(pthread_create(&t, &attr, drop, e), 0);
     CHECK_EQ(pthread_join(t, NULL), 0);
     pthread_attr_destroy(&attr);
+}
+
+TEST(unref_of_a_100000_deep_cause_chain_runs_on_a_small_stack)
+{
+    cx_error *e = cause_chain_of(100000);
+    drop_on_a_small_stack(e);
 }
 
 static void raise_from_e_then_raise_e(void *arg)
@@ -1088,13 +1095,7 @@ static cx_error *copy_chain_of(int n)
 TEST(unref_of_a_100000_deep_chain_through_copies_originals_runs_on_a_small_stack)
 {
     cx_error *e = copy_chain_of(100000);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, 128 * 1024);
-    pthread_t t;
-    CHECK_EQ(pthread_create(&t, &attr, drop, e), 0);
-    CHECK_EQ(pthread_join(t, NULL), 0);
-    pthread_attr_destroy(&attr);
+    drop_on_a_small_stack(e);
 }
 
 TEST(print_of_a_100000_deep_cause_chain_shows_every_error)
