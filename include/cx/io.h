@@ -29,8 +29,8 @@ CX_API cx_manager cx_open(const char *path, const char *mode);
 
 /* cx_open is also inline, enter and exit included: a cx_using over a file
  * calls fopen and fclose from the user's own function, as hand-written C
- * does (a call around each costs 1-2%: docs/benchmarks.md).  The library
- * raises the failures. */
+ * does, with no call around either (docs/benchmarks.md, "cx_open inline
+ * again").  The library raises the failures. */
 typedef struct cx__file {
     const char *path, *mode;
     FILE *f;

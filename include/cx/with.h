@@ -207,7 +207,6 @@ struct cx__value {
 
 /* ---- cx_using: a declaration ---- */
 
-
 /* The frame of a cx_using, in the block that declares it. */
 typedef struct cx__using {
     cx__frame f;
@@ -225,8 +224,9 @@ typedef struct cx__using_ref {
 } cx__using_ref;
 
 /* Start and leave are always inlined: GCC would judge them cold in a loop's
- * body and keep the manager's enter and exit out of line (one more call
- * around fopen and fclose costs cx_open 1-2%: docs/benchmarks.md). */
+ * body and keep the manager's enter and exit out of line, a call more
+ * around cx_open's fopen and fclose (docs/benchmarks.md, "cx_open inline
+ * again"). */
 #define CX__USING_INLINE static inline __attribute__((always_inline))
 
 /* Enters the manager, then pushes the frame: if enter raises, nothing of

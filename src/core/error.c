@@ -654,14 +654,11 @@ static cx_error *error_copy(const cx_error *e)
     return c;
 }
 
-/* The error e stands for: a copy's original, else e (Python's one object). */
-static const cx_error *original_of(const cx_error *e) { return e->copy_of ? e->copy_of : e; }
-
 /* Whether e and context are, to Python, the same object: raising the error
  * being handled leaves its context as it is. */
 static bool same_to_python(const cx_error *e, const cx_error *context)
 {
-    return context && original_of(e) == original_of(context);
+    return context && cx__error_original(e) == cx__error_original(context);
 }
 
 cx_error *cx__error_chain(cx_error *e, cx_error *context)

@@ -71,6 +71,12 @@ cx_error *cx__error_chain(cx_error *e, cx_error *context);
 /* Records that e, in flight, passed through the statement `what` at `site`
  * (kept only while this thread alone may change e). */
 void cx__error_passed(cx_error *e, const char *what, const cx__site *site);
+/* The error e stands for: a copy cx raised where Python raises the same
+ * object again (docs/errors.md, "Cycles") is its original. */
+static inline const cx_error *cx__error_original(const cx_error *e)
+{
+    return e->copy_of ? e->copy_of : e;
+}
 /* How many statements e has passed: a mark for cx__error_trail_cut. */
 unsigned cx__error_trail_mark(const cx_error *e);
 /* Forgets the statements e passed since `mark` (kept only while this thread

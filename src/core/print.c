@@ -89,17 +89,13 @@ static const char *sentence(const cx_error *newer)
                : "During handling of the above exception, another exception occurred:";
 }
 
-/* The error e stands for: a copy cx raised where Python raises the same
- * object again (docs/errors.md, "Cycles") is its original. */
-static const cx_error *identity(const cx_error *e) { return e->copy_of ? e->copy_of : e; }
-
 /* Whether c is, as Python sees it, one of the first n errors of the chain
  * from e: where CPython's chain would come round to an error it showed, and
  * its print stops. */
 static bool shown_before(const cx_error *e, size_t n, const cx_error *c)
 {
     for (size_t i = 0; i < n; i++, e = older(e))
-        if (identity(e) == identity(c))
+        if (cx__error_original(e) == cx__error_original(c))
             return true;
     return false;
 }
@@ -131,7 +127,7 @@ static size_t chain_length(const cx_error *e)
         size_t n = 0, ncopies = 0;
         for (const cx_error *c = e; c; c = older(c), n++) {
             for (size_t i = 0; i < ncopies; i++)
-                if (identity(c) == originals[i])
+                if (cx__error_original(c) == originals[i])
                     return n;
             if (c->copy_of && ncopies < COPIES_TRACKED) {
                 if (shown_before(e, n, c))
